@@ -1,0 +1,47 @@
+/**
+ * The one catalog of coded errors. Every error a client, an operator or a
+ * test can observe has a stable code here; messages never contain request
+ * data, so they are safe to log and to send.
+ */
+export const ERRORS = {
+  PCS_ROUTE_NOT_FOUND: { status: 404, message: 'no route matches the request' },
+  PCS_BAD_REQUEST_TARGET: { status: 400, message: 'the request target is not an origin-form path' },
+  PCS_BAD_PATH: { status: 400, message: 'the request path contains a forbidden character or encoding' },
+  PCS_ROUTE_UNAVAILABLE: { status: 503, message: 'the route is unavailable because its configuration is broken' },
+  PCS_NO_UPSTREAM_TARGETS: { status: 503, message: 'the service has no ready endpoints' },
+  PCS_UPSTREAM_CONNECT_FAILED: { status: 502, message: 'could not connect to the upstream service' },
+  PCS_UPSTREAM_TIMEOUT: { status: 504, message: 'the upstream service did not answer in time' },
+  PCS_UPSTREAM_ERROR: { status: 502, message: 'the upstream service failed' },
+  PCS_PROTOCOL_NOT_ALLOWED: { status: 426, message: 'this route requires https' },
+  PCS_INTERNAL: { status: 500, message: 'internal error' },
+  PCS_CONFIG_INVALID: { status: 400, message: 'the compiled config is invalid' },
+  PCS_CONFIG_TOO_LARGE: { status: 413, message: 'the compiled config is too large' },
+  PCS_ADMIN_UNAUTHORIZED: { status: 401, message: 'a valid admin bearer token is required' },
+  PCS_NOT_READY: { status: 503, message: 'no config is loaded yet' },
+  PCS_APPLY_TIMEOUT: { status: 503, message: 'the workers did not apply the config in time' },
+  PCS_STARTUP: { status: 500, message: 'the process could not start' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class PortcullisError extends Error {
+  readonly code: ErrorCode;
+  readonly statusCode: number;
+
+  constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown }) {
+    super(detail ? `${ERRORS[code].message}: ${detail}` : ERRORS[code].message, options);
+    this.name = 'PortcullisError';
+    this.code = code;
+    this.statusCode = ERRORS[code].status;
+  }
+}
+
+/** The JSON body clients receive for a code: `{ error, message }`. */
+export function errorBody(code: ErrorCode, message: string = ERRORS[code].message): string {
+  return JSON.stringify({ error: code, message });
+}
+
+/** Bodies for the codes the request path answers with, serialised once. */
+export const ERROR_BODIES: Readonly<Record<ErrorCode, string>> = Object.fromEntries(
+  Object.keys(ERRORS).map((code) => [code, errorBody(code as ErrorCode)]),
+) as Record<ErrorCode, string>;

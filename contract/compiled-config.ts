@@ -1,0 +1,183 @@
+/**
+ * The CompiledConfig: the one contract between controller and proxy.
+ *
+ * The controller produces it (translate), the proxy validates it on every
+ * push. It holds no Kubernetes types and no fastify types, only data. Every
+ * element names the Kubernetes object it came from in `source`, so that any
+ * problem found later can be reported against that object.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+
+export const SCHEMA_VERSION = 1;
+
+const Name = Type.String({ minLength: 1, maxLength: 512 });
+
+export const Source = Type.Object(
+  {
+    kind: Type.String({ minLength: 1, maxLength: 128 }),
+    namespace: Type.Optional(Type.String({ maxLength: 253 })),
+    name: Type.String({ minLength: 1, maxLength: 253 }),
+  },
+  { additionalProperties: false, description: 'The Kubernetes object an element was made from.' },
+);
+
+/** A DNS name, or a wildcard whose `*` stands for exactly one leftmost label. */
+const HostName = Type.String({
+  pattern: '^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$',
+  maxLength: 253,
+  description: 'Lower-case host name, exact or `*.` wildcard (one label).',
+});
+
+export const Certificate = Type.Object(
+  {
+    id: Name,
+    hosts: Type.Array(HostName, { description: 'SNI names this certificate serves.' }),
+    cert: Type.String({ minLength: 1, description: 'PEM certificate chain.' }),
+    key: Type.String({ minLength: 1, description: 'PEM private key (secret).' }),
+    source: Source,
+  },
+  { additionalProperties: false },
+);
+
+export const Target = Type.Object(
+  {
+    host: Type.String({ minLength: 1, maxLength: 253 }),
+    port: Type.Integer({ minimum: 1, maximum: 65535 }),
+    weight: Type.Integer({ minimum: 0, maximum: 65535, default: 100 }),
+  },
+  { additionalProperties: false },
+);
+
+export const Upstream = Type.Object(
+  {
+    name: Name,
+    protocol: Type.Union([Type.Literal('http'), Type.Literal('https')], { default: 'http' }),
+    targets: Type.Array(Target, { description: 'Empty means no ready endpoint: routes answer 503.' }),
+    source: Source,
+  },
+  { additionalProperties: false },
+);
+
+export const PluginInstance = Type.Object(
+  {
+    id: Name,
+    name: Type.String({ minLength: 1, maxLength: 128, description: "Kong's plugin name." }),
+    config: Type.Record(Type.String(), Type.Unknown()),
+    source: Source,
+  },
+  { additionalProperties: false },
+);
+
+export const Timeouts = Type.Object(
+  {
+    connectMs: Type.Integer({ minimum: 1, maximum: 3_600_000, default: 60_000 }),
+    readMs: Type.Integer({ minimum: 1, maximum: 3_600_000, default: 60_000 }),
+    writeMs: Type.Integer({ minimum: 1, maximum: 3_600_000, default: 60_000 }),
+  },
+  { additionalProperties: false },
+);
+
+export const PathType = Type.Union([
+  Type.Literal('Exact'),
+  Type.Literal('Prefix'),
+  Type.Literal('ImplementationSpecific'),
+]);
+
+const HttpMethod = Type.String({ pattern: '^[A-Z]+$', maxLength: 32 });
+
+export const Route = Type.Object(
+  {
+    id: Name,
+    path: Type.String({ minLength: 1, maxLength: 4096 }),
+    pathType: PathType,
+    methods: Type.Optional(Type.Array(HttpMethod, { description: 'Empty or absent: any method.' })),
+    protocols: Type.Array(Type.Union([Type.Literal('http'), Type.Literal('https')]), {
+      minItems: 1,
+      default: ['http', 'https'],
+    }),
+    httpsRedirectStatusCode: Type.Union(
+      [Type.Literal(301), Type.Literal(302), Type.Literal(307), Type.Literal(308), Type.Literal(426)],
+      {
+        default: 426,
+        description: 'Answer for a plain-http request on an https-only route (426: no redirect).',
+      },
+    ),
+    stripPath: Type.Boolean({ default: false }),
+    preserveHost: Type.Boolean({ default: true }),
+    upstreamPath: Type.Optional(
+      Type.String({ pattern: '^/', maxLength: 4096, description: 'Prefix prepended upstream.' }),
+    ),
+    timeouts: Timeouts,
+    retries: Type.Integer({ minimum: 0, maximum: 32, default: 5 }),
+    upstream: Name,
+    service: Type.Optional(
+      Type.String({ description: 'The Kubernetes Service as `namespace/name`, for access decisions.' }),
+    ),
+    plugins: Type.Array(Name, { description: 'Plugin instance ids, in execution order.' }),
+    unavailable: Type.Optional(
+      Type.Object(
+        { code: Type.String({ minLength: 1 }), message: Type.String() },
+        { additionalProperties: false, description: 'Set when the route is broken: it answers 503.' },
+      ),
+    ),
+    source: Source,
+  },
+  { additionalProperties: false },
+);
+
+export const VirtualHost = Type.Object(
+  {
+    host: Type.Union([HostName, Type.Literal('*')], { description: '`*` matches every host.' }),
+    routes: Type.Array(Route),
+  },
+  { additionalProperties: false },
+);
+
+export const Application = Type.Object(
+  {
+    id: Name,
+    clientId: Type.String({ minLength: 1, maxLength: 512, description: "The IdP client_id (Kong's custom_id)." }),
+    displayName: Type.Optional(Type.String({ maxLength: 512 })),
+    approvedServices: Type.Array(Type.String(), { description: 'Services as `namespace/name`.' }),
+    source: Source,
+  },
+  { additionalProperties: false },
+);
+
+export const CompiledConfig = Type.Object(
+  {
+    schemaVersion: Type.Literal(SCHEMA_VERSION),
+    certificates: Type.Array(Certificate),
+    defaultCertificate: Type.Optional(Name),
+    virtualHosts: Type.Array(VirtualHost),
+    defaultBackend: Type.Optional(Route),
+    upstreams: Type.Array(Upstream),
+    plugins: Type.Array(PluginInstance),
+    applications: Type.Array(Application),
+  },
+  { additionalProperties: false, $id: 'https://portcullis.dev/schemas/compiled-config.json' },
+);
+
+export type Source = Static<typeof Source>;
+export type Certificate = Static<typeof Certificate>;
+export type Target = Static<typeof Target>;
+export type Upstream = Static<typeof Upstream>;
+export type PluginInstance = Static<typeof PluginInstance>;
+export type Timeouts = Static<typeof Timeouts>;
+export type PathType = Static<typeof PathType>;
+export type Route = Static<typeof Route>;
+export type VirtualHost = Static<typeof VirtualHost>;
+export type Application = Static<typeof Application>;
+export type CompiledConfig = Static<typeof CompiledConfig>;
+
+/** An empty config: serves nothing, answers 404. */
+export function emptyConfig(): CompiledConfig {
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    certificates: [],
+    virtualHosts: [],
+    upstreams: [],
+    plugins: [],
+    applications: [],
+  };
+}

@@ -1,0 +1,108 @@
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { Value } from '@sinclair/typebox/value';
+import { CompiledConfig, type Route, type Source } from './compiled-config.js';
+
+/** Something wrong with one element of a config, naming where it is and what made it. */
+export interface Problem {
+  /** JSON pointer into the config, e.g. `/virtualHosts/0/routes/3/path`. */
+  path: string;
+  message: string;
+  source?: Source;
+}
+
+export type ValidationResult = { ok: true; config: CompiledConfig } | { ok: false; problems: Problem[] };
+
+const checker = TypeCompiler.Compile(CompiledConfig);
+const MAX_SCHEMA_PROBLEMS = 50;
+
+/** The regex of an ImplementationSpecific path that uses Kong's `~` marker, or undefined. */
+export function regexOfPath(route: Pick<Route, 'path' | 'pathType'>): string | undefined {
+  return route.pathType === 'ImplementationSpecific' && route.path.startsWith('~') ? route.path.slice(1) : undefined;
+}
+
+/**
+ * Validates an untrusted value as a CompiledConfig: first its shape (with
+ * schema defaults applied to a copy), then the references between elements.
+ * Never throws for bad input; every problem names the element and its source.
+ */
+export function validateConfig(input: unknown): ValidationResult {
+  const candidate = Value.Default(CompiledConfig, Value.Clone(input));
+  if (!checker.Check(candidate)) {
+    const problems: Problem[] = [];
+    for (const error of checker.Errors(candidate)) {
+      problems.push({
+        path: error.path || '/',
+        message: error.message,
+        ...sourceAt(candidate, error.path),
+      });
+      if (problems.length >= MAX_SCHEMA_PROBLEMS) break;
+    }
+    return { ok: false, problems };
+  }
+  const problems = referenceProblems(candidate);
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, config: candidate };
+}
+
+/** The source of the nearest enclosing element of a JSON pointer, when it has one. */
+function sourceAt(root: unknown, pointer: string): { source?: Source } {
+  let node: unknown = root;
+  let found: Source | undefined;
+  for (const part of pointer.split('/').slice(1)) {
+    if (node === null || typeof node !== 'object') break;
+    node = (node as Record<string, unknown>)[part.replace(/~1/g, '/').replace(/~0/g, '~')];
+    const source = (node as { source?: unknown } | undefined)?.source;
+    if (Value.Check(CompiledConfig.properties.upstreams.items.properties.source, source)) found = source;
+  }
+  return found ? { source: found } : {};
+}
+
+function referenceProblems(config: CompiledConfig): Problem[] {
+  const problems: Problem[] = [];
+  const add = (path: string, message: string, source?: Source) =>
+    problems.push(source ? { path, message, source } : { path, message });
+
+  const unique = <T>(items: T[], key: (item: T) => string, what: string, base: string, src: (item: T) => Source | undefined) => {
+    const seen = new Set<string>();
+    items.forEach((item, i) => {
+      const k = key(item);
+      if (seen.has(k)) add(`${base}/${i}`, `duplicate ${what} "${k}"`, src(item));
+      seen.add(k);
+    });
+    return seen;
+  };
+
+  const upstreams = unique(config.upstreams, (u) => u.name, 'upstream name', '/upstreams', (u) => u.source);
+  const plugins = unique(config.plugins, (p) => p.id, 'plugin id', '/plugins', (p) => p.source);
+  const certificates = unique(config.certificates, (c) => c.id, 'certificate id', '/certificates', (c) => c.source);
+  unique(config.applications, (a) => a.id, 'application id', '/applications', (a) => a.source);
+  unique(config.virtualHosts, (v) => v.host, 'virtual host', '/virtualHosts', () => undefined);
+
+  if (config.defaultCertificate !== undefined && !certificates.has(config.defaultCertificate)) {
+    add('/defaultCertificate', `unknown certificate "${config.defaultCertificate}"`);
+  }
+
+  const routeIds = new Set<string>();
+  const checkRoute = (route: Route, path: string) => {
+    if (routeIds.has(route.id)) add(path, `duplicate route id "${route.id}"`, route.source);
+    routeIds.add(route.id);
+    if (!upstreams.has(route.upstream)) add(`${path}/upstream`, `unknown upstream "${route.upstream}"`, route.source);
+    route.plugins.forEach((id, i) => {
+      if (!plugins.has(id)) add(`${path}/plugins/${i}`, `unknown plugin instance "${id}"`, route.source);
+    });
+    const regex = regexOfPath(route);
+    if (regex !== undefined) {
+      try {
+        new RegExp(regex);
+      } catch (error) {
+        add(`${path}/path`, `invalid regular expression: ${(error as Error).message}`, route.source);
+      }
+    } else if (!route.path.startsWith('/')) {
+      add(`${path}/path`, `path must start with "/"`, route.source);
+    }
+  };
+  config.virtualHosts.forEach((vhost, v) =>
+    vhost.routes.forEach((route, r) => checkRoute(route, `/virtualHosts/${v}/routes/${r}`)),
+  );
+  if (config.defaultBackend) checkRoute(config.defaultBackend, '/defaultBackend');
+  return problems;
+}
