@@ -1,0 +1,55 @@
+import { timingSafeEqual, createHash } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { ERRORS, errorBody } from '../common/errors.js';
+import type { ConfigService } from './config-service.js';
+
+export interface AdminOptions {
+  /** Required bearer token; undefined only when unauthenticated loopback use was allowed. */
+  token: string | undefined;
+  maxConfigBytes: number;
+}
+
+/** Compares digests so neither length nor content leaks through timing. */
+function tokenMatches(expected: string, header: string | undefined): boolean {
+  if (!header?.startsWith('Bearer ')) return false;
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(expected), digest(header.slice(7)));
+}
+
+/** The admin API: `PUT /config` to push a compiled config, `GET /config` to see what is served. */
+export function createAdminApp(service: ConfigService, options: AdminOptions): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: options.maxConfigBytes });
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (options.token !== undefined && !tokenMatches(options.token, request.headers.authorization)) {
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Bearer realm="portcullis-admin"')
+        .type('application/json')
+        .send(errorBody('PCS_ADMIN_UNAUTHORIZED'));
+    }
+  });
+
+  app.setErrorHandler((error, _request, reply) => {
+    const tooLarge = (error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE';
+    const code = tooLarge ? 'PCS_CONFIG_TOO_LARGE' : 'PCS_CONFIG_INVALID';
+    reply.code(ERRORS[code].status).type('application/json').send({ error: code, message: ERRORS[code].message, problems: [{ path: '/', message: (error as Error).message }] });
+  });
+
+  app.get('/config', async () => ({
+    hash: service.hash ?? null,
+    generation: service.generation,
+    loadedAt: service.loadedAt?.toISOString() ?? null,
+  }));
+
+  app.put('/config', async (request, reply) => {
+    const result = await service.push(request.body);
+    if (result.ok) return { hash: result.hash, generation: result.generation, changed: result.changed };
+    if ('problems' in result) {
+      return reply.code(400).send({ error: 'PCS_CONFIG_INVALID', message: ERRORS.PCS_CONFIG_INVALID.message, problems: result.problems });
+    }
+    return reply.code(result.error.statusCode).send({ error: result.error.code, message: result.error.message });
+  });
+
+  return app;
+}

@@ -1,0 +1,122 @@
+import { availableParallelism } from 'node:os';
+import { Command, InvalidArgumentError, Option } from 'commander';
+
+/** Everything `portcullis proxy` can be told, by flag or environment variable. */
+export interface ProxyOptions {
+  address: string;
+  httpPort: number;
+  httpsPort: number;
+  adminAddress: string;
+  adminPort: number;
+  adminTokenFile?: string;
+  allowUnauthenticatedAdmin: boolean;
+  statusAddress: string;
+  statusPort: number;
+  config?: string;
+  stateDir?: string;
+  workers: number;
+  trustedProxies: string[];
+  accessLog: boolean;
+  logLevel: string;
+  httpsRedirectPort: number;
+  maxConfigBytes: number;
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  // 0 asks the kernel for a free port (tests use it).
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number 0-65535');
+  return n;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+function list(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** Adds the proxy's options to a command; shared by `proxy` and, later, `run`. */
+export function addProxyOptions(command: Command): Command {
+  const opt = (flags: string, description: string, env: string) => new Option(flags, description).env(env);
+  return command
+    .addOption(opt('--address <ip>', 'traffic bind address', 'PORTCULLIS_ADDRESS').default('0.0.0.0'))
+    .addOption(opt('--http-port <port>', 'HTTP traffic port', 'PORTCULLIS_HTTP_PORT').argParser(port).default(8000))
+    .addOption(
+      opt('--https-port <port>', 'HTTPS traffic port', 'PORTCULLIS_HTTPS_PORT').argParser(port).default(8443),
+    )
+    .addOption(
+      opt('--admin-address <ip>', 'admin API bind address', 'PORTCULLIS_ADMIN_ADDRESS').default('127.0.0.1'),
+    )
+    .addOption(
+      opt('--admin-port <port>', 'admin API port (config push)', 'PORTCULLIS_ADMIN_PORT')
+        .argParser(port)
+        .default(8001),
+    )
+    .addOption(
+      opt(
+        '--admin-token-file <file>',
+        'file holding the admin bearer token (or set PORTCULLIS_ADMIN_TOKEN)',
+        'PORTCULLIS_ADMIN_TOKEN_FILE',
+      ),
+    )
+    .addOption(
+      opt(
+        '--allow-unauthenticated-admin',
+        'allow the admin API without a token (only when bound to loopback)',
+        'PORTCULLIS_ALLOW_UNAUTHENTICATED_ADMIN',
+      ).default(false),
+    )
+    .addOption(
+      opt('--status-address <ip>', 'status bind address', 'PORTCULLIS_STATUS_ADDRESS').default('0.0.0.0'),
+    )
+    .addOption(
+      opt('--status-port <port>', 'status port: /healthz, /readyz, /metrics', 'PORTCULLIS_STATUS_PORT')
+        .argParser(port)
+        .default(8100),
+    )
+    .addOption(opt('--config <file>', 'compiled config (JSON) to load at start', 'PORTCULLIS_CONFIG'))
+    .addOption(opt('--state-dir <dir>', 'where the last known good config is kept', 'PORTCULLIS_STATE_DIR'))
+    .addOption(
+      opt('--workers <n>', 'worker processes (default: number of CPUs)', 'PORTCULLIS_WORKERS')
+        .argParser(positiveInt)
+        .default(availableParallelism()),
+    )
+    .addOption(
+      opt(
+        '--trusted-proxies <cidrs>',
+        'comma-separated peers whose X-Forwarded-* headers are trusted',
+        'PORTCULLIS_TRUSTED_PROXIES',
+      )
+        .argParser(list)
+        .default([]),
+    )
+    .addOption(opt('--access-log', 'write a JSON access log line per request', 'PORTCULLIS_ACCESS_LOG').default(false))
+    .addOption(opt('--log-level <level>', 'trace|debug|info|warn|error', 'PORTCULLIS_LOG_LEVEL').default('info'))
+    .addOption(
+      opt('--https-redirect-port <port>', 'port put in https redirects', 'PORTCULLIS_HTTPS_REDIRECT_PORT')
+        .argParser(port)
+        .default(443),
+    )
+    .addOption(
+      opt('--max-config-bytes <n>', 'largest accepted config push', 'PORTCULLIS_MAX_CONFIG_BYTES')
+        .argParser(positiveInt)
+        .default(64 * 1024 * 1024),
+    );
+}
+
+/** Commander stores env-provided booleans as strings; normalise them. */
+export function normaliseProxyOptions(raw: Record<string, unknown>): ProxyOptions {
+  const bool = (v: unknown) => v === true || v === 'true' || v === '1';
+  return {
+    ...(raw as unknown as ProxyOptions),
+    allowUnauthenticatedAdmin: bool(raw.allowUnauthenticatedAdmin),
+    accessLog: bool(raw.accessLog),
+  };
+}

@@ -1,0 +1,42 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { CompiledConfig, PluginInstance, Route } from '../../contract/index.js';
+
+/** What a plugin sees of the request it runs for. */
+export interface PluginContext {
+  route: Route;
+  config: CompiledConfig;
+}
+
+/**
+ * A plugin instance bound to one config. `access` runs before forwarding, in
+ * Kong's priority order; it either lets the request continue (returns
+ * `true`) or has answered it (returns `false`). A thrown error fails closed.
+ */
+export interface PluginRuntime {
+  readonly name: string;
+  access(request: FastifyRequest, reply: FastifyReply, context: PluginContext): Promise<boolean> | boolean;
+}
+
+export interface PluginFactory {
+  readonly name: string;
+  /** Kong's priority: higher runs first. */
+  readonly priority: number;
+  /** Problems with a config, each a sentence naming the field; empty when valid. */
+  validate(config: Record<string, unknown>): string[];
+  create(instance: PluginInstance): PluginRuntime;
+}
+
+/**
+ * The plugins this proxy can run. A route that names any other plugin is
+ * never served: it answers 503 (fail closed), because serving it without
+ * the plugin could skip authentication.
+ */
+const factories = new Map<string, PluginFactory>();
+
+export function registerPlugin(factory: PluginFactory): void {
+  factories.set(factory.name, factory);
+}
+
+export function pluginFactory(name: string): PluginFactory | undefined {
+  return factories.get(name);
+}

@@ -1,0 +1,46 @@
+import { mkdir, open, readFile, rename, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+
+const STATE_FILE = 'last-good-config.json';
+
+/**
+ * Keeps the last known good config on disk so that a restarted proxy serves
+ * at once, even while the controller is down. Writes are atomic: a crash
+ * mid-write leaves the previous file intact.
+ */
+export class StateStore {
+  readonly #dir: string;
+
+  constructor(dir: string) {
+    this.#dir = dir;
+  }
+
+  get file(): string {
+    return join(this.#dir, STATE_FILE);
+  }
+
+  /** Writes to a temporary file, flushes it, then renames it over the old one. */
+  async save(json: string): Promise<void> {
+    await mkdir(this.#dir, { recursive: true, mode: 0o700 });
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    const handle = await open(tmp, 'w', 0o600);
+    try {
+      await handle.writeFile(json);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, this.file);
+  }
+
+  /** The stored config text and its modification time, or undefined when there is none. */
+  async load(): Promise<{ text: string; mtimeMs: number } | undefined> {
+    try {
+      const [text, info] = await Promise.all([readFile(this.file, 'utf8'), stat(this.file)]);
+      return { text, mtimeMs: info.mtimeMs };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,26 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { AggregatorRegistry, type Registry } from 'prom-client';
+import { errorBody } from '../common/errors.js';
+
+export interface StatusSources {
+  ready: () => boolean;
+  /** The primary's own metrics (config state); worker metrics are gathered over IPC. */
+  registry: Registry;
+}
+
+/** Health, readiness and Prometheus metrics, for kubelet probes and scrapers. */
+export function createStatusApp(sources: StatusSources): FastifyInstance {
+  const app = Fastify({ logger: false });
+  const workers = new AggregatorRegistry();
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    if (sources.ready()) return { status: 'ready' };
+    return reply.code(503).type('application/json').send(errorBody('PCS_NOT_READY'));
+  });
+  app.get('/metrics', async (_request, reply) => {
+    const [own, traffic] = await Promise.all([sources.registry.metrics(), workers.clusterMetrics()]);
+    return reply.type(sources.registry.contentType).send(own + '\n' + traffic);
+  });
+  return app;
+}

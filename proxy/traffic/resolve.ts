@@ -1,0 +1,74 @@
+import type { Route } from '../../contract/index.js';
+import type { ErrorCode } from '../../common/errors.js';
+import { normalizeHost } from '../routing/host.js';
+import { normalizeRequestTarget } from '../routing/normalize-path.js';
+import { upstreamPath } from '../routing/upstream-path.js';
+import type { RouteRuntime, RuntimeConfig } from '../runtime-config.js';
+
+export interface Resolved {
+  ok: true;
+  route: Route;
+  runtime: RouteRuntime;
+  /** The normalised path: what routing, plugins and the upstream all see. */
+  path: string;
+  query: string;
+  /** The path sent upstream (after strip-path and the service path). */
+  upstreamPath: string;
+  /** The prefix strip-path removed, for X-Forwarded-Prefix. */
+  strippedPrefix: string | undefined;
+}
+
+export type Resolution =
+  | Resolved
+  | { ok: false; code: ErrorCode; route?: Route; location?: string; status?: number };
+
+/**
+ * Decides what a request is, before anything is forwarded: its safe path,
+ * its route and whether that route may be served over this protocol. Shared
+ * by plain requests and WebSocket upgrades so both obey the same rules.
+ */
+export function resolveRequest(
+  runtime: RuntimeConfig,
+  rawUrl: string,
+  hostHeader: string | undefined,
+  method: string,
+  proto: 'http' | 'https',
+  httpsRedirectPort: number,
+): Resolution {
+  const target = normalizeRequestTarget(rawUrl);
+  if (!target.ok) return { ok: false, code: target.code };
+  const match = runtime.routes.match(normalizeHost(hostHeader), target.path, method);
+  if (!match) return { ok: false, code: 'PCS_ROUTE_NOT_FOUND' };
+  const route = match.route;
+
+  if (!route.protocols.includes(proto)) {
+    if (proto === 'https' || route.httpsRedirectStatusCode === 426) {
+      return proto === 'https'
+        ? { ok: false, code: 'PCS_ROUTE_NOT_FOUND', route }
+        : { ok: false, code: 'PCS_PROTOCOL_NOT_ALLOWED', route };
+    }
+    const host = normalizeHost(hostHeader);
+    // The Location header is built from client input: only plain host characters may pass.
+    if (!/^[a-z0-9.:-]+$/.test(host)) return { ok: false, code: 'PCS_BAD_REQUEST_TARGET', route };
+    const port = httpsRedirectPort === 443 ? '' : `:${httpsRedirectPort}`;
+    return {
+      ok: false,
+      code: 'PCS_PROTOCOL_NOT_ALLOWED',
+      route,
+      status: route.httpsRedirectStatusCode,
+      location: `https://${host.includes(':') ? `[${host}]` : host}${port}${target.path}${target.query}`,
+    };
+  }
+
+  const forwarded = upstreamPath(route, target.path, match.matchedPrefix);
+  const strippedPrefix = route.stripPath && match.matchedPrefix && match.matchedPrefix !== '/' ? match.matchedPrefix : undefined;
+  return {
+    ok: true,
+    route,
+    runtime: runtime.runtimeOf(route),
+    path: target.path,
+    query: target.query,
+    upstreamPath: forwarded,
+    strippedPrefix,
+  };
+}

@@ -1,0 +1,121 @@
+import { request as httpRequest, STATUS_CODES, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import type { Logger } from 'pino';
+import { ERROR_BODIES, ERRORS, type ErrorCode } from '../../common/errors.js';
+import type { RuntimeConfig } from '../runtime-config.js';
+import { upstreamRequestHeaders } from './headers.js';
+import { resolveRequest } from './resolve.js';
+import { peerAddress, type TrustedPeers } from './trusted-peers.js';
+
+interface UpgradeDependencies {
+  current: () => RuntimeConfig | undefined;
+  log: Logger;
+  options: { httpsRedirectPort: number };
+  trusted: TrustedPeers;
+}
+
+/**
+ * Passes HTTP upgrades (WebSocket) through to the upstream: the same routing
+ * and path rules as any request, then the two sockets are piped together.
+ */
+export function handleUpgrade(deps: UpgradeDependencies) {
+  return (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on('error', () => socket.destroy());
+    const runtime = deps.current();
+    if (!runtime) return refuse(socket, 'PCS_NOT_READY');
+    const tls = (socket as TLSSocket).encrypted === true;
+    const resolved = resolveRequest(runtime, req.url ?? '', req.headers.host, req.method ?? 'GET', tls ? 'https' : 'http', deps.options.httpsRedirectPort);
+    if (!resolved.ok) return refuse(socket, resolved.code, resolved.status, resolved.location);
+    const { route, runtime: routeRuntime } = resolved;
+    // Access plugins do not run on upgrades yet; never let one bypass them.
+    if (routeRuntime.unavailable || routeRuntime.plugins.length > 0) return refuse(socket, 'PCS_ROUTE_UNAVAILABLE');
+    const origin = routeRuntime.balancer.next();
+    if (origin === undefined) return refuse(socket, 'PCS_NO_UPSTREAM_TARGETS');
+
+    const url = new URL(origin);
+    const peer = peerAddress(req.socket.remoteAddress);
+    const headers = withoutConnectionTokens({ ...req.headers });
+    upstreamRequestHeaders(headers, {
+      peer,
+      trusted: deps.trusted.has(peer),
+      proto: tls ? 'https' : 'http',
+      host: req.headers.host,
+      localPort: req.socket.localPort ?? 0,
+      preserveHost: route.preserveHost,
+      strippedPrefix: resolved.strippedPrefix,
+    });
+    if (!route.preserveHost) headers.host = url.host;
+    headers.connection = 'upgrade';
+    headers.upgrade = req.headers.upgrade;
+
+    const upstream = (url.protocol === 'https:' ? httpsRequest : httpRequest)({
+      host: url.hostname.replace(/^\[|\]$/g, ''),
+      port: url.port,
+      method: req.method,
+      path: resolved.upstreamPath + resolved.query,
+      headers,
+      agent: false,
+      rejectUnauthorized: false,
+    });
+    upstream.setTimeout(route.timeouts.connectMs + route.timeouts.readMs, () => upstream.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
+    upstream.on('upgrade', (res, upstreamSocket, upstreamHead) => {
+      upstreamSocket.setTimeout(0);
+      socket.write(statusLine(res) + rawHeaderLines(res.rawHeaders) + '\r\n');
+      if (upstreamHead.length > 0) socket.write(upstreamHead);
+      if (head.length > 0) upstreamSocket.write(head);
+      upstreamSocket.on('error', () => socket.destroy());
+      socket.on('error', () => upstreamSocket.destroy());
+      socket.on('close', () => upstreamSocket.destroy());
+      upstreamSocket.on('close', () => socket.destroy());
+      upstreamSocket.pipe(socket).pipe(upstreamSocket);
+    });
+    upstream.on('response', (res) => {
+      // The upstream declined to upgrade: relay its answer, then close.
+      socket.write(statusLine(res) + rawHeaderLines(res.rawHeaders, true) + 'connection: close\r\n\r\n');
+      res.pipe(socket);
+    });
+    upstream.on('error', (error: NodeJS.ErrnoException) => {
+      deps.log.warn({ route: route.id, origin, code: error.code }, 'websocket upstream failed');
+      refuse(socket, error.code === 'ETIMEDOUT' ? 'PCS_UPSTREAM_TIMEOUT' : 'PCS_UPSTREAM_CONNECT_FAILED');
+    });
+    upstream.end();
+  };
+}
+
+function withoutConnectionTokens(headers: IncomingMessage['headers']): IncomingMessage['headers'] {
+  const connection = headers.connection;
+  if (typeof connection === 'string') {
+    for (const token of connection.split(',')) {
+      const name = token.trim().toLowerCase();
+      if (name && name !== 'upgrade') delete headers[name];
+    }
+  }
+  return headers;
+}
+
+function statusLine(res: IncomingMessage): string {
+  return `HTTP/1.1 ${res.statusCode} ${res.statusMessage ?? ''}\r\n`;
+}
+
+function rawHeaderLines(raw: string[], dropHopByHop = false): string {
+  let out = '';
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (dropHopByHop && (name === 'connection' || name === 'keep-alive' || name === 'transfer-encoding')) continue;
+    out += `${raw[i]}: ${raw[i + 1]}\r\n`;
+  }
+  return out;
+}
+
+function refuse(socket: Duplex, code: ErrorCode, status?: number, location?: string): void {
+  if (!socket.writable) return void socket.destroy();
+  const finalStatus = status ?? ERRORS[code].status;
+  const body = location ? '' : ERROR_BODIES[code];
+  socket.end(
+    `HTTP/1.1 ${finalStatus} ${STATUS_CODES[finalStatus] ?? ''}\r\n` +
+      (location ? `location: ${location}\r\n` : 'content-type: application/json; charset=utf-8\r\n') +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}

@@ -1,0 +1,157 @@
+import cluster, { type Worker } from 'node:cluster';
+import type { Logger } from 'pino';
+import { PortcullisError } from '../common/errors.js';
+import type { LoadedConfig } from './config-loader.js';
+import type { PrimaryMessage, WorkerMessage } from './worker.js';
+
+interface WorkerState {
+  worker: Worker;
+  listening: boolean;
+  generation: number;
+}
+
+interface Pending {
+  generation: number;
+  waiting: Set<number>;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+const APPLY_TIMEOUT_MS = 15_000;
+const RESTART_DELAY_MS = 500;
+
+/**
+ * Forks the traffic workers, keeps them alive, and hands every one of them
+ * each config. A worker that dies is replaced and given the current config.
+ */
+export class WorkerPool {
+  readonly #log: Logger;
+  readonly #size: number;
+  readonly #env: Record<string, string>;
+  readonly #workers = new Map<number, WorkerState>();
+  #current: { generation: number; loaded: LoadedConfig } | undefined;
+  #pending: Pending | undefined;
+  #stopping = false;
+  ports: { http: number; https: number } | undefined;
+
+  constructor(log: Logger, size: number, env: Record<string, string>) {
+    this.#log = log;
+    this.#size = size;
+    this.#env = env;
+  }
+
+  start(): void {
+    // Structured clone carries large configs faster than JSON over IPC.
+    cluster.setupPrimary({ serialization: 'advanced' });
+    cluster.on('exit', (worker, code, signal) => this.#onExit(worker, code, signal));
+    for (let i = 0; i < this.#size; i++) this.#fork();
+  }
+
+  /** Ready when every worker listens and serves the current generation. */
+  get ready(): boolean {
+    if (!this.#current || this.#workers.size < this.#size) return false;
+    for (const state of this.#workers.values()) {
+      if (!state.listening || state.generation !== this.#current.generation) return false;
+    }
+    return true;
+  }
+
+  get size(): number {
+    return this.#workers.size;
+  }
+
+  /** Sends a config to every worker and resolves once all have swapped to it. */
+  apply(generation: number, loaded: LoadedConfig): Promise<void> {
+    this.#current = { generation, loaded };
+    this.#pending?.reject(new PortcullisError('PCS_APPLY_TIMEOUT', 'superseded by a newer config'));
+    return new Promise<void>((resolve, reject) => {
+      const waiting = new Set([...this.#workers.keys()]);
+      const timer = setTimeout(() => {
+        if (this.#pending?.generation === generation) this.#pending = undefined;
+        reject(new PortcullisError('PCS_APPLY_TIMEOUT'));
+      }, APPLY_TIMEOUT_MS);
+      const done = (fn: () => void) => () => {
+        clearTimeout(timer);
+        fn();
+      };
+      this.#pending = { generation, waiting, resolve: done(resolve), reject: (e) => done(() => reject(e))() };
+      for (const state of this.#workers.values()) this.#send(state.worker);
+      this.#settle();
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    const exits = [...this.#workers.values()].map(
+      ({ worker }) =>
+        new Promise<void>((resolve) => {
+          worker.once('exit', () => resolve());
+          const message: PrimaryMessage = { type: 'portcullis:shutdown' };
+          worker.send(message);
+          setTimeout(() => worker.process.kill('SIGKILL'), 10_000).unref();
+        }),
+    );
+    await Promise.all(exits);
+  }
+
+  #fork(): void {
+    const worker = cluster.fork(this.#env);
+    this.#workers.set(worker.id, { worker, listening: false, generation: 0 });
+    worker.on('message', (message: WorkerMessage) => this.#onMessage(worker, message));
+  }
+
+  #send(worker: Worker): void {
+    if (!this.#current) return;
+    const { generation, loaded } = this.#current;
+    const message: PrimaryMessage = { type: 'portcullis:config', generation, hash: loaded.hash, config: loaded.config };
+    worker.send(message);
+  }
+
+  #onMessage(worker: Worker, message: WorkerMessage): void {
+    const state = this.#workers.get(worker.id);
+    if (!state) return;
+    switch (message.type) {
+      case 'portcullis:want-config':
+        this.#send(worker);
+        break;
+      case 'portcullis:listening':
+        state.listening = true;
+        this.ports = { http: message.httpPort, https: message.httpsPort };
+        break;
+      case 'portcullis:applied':
+        state.generation = message.generation;
+        this.#settle();
+        break;
+      case 'portcullis:apply-failed':
+        this.#log.error({ worker: worker.id, generation: message.generation, reason: message.message }, 'worker rejected config');
+        if (this.#pending?.generation === message.generation) {
+          this.#pending.reject(new PortcullisError('PCS_CONFIG_INVALID', message.message));
+          this.#pending = undefined;
+        }
+        break;
+    }
+  }
+
+  #settle(): void {
+    const pending = this.#pending;
+    if (!pending) return;
+    for (const id of pending.waiting) {
+      const state = this.#workers.get(id);
+      if (!state || state.generation >= pending.generation) pending.waiting.delete(id);
+    }
+    if (pending.waiting.size === 0) {
+      this.#pending = undefined;
+      pending.resolve();
+    }
+  }
+
+  #onExit(worker: Worker, code: number | null, signal: string | null): void {
+    this.#workers.delete(worker.id);
+    this.#settle();
+    if (this.#stopping) return;
+    this.#log.error({ worker: worker.id, code, signal }, 'worker exited; starting a new one');
+    setTimeout(() => {
+      if (!this.#stopping) this.#fork();
+    }, RESTART_DELAY_MS).unref();
+  }
+}

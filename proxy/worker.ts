@@ -1,0 +1,81 @@
+import type { AddressInfo } from 'node:net';
+import { AggregatorRegistry, register } from 'prom-client';
+import { createLogger } from '../common/logger.js';
+import type { CompiledConfig } from '../contract/index.js';
+import { TrafficMetrics } from './metrics.js';
+import type { ProxyOptions } from './options.js';
+import { RuntimeConfig } from './runtime-config.js';
+import type { PemPair } from './tls/certificate-store.js';
+import { createTrafficServers } from './traffic/traffic-app.js';
+import { UpstreamPools } from './traffic/upstream-pools.js';
+
+/** Messages between the primary and its workers over the cluster IPC channel. */
+export type PrimaryMessage =
+  | { type: 'portcullis:config'; generation: number; hash: string; config: CompiledConfig }
+  | { type: 'portcullis:shutdown' };
+export type WorkerMessage =
+  | { type: 'portcullis:want-config' }
+  | { type: 'portcullis:listening'; httpPort: number; httpsPort: number }
+  | { type: 'portcullis:applied'; generation: number }
+  | { type: 'portcullis:apply-failed'; generation: number; message: string };
+
+export const FALLBACK_PEM_ENV = 'PORTCULLIS_FALLBACK_PEM';
+
+function send(message: WorkerMessage): void {
+  process.send?.(message);
+}
+
+/**
+ * A worker process: serves traffic on the shared ports with whatever config
+ * the primary last sent. Building a config happens here, off the request
+ * path; serving it is one reference swap.
+ */
+export async function runWorker(options: ProxyOptions): Promise<void> {
+  const log = createLogger({ level: options.logLevel, name: 'portcullis-proxy' });
+  const fallbackPem = JSON.parse(process.env[FALLBACK_PEM_ENV] ?? '{}') as PemPair;
+  const pools = new UpstreamPools();
+  // Constructing one is what makes prom-client answer the primary's metric requests.
+  new AggregatorRegistry();
+  let current: RuntimeConfig | undefined;
+  const servers = await createTrafficServers({
+    current: () => current,
+    pools,
+    metrics: new TrafficMetrics(register),
+    log,
+    options,
+    fallbackPem,
+  });
+
+  process.on('message', (message: PrimaryMessage) => {
+    if (message.type === 'portcullis:config') {
+      try {
+        const next = new RuntimeConfig(message.config, message.hash, message.generation, fallbackPem);
+        if (next.certificates.defaultPem !== current?.certificates.defaultPem) {
+          servers.https.setSecureContext(next.certificates.defaultPem);
+        }
+        current = next;
+        pools.retain(next.origins);
+        send({ type: 'portcullis:applied', generation: message.generation });
+      } catch (error) {
+        log.error({ err: error, generation: message.generation }, 'config could not be applied; keeping the previous one');
+        send({ type: 'portcullis:apply-failed', generation: message.generation, message: (error as Error).message });
+      }
+    } else if (message.type === 'portcullis:shutdown') {
+      // Stop accepting, let requests in flight finish, then leave.
+      servers.https.close();
+      void servers.app.close().then(() => pools.close()).finally(() => process.exit(0));
+    }
+  });
+  send({ type: 'portcullis:want-config' });
+
+  await servers.app.listen({ host: options.address, port: options.httpPort });
+  await new Promise<void>((resolve, reject) => {
+    servers.https.once('error', reject);
+    servers.https.listen(options.httpsPort, options.address, resolve);
+  });
+  send({
+    type: 'portcullis:listening',
+    httpPort: (servers.http.address() as AddressInfo).port,
+    httpsPort: (servers.https.address() as AddressInfo).port,
+  });
+}
