@@ -7,7 +7,10 @@ export const ERRORS = {
   PCS_ROUTE_NOT_FOUND: { status: 404, message: 'no route matches the request' },
   PCS_BAD_REQUEST_TARGET: { status: 400, message: 'the request target is not an origin-form path' },
   PCS_BAD_PATH: { status: 400, message: 'the request path contains a forbidden character or encoding' },
-  PCS_ROUTE_UNAVAILABLE: { status: 503, message: 'the route is unavailable because its configuration is broken' },
+  PCS_ROUTE_UNAVAILABLE: {
+    status: 503,
+    message: 'the route is unavailable because its configuration is broken',
+  },
   PCS_NO_UPSTREAM_TARGETS: { status: 503, message: 'the service has no ready endpoints' },
   PCS_UPSTREAM_CONNECT_FAILED: { status: 502, message: 'could not connect to the upstream service' },
   PCS_UPSTREAM_TIMEOUT: { status: 504, message: 'the upstream service did not answer in time' },

@@ -136,7 +136,11 @@ export const VirtualHost = Type.Object(
 export const Application = Type.Object(
   {
     id: Name,
-    clientId: Type.String({ minLength: 1, maxLength: 512, description: "The IdP client_id (Kong's custom_id)." }),
+    clientId: Type.String({
+      minLength: 1,
+      maxLength: 512,
+      description: "The IdP client_id (Kong's custom_id).",
+    }),
     displayName: Type.Optional(Type.String({ maxLength: 512 })),
     approvedServices: Type.Array(Type.String(), { description: 'Services as `namespace/name`.' }),
     source: Source,

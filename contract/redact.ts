@@ -25,6 +25,9 @@ export function redactConfig(config: CompiledConfig): CompiledConfig {
   return {
     ...config,
     certificates: config.certificates.map((c) => ({ ...c, key: REDACTED })),
-    plugins: config.plugins.map((p) => ({ ...p, config: redactValue(p.config, '') as Record<string, unknown> })),
+    plugins: config.plugins.map((p) => ({
+      ...p,
+      config: redactValue(p.config, '') as Record<string, unknown>,
+    })),
   };
 }

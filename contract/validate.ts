@@ -17,7 +17,9 @@ const MAX_SCHEMA_PROBLEMS = 50;
 
 /** The regex of an ImplementationSpecific path that uses Kong's `~` marker, or undefined. */
 export function regexOfPath(route: Pick<Route, 'path' | 'pathType'>): string | undefined {
-  return route.pathType === 'ImplementationSpecific' && route.path.startsWith('~') ? route.path.slice(1) : undefined;
+  return route.pathType === 'ImplementationSpecific' && route.path.startsWith('~')
+    ? route.path.slice(1)
+    : undefined;
 }
 
 /**
@@ -61,7 +63,13 @@ function referenceProblems(config: CompiledConfig): Problem[] {
   const add = (path: string, message: string, source?: Source) =>
     problems.push(source ? { path, message, source } : { path, message });
 
-  const unique = <T>(items: T[], key: (item: T) => string, what: string, base: string, src: (item: T) => Source | undefined) => {
+  const unique = <T>(
+    items: T[],
+    key: (item: T) => string,
+    what: string,
+    base: string,
+    src: (item: T) => Source | undefined,
+  ) => {
     const seen = new Set<string>();
     items.forEach((item, i) => {
       const k = key(item);
@@ -71,11 +79,41 @@ function referenceProblems(config: CompiledConfig): Problem[] {
     return seen;
   };
 
-  const upstreams = unique(config.upstreams, (u) => u.name, 'upstream name', '/upstreams', (u) => u.source);
-  const plugins = unique(config.plugins, (p) => p.id, 'plugin id', '/plugins', (p) => p.source);
-  const certificates = unique(config.certificates, (c) => c.id, 'certificate id', '/certificates', (c) => c.source);
-  unique(config.applications, (a) => a.id, 'application id', '/applications', (a) => a.source);
-  unique(config.virtualHosts, (v) => v.host, 'virtual host', '/virtualHosts', () => undefined);
+  const upstreams = unique(
+    config.upstreams,
+    (u) => u.name,
+    'upstream name',
+    '/upstreams',
+    (u) => u.source,
+  );
+  const plugins = unique(
+    config.plugins,
+    (p) => p.id,
+    'plugin id',
+    '/plugins',
+    (p) => p.source,
+  );
+  const certificates = unique(
+    config.certificates,
+    (c) => c.id,
+    'certificate id',
+    '/certificates',
+    (c) => c.source,
+  );
+  unique(
+    config.applications,
+    (a) => a.id,
+    'application id',
+    '/applications',
+    (a) => a.source,
+  );
+  unique(
+    config.virtualHosts,
+    (v) => v.host,
+    'virtual host',
+    '/virtualHosts',
+    () => undefined,
+  );
 
   if (config.defaultCertificate !== undefined && !certificates.has(config.defaultCertificate)) {
     add('/defaultCertificate', `unknown certificate "${config.defaultCertificate}"`);
@@ -85,7 +123,8 @@ function referenceProblems(config: CompiledConfig): Problem[] {
   const checkRoute = (route: Route, path: string) => {
     if (routeIds.has(route.id)) add(path, `duplicate route id "${route.id}"`, route.source);
     routeIds.add(route.id);
-    if (!upstreams.has(route.upstream)) add(`${path}/upstream`, `unknown upstream "${route.upstream}"`, route.source);
+    if (!upstreams.has(route.upstream))
+      add(`${path}/upstream`, `unknown upstream "${route.upstream}"`, route.source);
     route.plugins.forEach((id, i) => {
       if (!plugins.has(id)) add(`${path}/plugins/${i}`, `unknown plugin instance "${id}"`, route.source);
     });

@@ -61,7 +61,10 @@ export class ConfigService {
     const result = checkConfig(input);
     if (!result.ok) {
       this.#metrics.rejected();
-      this.#log.warn({ problems: result.problems.slice(0, 10), count: result.problems.length }, 'config push rejected');
+      this.#log.warn(
+        { problems: result.problems.slice(0, 10), count: result.problems.length },
+        'config push rejected',
+      );
       return { ok: false, problems: result.problems };
     }
     if (result.loaded.hash === this.hash) {
@@ -71,7 +74,10 @@ export class ConfigService {
       await this.serve(result.loaded, true);
     } catch (error) {
       this.#metrics.rejected();
-      const coded = error instanceof PortcullisError ? error : new PortcullisError('PCS_INTERNAL', undefined, { cause: error });
+      const coded =
+        error instanceof PortcullisError
+          ? error
+          : new PortcullisError('PCS_INTERNAL', undefined, { cause: error });
       this.#log.error({ err: coded }, 'config push could not be applied');
       return { ok: false, error: coded };
     }

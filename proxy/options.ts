@@ -25,7 +25,8 @@ export interface ProxyOptions {
 function port(value: string): number {
   const n = Number(value);
   // 0 asks the kernel for a free port (tests use it).
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number 0-65535');
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError('must be a port number 0-65535');
   return n;
 }
 
@@ -47,7 +48,9 @@ export function addProxyOptions(command: Command): Command {
   const opt = (flags: string, description: string, env: string) => new Option(flags, description).env(env);
   return command
     .addOption(opt('--address <ip>', 'traffic bind address', 'PORTCULLIS_ADDRESS').default('0.0.0.0'))
-    .addOption(opt('--http-port <port>', 'HTTP traffic port', 'PORTCULLIS_HTTP_PORT').argParser(port).default(8000))
+    .addOption(
+      opt('--http-port <port>', 'HTTP traffic port', 'PORTCULLIS_HTTP_PORT').argParser(port).default(8000),
+    )
     .addOption(
       opt('--https-port <port>', 'HTTPS traffic port', 'PORTCULLIS_HTTPS_PORT').argParser(port).default(8443),
     )
@@ -97,8 +100,12 @@ export function addProxyOptions(command: Command): Command {
         .argParser(list)
         .default([]),
     )
-    .addOption(opt('--access-log', 'write a JSON access log line per request', 'PORTCULLIS_ACCESS_LOG').default(false))
-    .addOption(opt('--log-level <level>', 'trace|debug|info|warn|error', 'PORTCULLIS_LOG_LEVEL').default('info'))
+    .addOption(
+      opt('--access-log', 'write a JSON access log line per request', 'PORTCULLIS_ACCESS_LOG').default(false),
+    )
+    .addOption(
+      opt('--log-level <level>', 'trace|debug|info|warn|error', 'PORTCULLIS_LOG_LEVEL').default('info'),
+    )
     .addOption(
       opt('--https-redirect-port <port>', 'port put in https redirects', 'PORTCULLIS_HTTPS_REDIRECT_PORT')
         .argParser(port)

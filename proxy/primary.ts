@@ -30,10 +30,16 @@ async function adminToken(options: ProxyOptions, log: Logger): Promise<string | 
     : process.env.PORTCULLIS_ADMIN_TOKEN?.trim();
   if (token) return token;
   if (!options.allowUnauthenticatedAdmin) {
-    throw new PortcullisError('PCS_STARTUP', 'the admin API needs a token: set --admin-token-file or PORTCULLIS_ADMIN_TOKEN (or --allow-unauthenticated-admin on loopback)');
+    throw new PortcullisError(
+      'PCS_STARTUP',
+      'the admin API needs a token: set --admin-token-file or PORTCULLIS_ADMIN_TOKEN (or --allow-unauthenticated-admin on loopback)',
+    );
   }
   if (!isLoopback(options.adminAddress)) {
-    throw new PortcullisError('PCS_STARTUP', `--allow-unauthenticated-admin is only allowed on loopback, not ${options.adminAddress}`);
+    throw new PortcullisError(
+      'PCS_STARTUP',
+      `--allow-unauthenticated-admin is only allowed on loopback, not ${options.adminAddress}`,
+    );
   }
   log.warn({ address: options.adminAddress }, 'admin API runs without a token (loopback only)');
   return undefined;
@@ -49,7 +55,10 @@ export async function runPrimary(options: ProxyOptions, log: Logger): Promise<Ru
   const store = options.stateDir ? new StateStore(options.stateDir) : undefined;
   const initial = await loadInitialConfig(options.config, store, log);
   if (options.config && !initial) {
-    throw new PortcullisError('PCS_CONFIG_INVALID', `${options.config} is invalid and no last known good config exists`);
+    throw new PortcullisError(
+      'PCS_CONFIG_INVALID',
+      `${options.config} is invalid and no last known good config exists`,
+    );
   }
 
   const registry = new Registry();

@@ -36,7 +36,8 @@ export class RuntimeConfig {
     this.certificates = CertificateStore.build(config, fallbackPem);
 
     const balancers = new Map(config.upstreams.map((u) => [u.name, new Balancer(u)]));
-    for (const balancer of balancers.values()) for (const origin of balancer.origins) this.origins.add(origin);
+    for (const balancer of balancers.values())
+      for (const origin of balancer.origins) this.origins.add(origin);
     const plugins = new Map(config.plugins.map((p) => [p.id, p]));
     const all = config.virtualHosts.flatMap((v) => v.routes);
     if (config.defaultBackend) all.push(config.defaultBackend);
@@ -67,11 +68,22 @@ function resolveRoute(
     const instance = instances.get(id);
     const factory = instance && pluginFactory(instance.name);
     if (!instance || !factory) {
-      return { balancer, plugins: [], unavailable: { code: 'PLUGIN_UNSUPPORTED', message: `plugin "${instance?.name ?? id}" is not supported by this proxy` } };
+      return {
+        balancer,
+        plugins: [],
+        unavailable: {
+          code: 'PLUGIN_UNSUPPORTED',
+          message: `plugin "${instance?.name ?? id}" is not supported by this proxy`,
+        },
+      };
     }
     const problems = factory.validate(instance.config);
     if (problems.length > 0) {
-      return { balancer, plugins: [], unavailable: { code: 'PLUGIN_CONFIG_INVALID', message: `plugin "${id}": ${problems.join('; ')}` } };
+      return {
+        balancer,
+        plugins: [],
+        unavailable: { code: 'PLUGIN_CONFIG_INVALID', message: `plugin "${id}": ${problems.join('; ')}` },
+      };
     }
     resolved.push({ priority: factory.priority, index, runtime: factory.create(instance) });
   }

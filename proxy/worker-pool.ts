@@ -103,7 +103,12 @@ export class WorkerPool {
   #send(worker: Worker): void {
     if (!this.#current) return;
     const { generation, loaded } = this.#current;
-    const message: PrimaryMessage = { type: 'portcullis:config', generation, hash: loaded.hash, config: loaded.config };
+    const message: PrimaryMessage = {
+      type: 'portcullis:config',
+      generation,
+      hash: loaded.hash,
+      config: loaded.config,
+    };
     worker.send(message);
   }
 
@@ -123,7 +128,10 @@ export class WorkerPool {
         this.#settle();
         break;
       case 'portcullis:apply-failed':
-        this.#log.error({ worker: worker.id, generation: message.generation, reason: message.message }, 'worker rejected config');
+        this.#log.error(
+          { worker: worker.id, generation: message.generation, reason: message.message },
+          'worker rejected config',
+        );
         if (this.#pending?.generation === message.generation) {
           this.#pending.reject(new PortcullisError('PCS_CONFIG_INVALID', message.message));
           this.#pending = undefined;

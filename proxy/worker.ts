@@ -57,13 +57,23 @@ export async function runWorker(options: ProxyOptions): Promise<void> {
         pools.retain(next.origins);
         send({ type: 'portcullis:applied', generation: message.generation });
       } catch (error) {
-        log.error({ err: error, generation: message.generation }, 'config could not be applied; keeping the previous one');
-        send({ type: 'portcullis:apply-failed', generation: message.generation, message: (error as Error).message });
+        log.error(
+          { err: error, generation: message.generation },
+          'config could not be applied; keeping the previous one',
+        );
+        send({
+          type: 'portcullis:apply-failed',
+          generation: message.generation,
+          message: (error as Error).message,
+        });
       }
     } else if (message.type === 'portcullis:shutdown') {
       // Stop accepting, let requests in flight finish, then leave.
       servers.https.close();
-      void servers.app.close().then(() => pools.close()).finally(() => process.exit(0));
+      void servers.app
+        .close()
+        .then(() => pools.close())
+        .finally(() => process.exit(0));
     }
   });
   send({ type: 'portcullis:want-config' });

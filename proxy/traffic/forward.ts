@@ -8,7 +8,14 @@ import { kConnectTimeout } from './upstream-pools.js';
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 /** Errors raised before a single byte reached the upstream: safe to try another target. */
-const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+const CONNECT_FAILURES = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 const TIMEOUTS = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 export interface ForwardEnvironment {
@@ -26,7 +33,13 @@ const noRetry = () => null;
  * moves on to the next target, up to the route's retries; other failures
  * answer 502 or 504 as JSON.
  */
-export function forward(request: FastifyRequest, reply: FastifyReply, resolved: Resolved, env: ForwardEnvironment, attempt = 0): void {
+export function forward(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  resolved: Resolved,
+  env: ForwardEnvironment,
+  attempt = 0,
+): void {
   const { route, runtime } = resolved;
   const origin = runtime.balancer.next();
   if (origin === undefined) return sendError(reply, 'PCS_NO_UPSTREAM_TARGETS');
@@ -55,7 +68,10 @@ export function forward(request: FastifyRequest, reply: FastifyReply, resolved: 
         IDEMPOTENT.has(request.method) &&
         !hasBody(request)
       ) {
-        env.log.debug({ route: route.id, origin, code, attempt }, 'upstream connect failed; trying the next target');
+        env.log.debug(
+          { route: route.id, origin, code, attempt },
+          'upstream connect failed; trying the next target',
+        );
         forward(request, res as FastifyReply, resolved, env, attempt + 1);
         return;
       }
@@ -64,7 +80,14 @@ export function forward(request: FastifyRequest, reply: FastifyReply, resolved: 
         res.raw.destroy();
         return;
       }
-      sendError(res as FastifyReply, code !== undefined && TIMEOUTS.has(code) ? 'PCS_UPSTREAM_TIMEOUT' : code !== undefined && CONNECT_FAILURES.has(code) ? 'PCS_UPSTREAM_CONNECT_FAILED' : 'PCS_UPSTREAM_ERROR');
+      sendError(
+        res as FastifyReply,
+        code !== undefined && TIMEOUTS.has(code)
+          ? 'PCS_UPSTREAM_TIMEOUT'
+          : code !== undefined && CONNECT_FAILURES.has(code)
+            ? 'PCS_UPSTREAM_CONNECT_FAILED'
+            : 'PCS_UPSTREAM_ERROR',
+      );
     },
   });
 }

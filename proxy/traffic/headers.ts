@@ -1,7 +1,16 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 
 /** Hop-by-hop request headers (RFC 9110 §7.6.1) beyond `Connection` and the names it lists. */
-const HOP_BY_HOP = ['keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authorization', 'http2-settings'];
+const HOP_BY_HOP = [
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'proxy-authorization',
+  'http2-settings',
+];
 
 /**
  * Header name prefixes that carry identity the proxy asserts to upstreams.
@@ -10,7 +19,15 @@ const HOP_BY_HOP = ['keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer
  */
 const IDENTITY_PREFIXES = ['x-consumer-', 'x-credential-', 'x-authenticated-', 'x-anonymous-'];
 
-const FORWARDED = ['forwarded', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-prefix', 'x-real-ip'];
+const FORWARDED = [
+  'forwarded',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'x-forwarded-port',
+  'x-forwarded-prefix',
+  'x-real-ip',
+];
 
 export interface ForwardingContext {
   /** The TCP peer's address. */
@@ -31,10 +48,14 @@ export interface ForwardingContext {
  * has already removed `Connection` and every header it names, and set `host`
  * to the target; so headers added here cannot be stripped by a client.
  */
-export function upstreamRequestHeaders(headers: IncomingHttpHeaders, ctx: ForwardingContext): IncomingHttpHeaders {
+export function upstreamRequestHeaders(
+  headers: IncomingHttpHeaders,
+  ctx: ForwardingContext,
+): IncomingHttpHeaders {
   for (const name of HOP_BY_HOP) if (headers[name] !== undefined) delete headers[name];
   for (const name in headers) {
-    if (name.charCodeAt(0) === 120 /* x */ && IDENTITY_PREFIXES.some((p) => name.startsWith(p))) delete headers[name];
+    if (name.charCodeAt(0) === 120 /* x */ && IDENTITY_PREFIXES.some((p) => name.startsWith(p)))
+      delete headers[name];
   }
 
   const priorFor = ctx.trusted ? headers['x-forwarded-for'] : undefined;
@@ -49,7 +70,9 @@ export function upstreamRequestHeaders(headers: IncomingHttpHeaders, ctx: Forwar
     : undefined;
   if (!ctx.trusted) for (const name of FORWARDED) if (headers[name] !== undefined) delete headers[name];
 
-  headers['x-forwarded-for'] = priorFor ? `${Array.isArray(priorFor) ? priorFor.join(', ') : priorFor}, ${ctx.peer}` : ctx.peer;
+  headers['x-forwarded-for'] = priorFor
+    ? `${Array.isArray(priorFor) ? priorFor.join(', ') : priorFor}, ${ctx.peer}`
+    : ctx.peer;
   headers['x-forwarded-proto'] = prior?.proto ?? ctx.proto;
   headers['x-forwarded-host'] = prior?.host ?? ctx.host ?? '';
   headers['x-forwarded-port'] = prior?.port ?? String(ctx.localPort);
@@ -70,7 +93,14 @@ export function clientResponseHeaders(headers: OutgoingHttpHeaders): OutgoingHtt
       if (name) delete headers[name];
     }
   }
-  for (const name of ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'trailer']) {
+  for (const name of [
+    'connection',
+    'keep-alive',
+    'proxy-connection',
+    'transfer-encoding',
+    'upgrade',
+    'trailer',
+  ]) {
     if (headers[name] !== undefined) delete headers[name];
   }
   return headers;

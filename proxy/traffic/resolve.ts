@@ -19,8 +19,7 @@ export interface Resolved {
 }
 
 export type Resolution =
-  | Resolved
-  | { ok: false; code: ErrorCode; route?: Route; location?: string; status?: number };
+  Resolved | { ok: false; code: ErrorCode; route?: Route; location?: string; status?: number };
 
 /**
  * Decides what a request is, before anything is forwarded: its safe path,
@@ -61,7 +60,8 @@ export function resolveRequest(
   }
 
   const forwarded = upstreamPath(route, target.path, match.matchedPrefix);
-  const strippedPrefix = route.stripPath && match.matchedPrefix && match.matchedPrefix !== '/' ? match.matchedPrefix : undefined;
+  const strippedPrefix =
+    route.stripPath && match.matchedPrefix && match.matchedPrefix !== '/' ? match.matchedPrefix : undefined;
   return {
     ok: true,
     route,

@@ -101,20 +101,27 @@ export async function createTrafficServers(deps: TrafficDependencies): Promise<T
     if (!resolution.ok) {
       if (resolution.route) request.routeId = resolution.route.id;
       if (resolution.location) {
-        return void reply.code(resolution.status ?? 301).header('location', resolution.location).send();
+        return void reply
+          .code(resolution.status ?? 301)
+          .header('location', resolution.location)
+          .send();
       }
       return sendError(reply, resolution.code);
     }
     request.routeId = resolution.route.id;
     const { runtime: routeRuntime } = resolution;
     if (routeRuntime.unavailable) {
-      deps.log.warn({ route: resolution.route.id, reason: routeRuntime.unavailable.code }, 'route unavailable');
+      deps.log.warn(
+        { route: resolution.route.id, reason: routeRuntime.unavailable.code },
+        'route unavailable',
+      );
       return sendError(reply, 'PCS_ROUTE_UNAVAILABLE');
     }
     if (routeRuntime.plugins.length > 0) {
       try {
         for (const plugin of routeRuntime.plugins) {
-          if (!(await plugin.access(request, reply, { route: resolution.route, config: runtime.config }))) return;
+          if (!(await plugin.access(request, reply, { route: resolution.route, config: runtime.config })))
+            return;
         }
       } catch (error) {
         // Fail closed: an access check that throws never lets the request through.
@@ -143,13 +150,18 @@ export async function createTrafficServers(deps: TrafficDependencies): Promise<T
   // A proxy passes every method Node parses (WebDAV and all), not only fastify's defaults.
   // CONNECT never reaches a request handler: Node emits it as its own event.
   for (const method of METHODS) {
-    if (method !== 'CONNECT' && !app.supportedMethods.includes(method)) app.addHttpMethod(method, { hasBody: true });
+    if (method !== 'CONNECT' && !app.supportedMethods.includes(method))
+      app.addHttpMethod(method, { hasBody: true });
   }
   app.all('*', handle);
   app.setNotFoundHandler(handle);
   app.setErrorHandler((error, request, reply) => {
     deps.log.error({ err: error, route: request.routeId }, 'request failed');
-    if (!reply.sent) sendError(reply, (error as { statusCode?: number }).statusCode === 400 ? 'PCS_BAD_PATH' : 'PCS_INTERNAL');
+    if (!reply.sent)
+      sendError(
+        reply,
+        (error as { statusCode?: number }).statusCode === 400 ? 'PCS_BAD_PATH' : 'PCS_INTERNAL',
+      );
   });
   app.addHook('onResponse', (request, reply, done) => {
     const seconds = reply.elapsedTime / 1000;

@@ -26,11 +26,19 @@ export function handleUpgrade(deps: UpgradeDependencies) {
     const runtime = deps.current();
     if (!runtime) return refuse(socket, 'PCS_NOT_READY');
     const tls = (socket as TLSSocket).encrypted === true;
-    const resolved = resolveRequest(runtime, req.url ?? '', req.headers.host, req.method ?? 'GET', tls ? 'https' : 'http', deps.options.httpsRedirectPort);
+    const resolved = resolveRequest(
+      runtime,
+      req.url ?? '',
+      req.headers.host,
+      req.method ?? 'GET',
+      tls ? 'https' : 'http',
+      deps.options.httpsRedirectPort,
+    );
     if (!resolved.ok) return refuse(socket, resolved.code, resolved.status, resolved.location);
     const { route, runtime: routeRuntime } = resolved;
     // Access plugins do not run on upgrades yet; never let one bypass them.
-    if (routeRuntime.unavailable || routeRuntime.plugins.length > 0) return refuse(socket, 'PCS_ROUTE_UNAVAILABLE');
+    if (routeRuntime.unavailable || routeRuntime.plugins.length > 0)
+      return refuse(socket, 'PCS_ROUTE_UNAVAILABLE');
     const origin = routeRuntime.balancer.next();
     if (origin === undefined) return refuse(socket, 'PCS_NO_UPSTREAM_TARGETS');
 
@@ -59,7 +67,9 @@ export function handleUpgrade(deps: UpgradeDependencies) {
       agent: false,
       rejectUnauthorized: false,
     });
-    upstream.setTimeout(route.timeouts.connectMs + route.timeouts.readMs, () => upstream.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
+    upstream.setTimeout(route.timeouts.connectMs + route.timeouts.readMs, () =>
+      upstream.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })),
+    );
     upstream.on('upgrade', (res, upstreamSocket, upstreamHead) => {
       upstreamSocket.setTimeout(0);
       socket.write(statusLine(res) + rawHeaderLines(res.rawHeaders) + '\r\n');
@@ -103,7 +113,8 @@ function rawHeaderLines(raw: string[], dropHopByHop = false): string {
   let out = '';
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
-    if (dropHopByHop && (name === 'connection' || name === 'keep-alive' || name === 'transfer-encoding')) continue;
+    if (dropHopByHop && (name === 'connection' || name === 'keep-alive' || name === 'transfer-encoding'))
+      continue;
     out += `${raw[i]}: ${raw[i + 1]}\r\n`;
   }
   return out;
