@@ -1,0 +1,132 @@
+/**
+ * Assembly: turns the processors' results into the CompiledConfig, the
+ * statuses and the problem list, everything sorted so that equal input gives
+ * byte-identical output. Only upstreams and plugins that a route uses are
+ * emitted.
+ */
+import {
+  SCHEMA_VERSION,
+  type CompiledConfig,
+  type PluginInstance,
+  type Route,
+  type Upstream,
+  type VirtualHost,
+} from '../../contract/compiled-config.js';
+import type { TranslateContext } from './context.js';
+import type { ObjectRef, TranslateProblem } from './problem-codes.js';
+import { compareStrings } from './read.js';
+import type { IngressStatus, StatusCondition, TranslateStatuses } from './statuses.js';
+
+function byRouteOrder(a: Route, b: Route): number {
+  return (
+    compareStrings(a.path, b.path) || compareStrings(a.pathType, b.pathType) || compareStrings(a.id, b.id)
+  );
+}
+
+export function assembleConfig(ctx: TranslateContext): CompiledConfig {
+  const hosts = new Map<string, Route[]>();
+  for (const { host, route } of ctx.routes) {
+    const list = hosts.get(host);
+    if (list) list.push(route);
+    else hosts.set(host, [route]);
+  }
+  const virtualHosts: VirtualHost[] = [...hosts.keys()]
+    .sort(compareStrings)
+    .map((host) => ({ host, routes: hosts.get(host)!.sort(byRouteOrder) }));
+
+  const routes = ctx.routes.map((c) => c.route);
+  const defaultBackend = ctx.defaultBackend?.route;
+  if (defaultBackend) routes.push(defaultBackend);
+  const upstreamNames = new Set(routes.map((r) => r.upstream));
+  const pluginIds = new Set(routes.flatMap((r) => r.plugins));
+  const upstreams: Upstream[] = [...upstreamNames]
+    .sort(compareStrings)
+    .map((name) => ctx.upstreams.get(name)!);
+  const plugins: PluginInstance[] = [...pluginIds].sort(compareStrings).map((id) => {
+    const p = ctx.plugins.get(id)!;
+    return { id: p.id, name: p.name, config: p.config, source: p.ref };
+  });
+
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    certificates: ctx.certificates,
+    ...(ctx.defaultCertificate ? { defaultCertificate: ctx.defaultCertificate } : {}),
+    virtualHosts,
+    ...(defaultBackend ? { defaultBackend } : {}),
+    upstreams,
+    plugins,
+    applications: [...ctx.applications].sort((a, b) => compareStrings(a.id, b.id)),
+  };
+}
+
+function ingressConditions(status: IngressStatus): StatusCondition[] {
+  const gen =
+    status.observedGeneration === undefined ? {} : { observedGeneration: status.observedGeneration };
+  const left = status.paths.filter((p) => p.state === 'Invalid' || p.state === 'Conflicted');
+  const down = status.paths.filter((p) => p.state === 'Unavailable');
+  const total = status.paths.length;
+  return [
+    left.length === 0
+      ? {
+          type: 'Accepted',
+          status: 'True',
+          reason: 'Accepted',
+          message: `${total} of ${total} paths accepted`,
+          ...gen,
+        }
+      : {
+          type: 'Accepted',
+          status: 'False',
+          reason: left[0]!.reason ?? left[0]!.state,
+          message: `${left.length} of ${total} paths left out; first: ${left[0]!.message ?? left[0]!.state}`,
+          ...gen,
+        },
+    down.length === 0
+      ? {
+          type: 'Ready',
+          status: 'True',
+          reason: 'Ready',
+          message: 'every route in the config is served',
+          ...gen,
+        }
+      : {
+          type: 'Ready',
+          status: 'False',
+          reason: down[0]!.reason ?? 'Unavailable',
+          message: `${down.length} route(s) answer 503; first: ${down[0]!.message ?? ''}`,
+          ...gen,
+        },
+  ];
+}
+
+const byNamespacedName = (a: { namespace: string; name: string }, b: { namespace: string; name: string }) =>
+  compareStrings(a.namespace, b.namespace) || compareStrings(a.name, b.name);
+
+export function assembleStatuses(ctx: TranslateContext): TranslateStatuses {
+  const ingresses = [...ctx.ingressStatuses.values()].sort(byNamespacedName);
+  for (const status of ingresses) status.conditions = ingressConditions(status);
+  return {
+    ingresses,
+    applications: [...ctx.applicationStatuses].sort(byNamespacedName),
+    applicationRegistrations: [...ctx.registrationStatuses].sort(byNamespacedName),
+  };
+}
+
+function refKey(ref: ObjectRef | undefined): string {
+  return ref ? `${ref.namespace ?? ''}\u0000${ref.kind}\u0000${ref.name}` : '';
+}
+
+/** Sorted by the first object named, then code and message; exact repeats removed. */
+export function assembleProblems(ctx: TranslateContext): TranslateProblem[] {
+  const seen = new Set<string>();
+  const unique = ctx.problems.filter((p) => {
+    const k = JSON.stringify(p);
+    return seen.has(k) ? false : (seen.add(k), true);
+  });
+  return unique.sort(
+    (a, b) =>
+      compareStrings(refKey(a.objects[0]), refKey(b.objects[0])) ||
+      compareStrings(a.code, b.code) ||
+      compareStrings(a.message, b.message),
+  );
+}

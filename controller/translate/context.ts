@@ -1,0 +1,230 @@
+/**
+ * The working state that translate's processors share. Each processor reads
+ * what earlier ones left here and adds its own part; the last one assembles
+ * the CompiledConfig. Nothing here outlives one translate() call.
+ */
+import type {
+  Application as ConfigApplication,
+  Certificate,
+  Route,
+  Upstream,
+} from '../../contract/compiled-config.js';
+import type {
+  Application,
+  ApplicationRegistration,
+  EndpointSlice,
+  Ingress,
+  IngressClass,
+  KongClusterPlugin,
+  KongPlugin,
+  KubeObject,
+  Secret,
+  Service,
+  Snapshot,
+} from './k8s-types.js';
+import type { ResolvedOptions } from './options.js';
+import type { ObjectRef, ProblemCode, TranslateProblem } from './problem-codes.js';
+import type {
+  ApplicationRegistrationStatus,
+  ApplicationStatus,
+  IngressPathStatus,
+  IngressStatus,
+} from './statuses.js';
+
+/** Why a route answers 503 instead of being served. */
+export interface Unavailable {
+  code: ProblemCode;
+  message: string;
+}
+
+/** The route-shaping settings read from an Ingress's or a Service's annotations. */
+export interface RouteSettings {
+  /** Names from konghq.com/plugins, in order, without repeats. */
+  plugins: string[];
+  stripPath?: boolean;
+  preserveHost?: boolean;
+  methods?: string[];
+  protocols?: ('http' | 'https')[];
+  httpsRedirectStatusCode?: 301 | 302 | 307 | 308 | 426;
+  forceSslRedirect?: boolean;
+  hostAliases?: string[];
+  // Service only
+  upstreamPath?: string;
+  connectMs?: number;
+  readMs?: number;
+  writeMs?: number;
+  retries?: number;
+  upstreamProtocol?: 'http' | 'https';
+  /** Set when an annotation value is invalid: the object's routes answer 503. */
+  invalid?: Unavailable;
+}
+
+/** Where a backend reference leads. */
+export interface BackendResult {
+  /** The upstream's name; it exists in `upstreams` (empty for a missing Service). */
+  upstream: string;
+  /** The Service as `namespace/name`, when the backend names one. */
+  service?: string;
+  /** Set when the backend cannot be reached as written: its routes answer 503. */
+  unavailable?: Unavailable;
+}
+
+/** A KongPlugin or KongClusterPlugin, resolved once. */
+export interface ResolvedPlugin {
+  /** Instance id in the config: `namespace/name` (KongPlugin) or `name` (KongClusterPlugin). */
+  id: string;
+  ref: ObjectRef;
+  /** Kong's plugin name (`plugin:`). */
+  name: string;
+  /** Kong's static priority; 0 for an unknown plugin (it is broken anyway). */
+  priority: number;
+  config: Record<string, unknown>;
+  disabled: boolean;
+  /** Set when the plugin cannot run: every route that uses it answers 503. */
+  broken?: Unavailable;
+}
+
+/** The plugins one Ingress or Service contributes to its routes. */
+export interface ObjectPlugins {
+  /** One instance per Kong plugin name; broken ones included (they make routes 503). */
+  byName: Map<string, ResolvedPlugin>;
+  /** A reference that failed (not found, two of one name): the object's routes answer 503. */
+  unavailable?: Unavailable;
+}
+
+/** The plugins a route runs, in order, and whether it must answer 503 instead. */
+export interface PluginChain {
+  /** Instance ids in execution order. */
+  ids: string[];
+  unavailable?: Unavailable;
+}
+
+/** A route before conflicts are settled, with what conflict resolution needs. */
+export interface CandidateRoute {
+  route: Route;
+  /** The virtual host it belongs to (`*` for host-less rules). */
+  host: string;
+  ingress: Ingress;
+  /** Position of the Ingress oldest-first; lower wins conflicts. */
+  age: number;
+  status: IngressPathStatus;
+}
+
+export interface SnapshotIndex {
+  /** Every Ingress in scope, oldest first; the ingress-class processor picks ours. */
+  ingresses: Ingress[];
+  ingressClasses: Map<string, IngressClass>;
+  /** Keyed `namespace/name`. */
+  services: Map<string, Service>;
+  /** Keyed `namespace/serviceName` (the kubernetes.io/service-name label). */
+  endpointSlices: Map<string, EndpointSlice[]>;
+  secrets: Map<string, Secret>;
+  kongPlugins: Map<string, KongPlugin>;
+  kongClusterPlugins: Map<string, KongClusterPlugin>;
+  applications: Map<string, Application>;
+  /** Sorted by namespace/name. */
+  applicationRegistrations: ApplicationRegistration[];
+}
+
+export interface TranslateContext {
+  readonly snapshot: Snapshot;
+  readonly options: ResolvedOptions;
+  /** Filled by the scope processor: the snapshot, filtered to watched namespaces, indexed. */
+  index: SnapshotIndex;
+  readonly problems: TranslateProblem[];
+
+  /** Ingresses of our class, oldest first. */
+  ingresses: Ingress[];
+  /** Whether our IngressClass is the cluster default (class-less objects are ours). */
+  classIsDefault: boolean;
+
+  /** Every upstream a route may use, by name; only referenced ones reach the config. */
+  upstreams: Map<string, Upstream>;
+  /** Backend references of our Ingresses, by backendKey (see backends.ts). */
+  backends: Map<string, BackendResult>;
+  certificates: Certificate[];
+  defaultCertificate?: string;
+
+  /** Resolved plugins by instance id; filled on first reference. */
+  plugins: Map<string, ResolvedPlugin>;
+  /** Global KongClusterPlugins that apply to every route, by priority. */
+  globalPlugins: ResolvedPlugin[];
+  /** Set when the global plugins cannot be applied as written: every route answers 503. */
+  globalUnavailable?: Unavailable;
+  /** The plugins each Ingress or Service brings, by settings key. */
+  objectPlugins: Map<string, ObjectPlugins>;
+  /** Memo of plugin chains by Ingress and Service settings keys. */
+  chains: Map<string, PluginChain>;
+
+  /** Annotation settings by `Kind/namespace/name`; filled on first use. */
+  settings: Map<string, RouteSettings>;
+
+  routes: CandidateRoute[];
+  defaultBackends: CandidateRoute[];
+  defaultBackend?: CandidateRoute;
+  ingressStatuses: Map<string, IngressStatus>;
+
+  applications: ConfigApplication[];
+  applicationStatuses: ApplicationStatus[];
+  registrationStatuses: ApplicationRegistrationStatus[];
+}
+
+export function emptyIndex(): SnapshotIndex {
+  return {
+    ingresses: [],
+    ingressClasses: new Map(),
+    services: new Map(),
+    endpointSlices: new Map(),
+    secrets: new Map(),
+    kongPlugins: new Map(),
+    kongClusterPlugins: new Map(),
+    applications: new Map(),
+    applicationRegistrations: [],
+  };
+}
+
+export function createContext(snapshot: Snapshot, options: ResolvedOptions): TranslateContext {
+  return {
+    snapshot,
+    options,
+    index: emptyIndex(),
+    problems: [],
+    ingresses: [],
+    classIsDefault: false,
+    upstreams: new Map(),
+    backends: new Map(),
+    certificates: [],
+    plugins: new Map(),
+    globalPlugins: [],
+    objectPlugins: new Map(),
+    chains: new Map(),
+    settings: new Map(),
+    routes: [],
+    defaultBackends: [],
+    ingressStatuses: new Map(),
+    applications: [],
+    applicationStatuses: [],
+    registrationStatuses: [],
+  };
+}
+
+export function addProblem(
+  ctx: TranslateContext,
+  code: ProblemCode,
+  message: string,
+  objects: ObjectRef[],
+): void {
+  ctx.problems.push({ code, message, objects });
+}
+
+export function key(obj: KubeObject): string {
+  return obj.metadata.namespace === undefined
+    ? obj.metadata.name
+    : `${obj.metadata.namespace}/${obj.metadata.name}`;
+}
+
+/** A translate step. Processors run in a fixed order; see processors.ts. */
+export interface Processor {
+  name: string;
+  run(ctx: TranslateContext): void;
+}

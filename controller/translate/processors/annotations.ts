@@ -1,0 +1,174 @@
+/**
+ * Kong annotations: reads the route-shaping annotations of our Ingresses and
+ * of the Services they route to into RouteSettings.
+ *
+ * On Ingress and Service: konghq.com/plugins, strip-path, preserve-host,
+ * methods, protocols, https-redirect-status-code, host-aliases, and
+ * ingress.kubernetes.io/force-ssl-redirect. On Service only: konghq.com/path,
+ * connect-timeout, read-timeout, write-timeout, retries, and protocol (the
+ * upstream's scheme). A value set on the Ingress wins over the Service's;
+ * plugins combine (see plugins.ts).
+ *
+ * An invalid value is a problem and makes the object's routes answer 503:
+ * guessing could widen a route (an ignored `protocols: https` would serve
+ * plain http). An unknown konghq.com annotation is a problem and is ignored.
+ */
+import { addProblem, type Processor, type RouteSettings, type TranslateContext } from '../context.js';
+import type { Ingress, KubeObject, Service } from '../k8s-types.js';
+import type { ProblemCode } from '../problem-codes.js';
+import { compareStrings, normalizeHost, record, refOf, splitList, str } from '../read.js';
+import { ingressBackends, serviceKeyOf } from './backends.js';
+
+type Kind = 'Ingress' | 'Service';
+type Parser = (settings: RouteSettings, value: string) => string | undefined;
+
+const REDIRECT_CODES = [301, 302, 307, 308, 426] as const;
+const MAX_TIMEOUT_MS = 3_600_000;
+const MAX_RETRIES = 32;
+
+function parseBoolean(value: string): boolean | undefined {
+  return value === 'true' ? true : value === 'false' ? false : undefined;
+}
+
+function parseInteger(value: string, min: number, max: number): number | undefined {
+  if (!/^\d{1,10}$/.test(value)) return undefined;
+  const n = Number(value);
+  return n >= min && n <= max ? n : undefined;
+}
+
+const bool =
+  (field: 'stripPath' | 'preserveHost' | 'forceSslRedirect'): Parser =>
+  (settings, value) => {
+    const parsed = parseBoolean(value);
+    if (parsed === undefined) return 'must be "true" or "false"';
+    settings[field] = parsed;
+    return undefined;
+  };
+
+const timeout =
+  (field: 'connectMs' | 'readMs' | 'writeMs'): Parser =>
+  (settings, value) => {
+    const parsed = parseInteger(value, 1, MAX_TIMEOUT_MS);
+    if (parsed === undefined) return `must be milliseconds from 1 to ${MAX_TIMEOUT_MS}`;
+    settings[field] = parsed;
+    return undefined;
+  };
+
+/** Annotations that shape routes, valid on Ingress and Service. */
+const ROUTE_ANNOTATIONS: Record<string, Parser> = {
+  'konghq.com/plugins': (settings, value) => {
+    settings.plugins = [...new Set(splitList(value))];
+    return undefined;
+  },
+  'konghq.com/strip-path': bool('stripPath'),
+  'konghq.com/preserve-host': bool('preserveHost'),
+  'ingress.kubernetes.io/force-ssl-redirect': bool('forceSslRedirect'),
+  'konghq.com/methods': (settings, value) => {
+    const methods = splitList(value);
+    if (methods.length === 0 || methods.some((m) => !/^[A-Za-z]{1,32}$/.test(m))) {
+      return 'must be a comma-separated list of HTTP methods';
+    }
+    settings.methods = [...new Set(methods.map((m) => m.toUpperCase()))].sort(compareStrings);
+    return undefined;
+  },
+  'konghq.com/protocols': (settings, value) => {
+    const protocols = splitList(value).map((p) => p.toLowerCase());
+    const unsupported = protocols.filter((p) => p !== 'http' && p !== 'https');
+    if (protocols.length === 0 || unsupported.length > 0) {
+      return `must list http and/or https${unsupported.length > 0 ? ` (unsupported: ${unsupported.join(', ')})` : ''}`;
+    }
+    settings.protocols = (['http', 'https'] as const).filter((p) => protocols.includes(p));
+    return undefined;
+  },
+  'konghq.com/https-redirect-status-code': (settings, value) => {
+    const code = REDIRECT_CODES.find((c) => String(c) === value);
+    if (code === undefined) return `must be one of ${REDIRECT_CODES.join(', ')}`;
+    settings.httpsRedirectStatusCode = code;
+    return undefined;
+  },
+  'konghq.com/host-aliases': (settings, value) => {
+    const hosts = splitList(value);
+    const normalized = hosts.map(normalizeHost);
+    if (hosts.length === 0 || normalized.some((h) => h === undefined)) {
+      return 'must be a comma-separated list of host names';
+    }
+    settings.hostAliases = [...new Set(normalized as string[])];
+    return undefined;
+  },
+};
+
+/** Annotations that configure the upstream side, valid on Service only. */
+const SERVICE_ANNOTATIONS: Record<string, Parser> = {
+  'konghq.com/path': (settings, value) => {
+    if (!/^\/[^\s]{0,4095}$/.test(value)) return 'must be an absolute path without spaces';
+    settings.upstreamPath = value;
+    return undefined;
+  },
+  'konghq.com/connect-timeout': timeout('connectMs'),
+  'konghq.com/read-timeout': timeout('readMs'),
+  'konghq.com/write-timeout': timeout('writeMs'),
+  'konghq.com/retries': (settings, value) => {
+    const parsed = parseInteger(value, 0, MAX_RETRIES);
+    if (parsed === undefined) return `must be an integer from 0 to ${MAX_RETRIES}`;
+    settings.retries = parsed;
+    return undefined;
+  },
+  'konghq.com/protocol': (settings, value) => {
+    if (value !== 'http' && value !== 'https') return 'must be "http" or "https"';
+    settings.upstreamProtocol = value;
+    return undefined;
+  },
+};
+
+export function settingsKey(kind: Kind, obj: KubeObject): string {
+  return `${kind}/${obj.metadata.namespace}/${obj.metadata.name}`;
+}
+
+/** Parses one object's annotations, reporting each bad or unknown one. */
+export function parseSettings(ctx: TranslateContext, kind: Kind, obj: KubeObject): RouteSettings {
+  const settings: RouteSettings = { plugins: [] };
+  const annotations = record(obj.metadata.annotations) ?? {};
+  for (const name of Object.keys(annotations).sort(compareStrings)) {
+    const value = str(annotations[name]);
+    const parser = ROUTE_ANNOTATIONS[name] ?? (kind === 'Service' ? SERVICE_ANNOTATIONS[name] : undefined);
+    const report = (code: ProblemCode, message: string) => addProblem(ctx, code, message, [refOf(kind, obj)]);
+    if (parser === undefined) {
+      if (name.startsWith('konghq.com/')) {
+        const where = SERVICE_ANNOTATIONS[name] ? ' on an Ingress (it is a Service annotation)' : '';
+        report('ANNOTATION_UNSUPPORTED', `annotation ${name} is not supported${where}; it is ignored`);
+      }
+      continue;
+    }
+    const error =
+      value === undefined ? 'must be a string (quote it in YAML)' : parser(settings, value.trim());
+    if (error !== undefined) {
+      const shown = value === undefined ? JSON.stringify(annotations[name]) : `"${value}"`;
+      const message = `annotation ${name}: ${shown} ${error}`;
+      report('ANNOTATION_INVALID', message);
+      settings.invalid ??= {
+        code: 'ANNOTATION_INVALID',
+        message: `${kind} ${obj.metadata.namespace}/${obj.metadata.name}: ${message}`,
+      };
+    }
+  }
+  return settings;
+}
+
+export const annotationsProcessor: Processor = {
+  name: 'annotations',
+  run(ctx) {
+    const services = new Map<string, Service>();
+    for (const ingress of ctx.ingresses as Ingress[]) {
+      ctx.settings.set(settingsKey('Ingress', ingress), parseSettings(ctx, 'Ingress', ingress));
+      for (const { backend } of ingressBackends(ingress)) {
+        const serviceKey = serviceKeyOf(ingress, backend);
+        const service = serviceKey === undefined ? undefined : ctx.index.services.get(serviceKey);
+        if (service) services.set(serviceKey!, service);
+      }
+    }
+    for (const serviceKey of [...services.keys()].sort(compareStrings)) {
+      const service = services.get(serviceKey)!;
+      ctx.settings.set(settingsKey('Service', service), parseSettings(ctx, 'Service', service));
+    }
+  },
+};

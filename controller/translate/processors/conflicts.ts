@@ -1,0 +1,64 @@
+/**
+ * Conflicts: settles routes that claim the same place, oldest Ingress first
+ * (creationTimestamp, then namespace/name; within one Ingress, rule order).
+ *
+ * - Across namespaces, a host and path string belong to the namespace of the
+ *   oldest Ingress that claims them; later claims from other namespaces are
+ *   left out (ROUTE_CONFLICT), whatever their pathType or methods, so no
+ *   namespace can take over another's path with a more specific match.
+ * - Within a namespace, several routes may share a host and path when their
+ *   pathType or methods differ; exact repeats are left out (ROUTE_DUPLICATE).
+ * - Only one Ingress's spec.defaultBackend can be the default backend.
+ */
+import { addProblem, type CandidateRoute, type Processor } from '../context.js';
+import type { ProblemCode } from '../problem-codes.js';
+import { refOf } from '../read.js';
+
+function describe(candidate: CandidateRoute): string {
+  return `Ingress ${candidate.ingress.metadata.namespace}/${candidate.ingress.metadata.name}`;
+}
+
+export const conflictsProcessor: Processor = {
+  name: 'conflicts',
+  run(ctx) {
+    const owners = new Map<string, CandidateRoute>();
+    const exact = new Map<string, CandidateRoute>();
+    const kept: CandidateRoute[] = [];
+    const reject = (loser: CandidateRoute, winner: CandidateRoute, code: ProblemCode, what: string) => {
+      const same = loser.ingress === winner.ingress;
+      const by = same ? 'an earlier path of the same Ingress' : `older ${describe(winner)}`;
+      const message = `${what} is already claimed by ${by} (route ${winner.route.id})`;
+      const objects = [refOf('Ingress', loser.ingress), ...(same ? [] : [refOf('Ingress', winner.ingress)])];
+      addProblem(ctx, code, `route ${loser.route.id}: ${message}`, objects);
+      loser.status.state = 'Conflicted';
+      loser.status.reason = code;
+      loser.status.message = message;
+      delete loser.status.routeId;
+    };
+
+    // ctx.routes is already oldest first, in rule order.
+    for (const candidate of ctx.routes) {
+      const { route, host } = candidate;
+      const claim = `${host} ${route.path}`;
+      const owner = owners.get(claim);
+      if (owner && owner.ingress.metadata.namespace !== candidate.ingress.metadata.namespace) {
+        reject(candidate, owner, 'ROUTE_CONFLICT', `host ${host} path ${route.path}`);
+        continue;
+      }
+      owners.set(claim, owner ?? candidate);
+      const repeat = `${claim} ${route.pathType} ${(route.methods ?? []).join(',')}`;
+      const first = exact.get(repeat);
+      if (first) {
+        reject(candidate, first, 'ROUTE_DUPLICATE', `host ${host} path ${route.path} (${route.pathType})`);
+        continue;
+      }
+      exact.set(repeat, candidate);
+      kept.push(candidate);
+    }
+    ctx.routes = kept;
+
+    const [winner, ...losers] = ctx.defaultBackends;
+    ctx.defaultBackend = winner;
+    for (const loser of losers) reject(loser, winner!, 'DEFAULT_BACKEND_CONFLICT', 'the default backend');
+  },
+};

@@ -1,0 +1,384 @@
+/**
+ * Plugins: resolves the KongPlugins and KongClusterPlugins that our objects
+ * reference, and the global ones, into plugin instances with their final
+ * config.
+ *
+ * - `konghq.com/plugins` names a KongPlugin in the object's namespace, or
+ *   else a KongClusterPlugin.
+ * - KongClusterPlugins count only when they carry our class in
+ *   `kubernetes.io/ingress.class` (or none, when our class is the default),
+ *   as Kong's controller requires, so that plugins meant for another
+ *   controller in the same cluster are never picked up. Those with the label
+ *   `global: "true"` apply to every route.
+ * - Config comes from `config`, or from a Secret (`configFrom.secretKeyRef`:
+ *   a YAML or JSON object), then `configPatches` add values from Secrets
+ *   (JSON values) at JSON pointers. It is validated by the plugin catalog.
+ * - `disabled: true` plugins are not applied (and do not hide a global one).
+ * - On a route, one instance runs per plugin name: the Ingress's wins over
+ *   the Service's, which wins over a global one (Kong's precedence). They run
+ *   by Kong priority, highest first.
+ *
+ * A broken plugin (unknown name, bad config, missing Secret) never reaches
+ * the config; every route that would run it answers 503 instead.
+ */
+import { parse as parseYaml } from 'yaml';
+import {
+  addProblem,
+  type ObjectPlugins,
+  type PluginChain,
+  type ResolvedPlugin,
+  type RouteSettings,
+  type TranslateContext,
+  type Processor,
+} from '../context.js';
+import type { KongPlugin, KubeObject, SecretKeyRef } from '../k8s-types.js';
+import { isPlainObject } from '../plugin-catalog.js';
+import type { ObjectRef, ProblemCode } from '../problem-codes.js';
+import { annotation, arr, compareStrings, label, record, ref, refOf, secretValue, str } from '../read.js';
+import { settingsKey } from './annotations.js';
+import { LEGACY_CLASS_ANNOTATION } from './ingress-class.js';
+
+type PluginKind = 'KongPlugin' | 'KongClusterPlugin';
+
+const UNSUPPORTED_FIELDS = ['consumerRef', 'ordering', 'protocols', 'run_on'] as const;
+
+class BrokenPlugin extends Error {
+  constructor(
+    readonly code: ProblemCode,
+    message: string,
+    readonly objects: ObjectRef[] = [],
+  ) {
+    super(message);
+  }
+}
+
+function ofOurClass(ctx: TranslateContext, obj: KubeObject): boolean {
+  const cls = annotation(obj, LEGACY_CLASS_ANNOTATION);
+  return cls === undefined ? ctx.classIsDefault : cls === ctx.options.ingressClass;
+}
+
+function readSecret(
+  ctx: TranslateContext,
+  namespace: string | undefined,
+  secretRef: SecretKeyRef | undefined,
+  what: string,
+) {
+  const name = str(secretRef?.name);
+  const key = str(secretRef?.key);
+  if (!namespace || !name || !key) {
+    throw new BrokenPlugin(
+      'PLUGIN_CONFIG_SOURCE_INVALID',
+      `${what}.secretKeyRef needs name, key${namespace ? '' : ' and namespace'}`,
+    );
+  }
+  const secretRefObj = ref('Secret', namespace, name);
+  const secret = ctx.index.secrets.get(`${namespace}/${name}`);
+  if (!secret)
+    throw new BrokenPlugin('PLUGIN_SECRET_NOT_FOUND', `${what}: Secret ${namespace}/${name} does not exist`, [
+      secretRefObj,
+    ]);
+  const value = secretValue(secret, key);
+  if (value === undefined) {
+    throw new BrokenPlugin(
+      'PLUGIN_SECRET_KEY_NOT_FOUND',
+      `${what}: Secret ${namespace}/${name} has no key "${key}"`,
+      [secretRefObj],
+    );
+  }
+  return { value, ref: secretRefObj, where: `Secret ${namespace}/${name} key "${key}"` };
+}
+
+/** RFC 6901 pointer tokens; undefined when the pointer is not absolute or names a prototype key. */
+function pointerTokens(pointer: string): string[] | undefined {
+  if (!pointer.startsWith('/')) return undefined;
+  const tokens = pointer
+    .slice(1)
+    .split('/')
+    .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return tokens.some((t) => t === '__proto__') ? undefined : tokens;
+}
+
+/** RFC 6902 `add`: the parent must exist; objects get the member set, arrays an insert. */
+function addAt(doc: Record<string, unknown>, tokens: string[], value: unknown): boolean {
+  let parent: unknown = doc;
+  for (const token of tokens.slice(0, -1)) {
+    if (Array.isArray(parent) && /^\d+$/.test(token)) parent = parent[Number(token)];
+    else if (isPlainObject(parent) && Object.hasOwn(parent, token)) parent = parent[token];
+    else return false;
+  }
+  const last = tokens[tokens.length - 1]!;
+  if (Array.isArray(parent)) {
+    const at = last === '-' ? parent.length : /^\d+$/.test(last) ? Number(last) : -1;
+    if (at < 0 || at > parent.length) return false;
+    parent.splice(at, 0, value);
+    return true;
+  }
+  if (!isPlainObject(parent)) return false;
+  parent[last] = value;
+  return true;
+}
+
+function resolveConfig(
+  ctx: TranslateContext,
+  kind: PluginKind,
+  plugin: KongPlugin,
+  secrets: ObjectRef[],
+): unknown {
+  const ownNamespace = kind === 'KongPlugin' ? plugin.metadata.namespace : undefined;
+  const hasConfig = plugin.config !== undefined && plugin.config !== null;
+  const configFrom = record(plugin.configFrom);
+  const patches = arr<unknown>(plugin.configPatches);
+  if (hasConfig && configFrom)
+    throw new BrokenPlugin('PLUGIN_CONFIG_SOURCE_INVALID', 'config and configFrom are both set');
+  if (configFrom && patches.length > 0)
+    throw new BrokenPlugin('PLUGIN_CONFIG_SOURCE_INVALID', 'configFrom and configPatches are both set');
+
+  let config: unknown;
+  if (configFrom) {
+    const secretRef = record(configFrom.secretKeyRef) as SecretKeyRef | undefined;
+    const secret = readSecret(ctx, ownNamespace ?? str(secretRef?.namespace), secretRef, 'configFrom');
+    secrets.push(secret.ref);
+    try {
+      config = parseYaml(secret.value);
+    } catch {
+      config = undefined; // never echo the parser's message: it quotes the Secret
+    }
+    if (!isPlainObject(config)) {
+      throw new BrokenPlugin(
+        'PLUGIN_SECRET_VALUE_INVALID',
+        `configFrom: ${secret.where} is not a YAML or JSON object`,
+        [secret.ref],
+      );
+    }
+  } else {
+    config = hasConfig ? structuredClone(plugin.config) : {};
+  }
+
+  patches.forEach((entry, i) => {
+    const patch = record(entry);
+    const what = `configPatches[${i}]`;
+    const tokens = pointerTokens(str(patch?.path) ?? '');
+    if (!tokens)
+      throw new BrokenPlugin(
+        'PLUGIN_CONFIG_PATCH_INVALID',
+        `${what}.path must be a JSON pointer such as /client_secret`,
+      );
+    const secretRef = record(record(patch?.valueFrom)?.secretKeyRef) as SecretKeyRef | undefined;
+    const secret = readSecret(ctx, ownNamespace ?? str(secretRef?.namespace), secretRef, what);
+    secrets.push(secret.ref);
+    let value: unknown;
+    try {
+      value = JSON.parse(secret.value);
+    } catch {
+      throw new BrokenPlugin(
+        'PLUGIN_SECRET_VALUE_INVALID',
+        `${what}: ${secret.where} is not a JSON value (a string needs quotes: "value")`,
+        [secret.ref],
+      );
+    }
+    if (!isPlainObject(config) || !addAt(config, tokens, value)) {
+      throw new BrokenPlugin(
+        'PLUGIN_CONFIG_PATCH_INVALID',
+        `${what}: the parent of ${str(patch?.path)} does not exist in the config`,
+      );
+    }
+  });
+  return config;
+}
+
+/** Resolves a plugin object once; problems are reported on first resolution. */
+export function resolvePlugin(ctx: TranslateContext, kind: PluginKind, plugin: KongPlugin): ResolvedPlugin {
+  const id =
+    kind === 'KongPlugin' ? `${plugin.metadata.namespace}/${plugin.metadata.name}` : plugin.metadata.name;
+  const cached = ctx.plugins.get(id);
+  if (cached) return cached;
+
+  const pluginRef = refOf(kind, plugin);
+  const name = str(plugin.plugin) ?? '';
+  const priority = ctx.options.pluginCatalog.priority(name);
+  const resolved: ResolvedPlugin = {
+    id,
+    ref: pluginRef,
+    name,
+    priority: priority ?? 0,
+    config: {},
+    disabled: plugin.disabled === true,
+  };
+  ctx.plugins.set(id, resolved);
+  if (resolved.disabled) return resolved;
+
+  for (const field of UNSUPPORTED_FIELDS) {
+    if (plugin[field] !== undefined) {
+      addProblem(ctx, 'PLUGIN_FIELD_UNSUPPORTED', `${kind} field ${field} is not supported; it is ignored`, [
+        pluginRef,
+      ]);
+    }
+  }
+  const secrets: ObjectRef[] = [];
+  try {
+    if (priority === undefined) {
+      throw new BrokenPlugin(
+        'PLUGIN_UNKNOWN',
+        name ? `plugin "${name}" is not known` : 'the plugin field is empty',
+      );
+    }
+    const config = resolveConfig(ctx, kind, plugin, secrets);
+    const errors = ctx.options.pluginCatalog.validate(name, config);
+    if (errors.length > 0 || !isPlainObject(config)) {
+      throw new BrokenPlugin(
+        'PLUGIN_CONFIG_INVALID',
+        `invalid ${name} config: ${errors.join('; ') || 'not an object'}`,
+      );
+    }
+    resolved.config = config;
+  } catch (error) {
+    if (!(error instanceof BrokenPlugin)) throw error;
+    addProblem(
+      ctx,
+      error.code,
+      `${kind} ${id}: ${error.message}`,
+      dedupeRefs([pluginRef, ...error.objects, ...secrets]),
+    );
+    resolved.broken = { code: error.code, message: `${kind} ${id}: ${error.message}` };
+  }
+  return resolved;
+}
+
+function dedupeRefs(refs: ObjectRef[]): ObjectRef[] {
+  const seen = new Set<string>();
+  return refs.filter((r) => {
+    const k = `${r.kind}/${r.namespace ?? ''}/${r.name}`;
+    return seen.has(k) ? false : (seen.add(k), true);
+  });
+}
+
+/** The plugins an Ingress or Service's konghq.com/plugins annotation brings. */
+export function objectPlugins(
+  ctx: TranslateContext,
+  kind: string,
+  obj: KubeObject,
+  settings: RouteSettings,
+): ObjectPlugins {
+  const result: ObjectPlugins = { byName: new Map() };
+  const objRef = refOf(kind, obj);
+  const fail = (code: ProblemCode, message: string, objects: ObjectRef[]) => {
+    addProblem(ctx, code, message, [objRef, ...objects]);
+    result.unavailable ??= {
+      code,
+      message: `${kind} ${obj.metadata.namespace}/${obj.metadata.name}: ${message}`,
+    };
+  };
+  for (const pluginName of settings.plugins) {
+    const namespaced = ctx.index.kongPlugins.get(`${obj.metadata.namespace}/${pluginName}`);
+    const cluster = namespaced ? undefined : ctx.index.kongClusterPlugins.get(pluginName);
+    let resolved: ResolvedPlugin;
+    if (namespaced) resolved = resolvePlugin(ctx, 'KongPlugin', namespaced);
+    else if (cluster && ofOurClass(ctx, cluster)) resolved = resolvePlugin(ctx, 'KongClusterPlugin', cluster);
+    else if (cluster) {
+      fail(
+        'PLUGIN_NOT_FOUND',
+        `plugin "${pluginName}": KongClusterPlugin "${pluginName}" is not of ingress class "${ctx.options.ingressClass}" (annotation ${LEGACY_CLASS_ANNOTATION}) and namespace ${obj.metadata.namespace} has no KongPlugin of that name`,
+        [refOf('KongClusterPlugin', cluster)],
+      );
+      continue;
+    } else {
+      fail(
+        'PLUGIN_NOT_FOUND',
+        `plugin "${pluginName}" is neither a KongPlugin in namespace ${obj.metadata.namespace} nor a KongClusterPlugin`,
+        [ref('KongPlugin', obj.metadata.namespace, pluginName)],
+      );
+      continue;
+    }
+    if (resolved.disabled) continue;
+    const other = result.byName.get(resolved.name);
+    if (other) {
+      fail(
+        'PLUGIN_DUPLICATE_NAME',
+        `plugins ${other.id} and ${resolved.id} are both "${resolved.name}"; only one can run`,
+        [other.ref, resolved.ref],
+      );
+      continue;
+    }
+    result.byName.set(resolved.name, resolved);
+  }
+  return result;
+}
+
+/** Orders plugin instances as Kong runs them: priority, highest first; then name, then id. */
+export function byPriority(a: ResolvedPlugin, b: ResolvedPlugin): number {
+  return b.priority - a.priority || compareStrings(a.name, b.name) || compareStrings(a.id, b.id);
+}
+
+export const pluginsProcessor: Processor = {
+  name: 'plugins',
+  run(ctx) {
+    const globals = new Map<string, ResolvedPlugin>();
+    for (const [, cluster] of [...ctx.index.kongClusterPlugins].sort(([a], [b]) => compareStrings(a, b))) {
+      if (label(cluster, 'global') !== 'true' || !ofOurClass(ctx, cluster)) continue;
+      const resolved = resolvePlugin(ctx, 'KongClusterPlugin', cluster);
+      if (resolved.disabled) continue;
+      const other = globals.get(resolved.name);
+      if (other) {
+        const message = `global plugins ${other.id} and ${resolved.id} are both "${resolved.name}"; only one can run`;
+        addProblem(ctx, 'PLUGIN_DUPLICATE_NAME', message, [other.ref, resolved.ref]);
+        // Neither can be chosen safely: every route answers 503 until one is removed.
+        ctx.globalUnavailable ??= { code: 'PLUGIN_DUPLICATE_NAME', message };
+        continue;
+      }
+      globals.set(resolved.name, resolved);
+    }
+    ctx.globalPlugins = [...globals.values()].sort(byPriority);
+
+    for (const ingress of ctx.ingresses) {
+      const key = settingsKey('Ingress', ingress);
+      ctx.objectPlugins.set(key, objectPlugins(ctx, 'Ingress', ingress, ctx.settings.get(key)!));
+    }
+    for (const [key, settings] of ctx.settings) {
+      const service = key.startsWith('Service/')
+        ? ctx.index.services.get(key.slice('Service/'.length))
+        : undefined;
+      if (service) ctx.objectPlugins.set(key, objectPlugins(ctx, 'Service', service, settings));
+    }
+
+    for (const [, plugin] of ctx.index.kongPlugins) {
+      if (label(plugin, 'global') === 'true' && ofOurClass(ctx, plugin)) {
+        addProblem(
+          ctx,
+          'PLUGIN_GLOBAL_NAMESPACED',
+          `KongPlugin ${plugin.metadata.namespace}/${plugin.metadata.name} has the global label; only a KongClusterPlugin can be global, so it applies only where referenced`,
+          [refOf('KongPlugin', plugin)],
+        );
+      }
+    }
+  },
+};
+
+/**
+ * The plugins a route runs, from its Ingress, its Service and the global
+ * ones: one per plugin name (Ingress over Service over global), by priority.
+ * Unavailable when a reference failed or any plugin in the chain is broken.
+ */
+export function pluginChain(
+  ctx: TranslateContext,
+  ingressKey: string,
+  serviceKey: string | undefined,
+): PluginChain {
+  const memoKey = `${ingressKey} ${serviceKey ?? ''}`;
+  let chain = ctx.chains.get(memoKey);
+  if (!chain) ctx.chains.set(memoKey, (chain = buildChain(ctx, ingressKey, serviceKey)));
+  return chain;
+}
+
+function buildChain(ctx: TranslateContext, ingressKey: string, serviceKey: string | undefined): PluginChain {
+  const fromIngress = ctx.objectPlugins.get(ingressKey);
+  const fromService = serviceKey === undefined ? undefined : ctx.objectPlugins.get(serviceKey);
+  const chosen = new Map<string, ResolvedPlugin>();
+  for (const plugin of ctx.globalPlugins) chosen.set(plugin.name, plugin);
+  for (const [name, plugin] of fromService?.byName ?? []) chosen.set(name, plugin);
+  for (const [name, plugin] of fromIngress?.byName ?? []) chosen.set(name, plugin);
+  const plugins = [...chosen.values()].sort(byPriority);
+  const broken = plugins.find((p) => p.broken)?.broken;
+  const unavailable = fromIngress?.unavailable ?? fromService?.unavailable ?? broken ?? ctx.globalUnavailable;
+  const ids = plugins.filter((p) => !p.broken).map((p) => p.id);
+  return unavailable ? { ids, unavailable } : { ids };
+}

@@ -1,0 +1,263 @@
+/**
+ * Ingress rules and defaultBackend to routes. Each rule path becomes one
+ * route per host (the rule's host, then each konghq.com/host-aliases alias),
+ * with id `namespace.ingress.rule.path` (aliases add `@alias`);
+ * `spec.defaultBackend` becomes a candidate for the config's default backend
+ * with id `namespace.ingress.default`.
+ *
+ * Paths: Exact and Prefix must be absolute; a Prefix loses its trailing
+ * slash ("/foo/" matches as "/foo"). ImplementationSpecific is Kong's prefix
+ * match, or a regular expression when it starts with `/~` (Kong's regex
+ * prefix), written into the route as `~regex`.
+ *
+ * Settings come from the Ingress's annotations, else the Service's, else
+ * Kong's defaults. A route whose settings, backend or plugins are broken is
+ * still emitted, with `unavailable` set: it answers 503.
+ */
+import type { PathType, Route } from '../../../contract/compiled-config.js';
+import {
+  addProblem,
+  key,
+  type BackendResult,
+  type Processor,
+  type RouteSettings,
+  type TranslateContext,
+  type Unavailable,
+} from '../context.js';
+import type { HTTPIngressPath, Ingress, IngressBackend } from '../k8s-types.js';
+import { arr, normalizeHost, record, refOf, str } from '../read.js';
+import type { IngressPathStatus, IngressStatus } from '../statuses.js';
+import { settingsKey } from './annotations.js';
+import { pluginChain } from './plugins.js';
+import { backendSlot } from './upstreams.js';
+
+const PATH_TYPES: readonly string[] = ['Exact', 'Prefix', 'ImplementationSpecific'];
+const REGEX_PREFIX = '/~';
+const DEFAULTS = { connectMs: 60_000, readMs: 60_000, writeMs: 60_000, retries: 5 } as const;
+
+/** Setting by setting, the Ingress's value wins over the Service's. */
+function merge(
+  ingress: RouteSettings | undefined,
+  service: RouteSettings | undefined,
+): Omit<RouteSettings, 'plugins' | 'invalid'> {
+  const pick = <K extends keyof RouteSettings>(k: K) => ingress?.[k] ?? service?.[k];
+  return {
+    stripPath: pick('stripPath'),
+    preserveHost: pick('preserveHost'),
+    methods: pick('methods'),
+    protocols: pick('protocols'),
+    httpsRedirectStatusCode: pick('httpsRedirectStatusCode'),
+    forceSslRedirect: pick('forceSslRedirect'),
+    hostAliases: pick('hostAliases'),
+    upstreamPath: service?.upstreamPath,
+    connectMs: service?.connectMs,
+    readMs: service?.readMs,
+    writeMs: service?.writeMs,
+    retries: service?.retries,
+  };
+}
+
+function hasSpaceOrControl(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code <= 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
+
+/** The route's path and pathType, or why the path cannot be routed. */
+function readPath(entry: HTTPIngressPath | undefined): { path: string; pathType: PathType } | string {
+  const pathType = str(entry?.pathType);
+  if (pathType === undefined || !PATH_TYPES.includes(pathType)) {
+    return `pathType "${pathType ?? ''}" is not Exact, Prefix or ImplementationSpecific`;
+  }
+  if (entry?.path !== undefined && typeof entry.path !== 'string')
+    return `path ${JSON.stringify(entry.path)} must be a string`;
+  const raw = entry?.path ?? (pathType === 'ImplementationSpecific' ? '/' : undefined);
+  if (raw === undefined || !raw.startsWith('/')) return `path "${raw ?? ''}" must start with "/"`;
+  if (raw.length > 4096 || hasSpaceOrControl(raw))
+    return `path "${raw.slice(0, 64)}" is too long or has spaces or control characters`;
+  if (pathType === 'ImplementationSpecific' && raw.startsWith(REGEX_PREFIX)) {
+    const regex = raw.slice(REGEX_PREFIX.length);
+    try {
+      new RegExp(regex);
+    } catch {
+      return `path "${raw}" is not a valid regular expression`;
+    }
+    return { path: `~${regex}`, pathType };
+  }
+  const path = pathType === 'Prefix' && raw.length > 1 ? raw.replace(/\/+$/, '') || '/' : raw;
+  return { path, pathType: pathType as PathType };
+}
+
+interface Built {
+  route: Route;
+  unavailable?: Unavailable;
+}
+
+/** Everything a backend use shares across the routes it makes (one per host). */
+interface PathTarget {
+  settings: ReturnType<typeof merge>;
+  backend: BackendResult;
+  plugins: string[];
+  unavailable?: Unavailable;
+}
+
+function resolveTarget(
+  ctx: TranslateContext,
+  ingress: Ingress,
+  backend: IngressBackend | undefined,
+): PathTarget {
+  const ingressKey = settingsKey('Ingress', ingress);
+  const ingressSettings = ctx.settings.get(ingressKey);
+  const target = ctx.backends.get(backendSlot(ingress, backend))!;
+  const serviceKey = target.service === undefined ? undefined : `Service/${target.service}`;
+  const serviceSettings = serviceKey === undefined ? undefined : ctx.settings.get(serviceKey);
+  const chain = pluginChain(ctx, ingressKey, serviceKey);
+  const unavailable =
+    ingressSettings?.invalid ?? serviceSettings?.invalid ?? target.unavailable ?? chain.unavailable;
+  const resolved: PathTarget = {
+    settings: merge(ingressSettings, serviceSettings),
+    backend: target,
+    plugins: chain.ids,
+  };
+  if (unavailable) resolved.unavailable = unavailable;
+  return resolved;
+}
+
+/** Builds the route with keys in the contract's order; optional keys only when set. */
+function buildRoute(
+  ingress: Ingress,
+  id: string,
+  path: string,
+  pathType: PathType,
+  target: PathTarget,
+): Built {
+  const s = target.settings;
+  const route = { id, path, pathType } as Route;
+  if (s.methods) route.methods = [...s.methods];
+  route.protocols = s.forceSslRedirect ? ['https'] : s.protocols ? [...s.protocols] : ['http', 'https'];
+  route.httpsRedirectStatusCode = s.httpsRedirectStatusCode ?? (s.forceSslRedirect ? 302 : 426);
+  route.stripPath = s.stripPath ?? false;
+  route.preserveHost = s.preserveHost ?? true;
+  if (s.upstreamPath) route.upstreamPath = s.upstreamPath;
+  route.timeouts = {
+    connectMs: s.connectMs ?? DEFAULTS.connectMs,
+    readMs: s.readMs ?? DEFAULTS.readMs,
+    writeMs: s.writeMs ?? DEFAULTS.writeMs,
+  };
+  route.retries = s.retries ?? DEFAULTS.retries;
+  route.upstream = target.backend.upstream;
+  if (target.backend.service) route.service = target.backend.service;
+  route.plugins = [...target.plugins];
+  const unavailable = target.unavailable;
+  if (unavailable) route.unavailable = { code: unavailable.code, message: unavailable.message };
+  route.source = refOf('Ingress', ingress);
+  return unavailable ? { route, unavailable } : { route };
+}
+
+function pathStatus(host: string, path: string, pathType: string, built?: Built): IngressPathStatus {
+  if (!built) return { host, path, pathType, state: 'Invalid' };
+  const status: IngressPathStatus = { host, path, pathType, routeId: built.route.id, state: 'Accepted' };
+  if (built.unavailable) {
+    status.state = 'Unavailable';
+    status.reason = built.unavailable.code;
+    status.message = built.unavailable.message;
+  }
+  return status;
+}
+
+function translateIngress(ctx: TranslateContext, ingress: Ingress, age: number, status: IngressStatus): void {
+  const ingressRef = refOf('Ingress', ingress);
+  const base = `${ingress.metadata.namespace}.${ingress.metadata.name}`;
+
+  arr(record(ingress.spec)?.rules).forEach((rule, r) => {
+    const rawHost = str(record(rule)?.host) || undefined;
+    const host = rawHost === undefined ? '*' : normalizeHost(rawHost);
+    const paths = arr<HTTPIngressPath>(record(record(rule)?.http)?.paths);
+    if (host === undefined) {
+      addProblem(ctx, 'INGRESS_HOST_INVALID', `rule ${r}: host "${rawHost}" is not a valid host name`, [
+        ingressRef,
+      ]);
+      for (const entry of paths) {
+        const invalid = pathStatus(
+          rawHost!,
+          str(record(entry)?.path) ?? '',
+          str(record(entry)?.pathType) ?? '',
+        );
+        status.paths.push({
+          ...invalid,
+          reason: 'INGRESS_HOST_INVALID',
+          message: `host "${rawHost}" is not a valid host name`,
+        });
+      }
+      return;
+    }
+    if (paths.length === 0) {
+      addProblem(ctx, 'INGRESS_RULE_WITHOUT_PATHS', `rule ${r} (host ${host}) has no http paths`, [
+        ingressRef,
+      ]);
+    }
+    paths.forEach((entry, p) => {
+      const parsed = readPath(record(entry) as HTTPIngressPath | undefined);
+      if (typeof parsed === 'string') {
+        addProblem(ctx, 'INGRESS_PATH_INVALID', `rule ${r} path ${p}: ${parsed}`, [ingressRef]);
+        const invalid = pathStatus(
+          host,
+          String(record(entry)?.path ?? ''),
+          str(record(entry)?.pathType) ?? '',
+        );
+        status.paths.push({ ...invalid, reason: 'INGRESS_PATH_INVALID', message: parsed });
+        return;
+      }
+      const target = resolveTarget(
+        ctx,
+        ingress,
+        record(record(entry)?.backend) as IngressBackend | undefined,
+      );
+      // Aliases only widen a rule that has a host; a host-less rule already matches every host.
+      const aliases = host === '*' ? [] : (target.settings.hostAliases ?? []);
+      const hosts = [host, ...aliases.filter((a) => a !== host)];
+      for (const h of hosts) {
+        const id = h === host ? `${base}.${r}.${p}` : `${base}.${r}.${p}@${h}`;
+        const built = buildRoute(ingress, id, parsed.path, parsed.pathType, target);
+        const entryStatus = pathStatus(h, parsed.path, parsed.pathType, built);
+        status.paths.push(entryStatus);
+        ctx.routes.push({ route: built.route, host: h, ingress, age, status: entryStatus });
+      }
+    });
+  });
+
+  const fallback = record(record(ingress.spec)?.defaultBackend) as IngressBackend | undefined;
+  if (fallback) {
+    const built = buildRoute(
+      ingress,
+      `${base}.default`,
+      '/',
+      'Prefix',
+      resolveTarget(ctx, ingress, fallback),
+    );
+    const entryStatus = pathStatus('*', '/', 'Prefix', built);
+    status.paths.push(entryStatus);
+    ctx.defaultBackends.push({ route: built.route, host: '*', ingress, age, status: entryStatus });
+  }
+}
+
+export const routesProcessor: Processor = {
+  name: 'routes',
+  run(ctx) {
+    ctx.ingresses.forEach((ingress, age) => {
+      const status: IngressStatus = {
+        namespace: ingress.metadata.namespace!,
+        name: ingress.metadata.name,
+        ...(typeof ingress.metadata.generation === 'number'
+          ? { observedGeneration: ingress.metadata.generation }
+          : {}),
+        paths: [],
+        conditions: [],
+      };
+      ctx.ingressStatuses.set(key(ingress), status);
+      translateIngress(ctx, ingress, age, status);
+    });
+  },
+};

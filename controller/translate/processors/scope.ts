@@ -1,0 +1,78 @@
+/**
+ * Scope: keeps the objects translate may look at (well-formed metadata, in a
+ * watched namespace) and indexes them. Later processors never read the raw
+ * snapshot, so nothing outside the watched namespaces can leak in, and input
+ * order cannot change the output.
+ */
+import { addProblem, key, type Processor, type TranslateContext } from '../context.js';
+import type { KubeObject } from '../k8s-types.js';
+import { arr, byName, creationTime, label, record, str } from '../read.js';
+
+const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
+/** The well-formed objects of one kind, in scope, sorted by namespace/name. */
+function inScope<T extends KubeObject>(
+  ctx: TranslateContext,
+  kind: string,
+  items: unknown,
+  namespaced: boolean,
+): T[] {
+  const kept: T[] = [];
+  for (const item of arr<unknown>(items)) {
+    const meta = record(record(item)?.metadata);
+    const name = str(meta?.name);
+    const namespace = str(meta?.namespace);
+    if (!name || (namespaced && !namespace)) {
+      addProblem(
+        ctx,
+        'OBJECT_MALFORMED',
+        `a ${kind} has no metadata.name${namespaced ? ' or namespace' : ''}`,
+        [{ kind, name: name ?? '(unnamed)' }],
+      );
+      continue;
+    }
+    if (namespaced && ctx.options.watchNamespaces && !ctx.options.watchNamespaces.has(namespace!)) continue;
+    kept.push(item as T);
+  }
+  return kept.sort(byName);
+}
+
+/** Sorted by creationTimestamp, then namespace/name (the input is already in name order; sort is stable). */
+function oldestFirst<T extends KubeObject>(items: T[]): T[] {
+  const times = new Map(items.map((item) => [item, creationTime(item)]));
+  return items.sort((a, b) => times.get(a)! - times.get(b)! || 0);
+}
+
+function byKey<T extends KubeObject>(items: T[]): Map<string, T> {
+  return new Map(items.map((item) => [key(item), item]));
+}
+
+export const scopeProcessor: Processor = {
+  name: 'scope',
+  run(ctx) {
+    const s = ctx.snapshot;
+    const index = ctx.index;
+    index.ingresses = oldestFirst(inScope(ctx, 'Ingress', s.ingresses, true));
+    index.ingressClasses = byKey(inScope(ctx, 'IngressClass', s.ingressClasses, false));
+    index.services = byKey(inScope(ctx, 'Service', s.services, true));
+    index.secrets = byKey(inScope(ctx, 'Secret', s.secrets, true));
+    index.kongPlugins = byKey(inScope(ctx, 'KongPlugin', s.kongPlugins, true));
+    index.kongClusterPlugins = byKey(inScope(ctx, 'KongClusterPlugin', s.kongClusterPlugins, false));
+    index.applications = byKey(inScope(ctx, 'Application', s.applications, true));
+    index.applicationRegistrations = inScope(
+      ctx,
+      'ApplicationRegistration',
+      s.applicationRegistrations,
+      true,
+    );
+
+    for (const slice of inScope(ctx, 'EndpointSlice', s.endpointSlices, true)) {
+      const service = label(slice, SERVICE_NAME_LABEL);
+      if (!service) continue; // not managed for a Service: nothing routes to it
+      const sliceKey = `${slice.metadata.namespace}/${service}`;
+      const list = index.endpointSlices.get(sliceKey);
+      if (list) list.push(slice);
+      else index.endpointSlices.set(sliceKey, [slice]);
+    }
+  },
+};

@@ -1,0 +1,148 @@
+/**
+ * Services and endpoints to upstreams: resolves every backend our Ingresses
+ * use to an upstream named `namespace.service.port` (the Service port's
+ * number), whose targets are the ready endpoints of the Service's
+ * EndpointSlices.
+ *
+ * - The backend's port is a Service port, by number or by name.
+ * - The EndpointSlice port is the one with the Service port's name (an
+ *   unnamed Service port matches an unnamed slice port).
+ * - An endpoint is ready unless `conditions.ready` is false.
+ * - An ExternalName Service has one target: its external name, at the port.
+ * - A missing Service or port still gets an (empty) upstream, so the route
+ *   can stay in the config and answer 503 instead of falling through.
+ */
+import type { Target, Upstream } from '../../../contract/compiled-config.js';
+import { addProblem, type BackendResult, type Processor, type TranslateContext } from '../context.js';
+import type { Ingress, IngressBackend, Service, ServicePort } from '../k8s-types.js';
+import { arr, compareStrings, record, ref, refOf, str } from '../read.js';
+import { settingsKey } from './annotations.js';
+import { backendKey, backendPort, ingressBackends, serviceKeyOf } from './backends.js';
+
+const DEFAULT_WEIGHT = 100;
+
+function readyTargets(ctx: TranslateContext, service: Service, port: ServicePort): Target[] {
+  const wanted = str(port.name) ?? '';
+  const seen = new Map<string, Target>();
+  for (const slice of ctx.index.endpointSlices.get(
+    `${service.metadata.namespace}/${service.metadata.name}`,
+  ) ?? []) {
+    const slicePort = arr<{ name?: unknown; port?: unknown }>(slice.ports).find(
+      (p) => (str(record(p)?.name) ?? '') === wanted,
+    );
+    const number = slicePort?.port;
+    if (typeof number !== 'number' || !Number.isInteger(number) || number < 1 || number > 65535) continue;
+    for (const endpoint of arr(slice.endpoints)) {
+      if (record(record(endpoint)?.conditions)?.ready === false) continue;
+      for (const address of arr(record(endpoint)?.addresses)) {
+        const host = str(address);
+        if (host) seen.set(`${host} ${number}`, { host, port: number, weight: DEFAULT_WEIGHT });
+      }
+    }
+  }
+  return [...seen.values()].sort((a, b) => compareStrings(a.host, b.host) || a.port - b.port);
+}
+
+function findPort(service: Service, port: number | string): ServicePort | undefined {
+  return arr<ServicePort>(record(service.spec)?.ports).find((p) =>
+    typeof port === 'number' ? record(p)?.port === port : str(record(p)?.name) === port,
+  );
+}
+
+function resolveServiceBackend(
+  ctx: TranslateContext,
+  ingress: Ingress,
+  backend: IngressBackend,
+): BackendResult {
+  const serviceKey = serviceKeyOf(ingress, backend)!;
+  const port = backendPort(backend)!;
+  const [namespace, name] = serviceKey.split('/') as [string, string];
+  const service = ctx.index.services.get(serviceKey);
+  const missing = (upstream: string): void => {
+    if (!ctx.upstreams.has(upstream)) {
+      ctx.upstreams.set(upstream, {
+        name: upstream,
+        protocol: 'http',
+        targets: [],
+        source: ref('Service', namespace, name),
+      });
+    }
+  };
+  if (!service) {
+    const upstream = `${namespace}.${name}.${port}`;
+    missing(upstream);
+    const message = `Service ${serviceKey} does not exist`;
+    return { upstream, service: serviceKey, unavailable: { code: 'SERVICE_NOT_FOUND', message } };
+  }
+  const externalName =
+    str(record(service.spec)?.type) === 'ExternalName' ? str(service.spec?.externalName) : undefined;
+  const servicePort =
+    findPort(service, port) ?? (externalName && typeof port === 'number' ? { port } : undefined);
+  if (!servicePort || typeof servicePort.port !== 'number') {
+    const upstream = `${namespace}.${name}.${port}`;
+    missing(upstream);
+    const message = `Service ${serviceKey} has no port ${typeof port === 'number' ? port : `named "${port}"`}`;
+    return { upstream, service: serviceKey, unavailable: { code: 'SERVICE_PORT_NOT_FOUND', message } };
+  }
+  const upstream = `${namespace}.${name}.${servicePort.port}`;
+  if (!ctx.upstreams.has(upstream)) {
+    const settings = ctx.settings.get(settingsKey('Service', service));
+    const targets = externalName
+      ? [{ host: externalName, port: servicePort.port, weight: DEFAULT_WEIGHT }]
+      : readyTargets(ctx, service, servicePort);
+    const entry: Upstream = {
+      name: upstream,
+      protocol: settings?.upstreamProtocol ?? 'http',
+      targets,
+      source: refOf('Service', service),
+    };
+    ctx.upstreams.set(upstream, entry);
+  }
+  return { upstream, service: serviceKey };
+}
+
+/** The key a backend is stored under in `ctx.backends`; invalid backends are per Ingress. */
+export function backendSlot(ingress: Ingress, backend: IngressBackend | undefined): string {
+  return backendKey(ingress, backend) ?? `invalid:${ingress.metadata.namespace}/${ingress.metadata.name}`;
+}
+
+export const upstreamsProcessor: Processor = {
+  name: 'upstreams',
+  run(ctx) {
+    for (const ingress of ctx.ingresses) {
+      const reported = new Set<string>();
+      for (const { backend } of ingressBackends(ingress)) {
+        const slot = backendSlot(ingress, backend);
+        let result = ctx.backends.get(slot);
+        if (!result) {
+          if (backendKey(ingress, backend) === undefined) {
+            const upstream = `${ingress.metadata.namespace}.${ingress.metadata.name}.no-service-backend`;
+            ctx.upstreams.set(upstream, {
+              name: upstream,
+              protocol: 'http',
+              targets: [],
+              source: refOf('Ingress', ingress),
+            });
+            const message = record(backend)?.resource
+              ? 'a resource backend is not supported; use a Service'
+              : 'a backend needs service.name and service.port (number or name)';
+            result = { upstream, unavailable: { code: 'INGRESS_BACKEND_INVALID', message } };
+          } else {
+            result = resolveServiceBackend(ctx, ingress, backend!);
+          }
+          ctx.backends.set(slot, result);
+        }
+        // One problem per Ingress and broken backend, naming both, so each Ingress hears of it.
+        if (result.unavailable && !reported.has(slot)) {
+          reported.add(slot);
+          const objects = [refOf('Ingress', ingress)];
+          if (result.service) {
+            const [namespace, name] = result.service.split('/') as [string, string];
+            objects.push(ref('Service', namespace, name));
+          }
+          addProblem(ctx, result.unavailable.code, result.unavailable.message, objects);
+        }
+      }
+    }
+  },
+};

@@ -1,0 +1,88 @@
+/**
+ * What translate says about each object it serves, shaped for the status
+ * writer. Translate decides; the writer only copies these into
+ * `status.conditions` (Application, ApplicationRegistration) or into Events
+ * and `status.loadBalancer` (Ingress, which has no conditions of its own).
+ *
+ * Conditions, for every object:
+ * - `Accepted`: the object is understood and in the config (False: it, or
+ *   part of it, was left out; the reason is the problem code).
+ * - `Ready`: what it asks for is in effect (Ingress: every route is served,
+ *   none answers 503; Application: every requested Service is approved;
+ *   ApplicationRegistration: it grants access).
+ */
+export interface StatusCondition {
+  type: 'Accepted' | 'Ready';
+  status: 'True' | 'False';
+  /** A CamelCase reason; for failures, the problem code. */
+  reason: string;
+  message: string;
+  observedGeneration?: number;
+}
+
+/**
+ * - Accepted: in the config and served.
+ * - Unavailable: in the config, answers 503 (see reason).
+ * - Conflicted: claimed by an older Ingress, left out.
+ * - Invalid: malformed, left out.
+ */
+export type PathState = 'Accepted' | 'Unavailable' | 'Conflicted' | 'Invalid';
+
+export interface IngressPathStatus {
+  /** The virtual host (`*` for rules without a host); host aliases have entries of their own. */
+  host: string;
+  path: string;
+  pathType: string;
+  /** The route id, when the path became a route. */
+  routeId?: string;
+  state: PathState;
+  /** Problem code, unless Accepted. */
+  reason?: string;
+  message?: string;
+}
+
+export interface IngressStatus {
+  namespace: string;
+  name: string;
+  observedGeneration?: number;
+  /** Rules in order, then spec.defaultBackend as host `*`, path `/`. */
+  paths: IngressPathStatus[];
+  conditions: StatusCondition[];
+}
+
+/**
+ * - Approved / Rejected / Revoked / Pending: the matching ApplicationRegistration's state.
+ * - AutoApproved: no registration, but the Service's application-registration plugin has auto_approve.
+ * - Requested: no registration yet; the status writer should create a Pending one named `registration`.
+ */
+export type RegistrationPhase =
+  'Approved' | 'AutoApproved' | 'Pending' | 'Rejected' | 'Revoked' | 'Requested';
+
+export interface ApplicationRegistrationSummary {
+  /** The Service as `namespace/name`. */
+  service: string;
+  state: RegistrationPhase;
+  /** The ApplicationRegistration as `namespace/name`: the one found, or the one to create. */
+  registration: string;
+}
+
+export interface ApplicationStatus {
+  namespace: string;
+  name: string;
+  observedGeneration?: number;
+  registrations: ApplicationRegistrationSummary[];
+  conditions: StatusCondition[];
+}
+
+export interface ApplicationRegistrationStatus {
+  namespace: string;
+  name: string;
+  observedGeneration?: number;
+  conditions: StatusCondition[];
+}
+
+export interface TranslateStatuses {
+  ingresses: IngressStatus[];
+  applications: ApplicationStatus[];
+  applicationRegistrations: ApplicationRegistrationStatus[];
+}

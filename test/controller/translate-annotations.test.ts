@@ -1,0 +1,121 @@
+/** Annotation values, one row each: what a valid value does to the route, and which values are refused. */
+import { describe, expect, it } from 'vitest';
+import type { Route } from '../../contract/compiled-config.js';
+import { emptySnapshot, translate } from '../../controller/translate/index.js';
+import { ingress, ingressClass, service } from '../fixtures/k8s.js';
+
+function routeWith(annotations: Record<string, string>, on: 'Ingress' | 'Service' = 'Ingress'): Route {
+  const snapshot = emptySnapshot();
+  snapshot.ingressClasses.push(ingressClass());
+  snapshot.services.push(service('shop', 'web', on === 'Service' ? { annotations } : {}));
+  snapshot.ingresses.push(
+    ingress('shop', 'web', {
+      ...(on === 'Ingress' ? { annotations } : {}),
+      rules: [{ host: 'shop.example.com', paths: [{ path: '/', service: 'web' }] }],
+    }),
+  );
+  const { config } = translate(snapshot);
+  const route = config.virtualHosts.find((v) => v.host === 'shop.example.com')?.routes[0];
+  if (!route) throw new Error('no route');
+  return route;
+}
+
+const valid: [string, string, Partial<Route>][] = [
+  ['konghq.com/strip-path', 'true', { stripPath: true }],
+  ['konghq.com/strip-path', 'false', { stripPath: false }],
+  ['konghq.com/preserve-host', 'false', { preserveHost: false }],
+  ['konghq.com/methods', 'get, Post,GET', { methods: ['GET', 'POST'] }],
+  ['konghq.com/protocols', 'https', { protocols: ['https'] }],
+  ['konghq.com/protocols', 'https, HTTP', { protocols: ['http', 'https'] }],
+  ['konghq.com/https-redirect-status-code', '307', { httpsRedirectStatusCode: 307 }],
+  [
+    'ingress.kubernetes.io/force-ssl-redirect',
+    'true',
+    { protocols: ['https'], httpsRedirectStatusCode: 302 },
+  ],
+  [
+    'ingress.kubernetes.io/force-ssl-redirect',
+    'false',
+    { protocols: ['http', 'https'], httpsRedirectStatusCode: 426 },
+  ],
+];
+
+const invalid: [string, string][] = [
+  ['konghq.com/strip-path', 'True'],
+  ['konghq.com/strip-path', '1'],
+  ['konghq.com/preserve-host', ''],
+  ['konghq.com/methods', ''],
+  ['konghq.com/methods', 'GET;POST'],
+  ['konghq.com/protocols', 'grpc'],
+  ['konghq.com/protocols', 'https,ws'],
+  ['konghq.com/https-redirect-status-code', '200'],
+  ['konghq.com/https-redirect-status-code', '301 '.repeat(2)],
+  ['konghq.com/host-aliases', '*.*.example.com'],
+  ['konghq.com/host-aliases', ''],
+  ['ingress.kubernetes.io/force-ssl-redirect', 'yes'],
+];
+
+const serviceValid: [string, string, Partial<Route>][] = [
+  ['konghq.com/path', '/v1/api', { upstreamPath: '/v1/api' }],
+  ['konghq.com/connect-timeout', '1', { timeouts: { connectMs: 1, readMs: 60000, writeMs: 60000 } }],
+  ['konghq.com/read-timeout', '3600000', { timeouts: { connectMs: 60000, readMs: 3600000, writeMs: 60000 } }],
+  ['konghq.com/write-timeout', '250', { timeouts: { connectMs: 60000, readMs: 60000, writeMs: 250 } }],
+  ['konghq.com/retries', '0', { retries: 0 }],
+  ['konghq.com/retries', '32', { retries: 32 }],
+  ['konghq.com/strip-path', 'true', { stripPath: true }],
+];
+
+const serviceInvalid: [string, string][] = [
+  ['konghq.com/path', 'v1'],
+  ['konghq.com/path', '/a b'],
+  ['konghq.com/connect-timeout', '0'],
+  ['konghq.com/read-timeout', '3600001'],
+  ['konghq.com/write-timeout', '-5'],
+  ['konghq.com/write-timeout', '1.5'],
+  ['konghq.com/retries', '33'],
+  ['konghq.com/protocol', 'grpcs'],
+];
+
+describe('annotations', () => {
+  it('defaults to Kong defaults', () => {
+    expect(routeWith({})).toMatchObject({
+      protocols: ['http', 'https'],
+      httpsRedirectStatusCode: 426,
+      stripPath: false,
+      preserveHost: true,
+      timeouts: { connectMs: 60000, readMs: 60000, writeMs: 60000 },
+      retries: 5,
+    });
+    expect(routeWith({}).methods).toBeUndefined();
+    expect(routeWith({}).upstreamPath).toBeUndefined();
+  });
+
+  it.each(valid)('Ingress %s: %j', (name, value, expected) => {
+    const route = routeWith({ [name]: value });
+    expect(route).toMatchObject(expected);
+    expect(route.unavailable).toBeUndefined();
+  });
+
+  it.each(invalid)('Ingress %s: %j is refused and the route answers 503', (name, value) => {
+    expect(routeWith({ [name]: value }).unavailable?.code).toBe('ANNOTATION_INVALID');
+  });
+
+  it.each(serviceValid)('Service %s: %j', (name, value, expected) => {
+    const route = routeWith({ [name]: value }, 'Service');
+    expect(route).toMatchObject(expected);
+    expect(route.unavailable).toBeUndefined();
+  });
+
+  it.each(serviceInvalid)('Service %s: %j is refused and the route answers 503', (name, value) => {
+    expect(routeWith({ [name]: value }, 'Service').unavailable?.code).toBe('ANNOTATION_INVALID');
+  });
+
+  it.each(['konghq.com/path', 'konghq.com/retries', 'konghq.com/read-timeout'])(
+    'Service-only %s on an Ingress is reported and ignored',
+    (name) => {
+      const route = routeWith({ [name]: '5' });
+      expect(route.unavailable).toBeUndefined();
+      expect(route.retries).toBe(5);
+    },
+  );
+});
