@@ -33,6 +33,7 @@ export function createAdminApp(service: ConfigService, options: AdminOptions): F
   app.setErrorHandler((error, _request, reply) => {
     const tooLarge = (error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE';
     const code = tooLarge ? 'PCS_CONFIG_TOO_LARGE' : 'PCS_CONFIG_INVALID';
+    service.rejectUnreadable();
     reply
       .code(ERRORS[code].status)
       .type('application/json')
@@ -53,13 +54,11 @@ export function createAdminApp(service: ConfigService, options: AdminOptions): F
     const result = await service.push(request.body);
     if (result.ok) return { hash: result.hash, generation: result.generation, changed: result.changed };
     if ('problems' in result) {
-      return reply
-        .code(400)
-        .send({
-          error: 'PCS_CONFIG_INVALID',
-          message: ERRORS.PCS_CONFIG_INVALID.message,
-          problems: result.problems,
-        });
+      return reply.code(400).send({
+        error: 'PCS_CONFIG_INVALID',
+        message: ERRORS.PCS_CONFIG_INVALID.message,
+        problems: result.problems,
+      });
     }
     return reply
       .code(result.error.statusCode)

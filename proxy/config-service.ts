@@ -39,6 +39,11 @@ export class ConfigService {
     return run;
   }
 
+  /** Counts a push refused before it could be read (not JSON, too large) like any rejected push. */
+  rejectUnreadable(): void {
+    this.#metrics.rejected();
+  }
+
   /** Serves an already checked config (start-up); does not rewrite the state file. */
   async serve(loaded: LoadedConfig, persist = false): Promise<void> {
     const generation = this.generation + 1;

@@ -77,6 +77,10 @@ export async function runWorker(options: ProxyOptions): Promise<void> {
     }
   });
   send({ type: 'portcullis:want-config' });
+  // The primary orchestrates shutdown (a Ctrl-C reaches the whole process
+  // group); a worker whose primary is gone exits when the IPC channel closes.
+  process.on('SIGINT', () => undefined);
+  process.on('SIGTERM', () => undefined);
 
   await servers.app.listen({ host: options.address, port: options.httpPort });
   await new Promise<void>((resolve, reject) => {

@@ -4,7 +4,7 @@ import { ERROR_BODIES, ERRORS, type ErrorCode } from '../../common/errors.js';
 import type { TrafficMetrics } from '../metrics.js';
 import { clientResponseHeaders, upstreamRequestHeaders, type ForwardingContext } from './headers.js';
 import type { Resolved } from './resolve.js';
-import { kConnectTimeout } from './upstream-pools.js';
+import { kConnectTimeout, kTargetPath } from './upstream-pools.js';
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 /** Errors raised before a single byte reached the upstream: safe to try another target. */
@@ -45,13 +45,17 @@ export function forward(
   if (origin === undefined) return sendError(reply, 'PCS_NO_UPSTREAM_TARGETS');
   const started = performance.now();
 
-  reply.from(origin + resolved.upstreamPath + resolved.query, {
+  // reply-from would parse the source as a URL: decode it (500 on `?q=50%`, 400 on
+  // `?next=/../x`) and re-encode it (`'` → `%27`). Only the origin goes through it;
+  // the exact path and query routing saw reach the pool beside the headers.
+  reply.from(origin + '/', {
     timeout: route.timeouts.readMs,
     retryDelay: noRetry,
     rewriteRequestHeaders: (_req, headers) => {
-      upstreamRequestHeaders(headers, env.forwarding);
-      (headers as Record<symbol, unknown>)[kConnectTimeout] = route.timeouts.connectMs;
-      return headers;
+      const upstream = upstreamRequestHeaders(headers, env.forwarding);
+      (upstream as Record<symbol, unknown>)[kConnectTimeout] = route.timeouts.connectMs;
+      (upstream as Record<symbol, unknown>)[kTargetPath] = resolved.upstreamPath + resolved.query;
+      return upstream;
     },
     rewriteHeaders: (headers) => clientResponseHeaders(headers) as typeof headers,
     onResponse: (_req, res, upstream) => {

@@ -1,7 +1,8 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 
-/** Hop-by-hop request headers (RFC 9110 §7.6.1) beyond `Connection` and the names it lists. */
-const HOP_BY_HOP = [
+/** Hop-by-hop request headers (RFC 9110 §7.6.1); callers remove the names `Connection` lists. */
+const HOP_BY_HOP = new Set([
+  'connection',
   'keep-alive',
   'proxy-connection',
   'te',
@@ -10,16 +11,17 @@ const HOP_BY_HOP = [
   'upgrade',
   'proxy-authorization',
   'http2-settings',
-];
+]);
 
 /**
  * Header name prefixes that carry identity the proxy asserts to upstreams.
- * A client must never be able to supply them, on any route, with or
- * without auth plugins, so they are dropped before any plugin runs.
+ * A client must never be able to supply them, on any route, with or without
+ * auth plugins, so they are dropped before the proxy adds its own.
  */
-const IDENTITY_PREFIXES = ['x-consumer-', 'x-credential-', 'x-authenticated-', 'x-anonymous-'];
+const IDENTITY = /^x-(consumer|credential|authenticated|anonymous)-/;
 
-const FORWARDED = [
+/** Headers describing the client's connection; only a trusted peer may supply them. */
+const FORWARDED = new Set([
   'forwarded',
   'x-forwarded-for',
   'x-forwarded-proto',
@@ -27,7 +29,7 @@ const FORWARDED = [
   'x-forwarded-port',
   'x-forwarded-prefix',
   'x-real-ip',
-];
+]);
 
 export interface ForwardingContext {
   /** The TCP peer's address. */
@@ -44,44 +46,39 @@ export interface ForwardingContext {
 }
 
 /**
- * Rewrites a copy of the client's headers for the upstream. @fastify/reply-from
- * has already removed `Connection` and every header it names, and set `host`
- * to the target; so headers added here cannot be stripped by a client.
+ * The headers sent upstream, as a new object. @fastify/reply-from has
+ * already removed `Connection` and every header it names, and set `host` to
+ * the target; headers added here cannot be stripped by a client.
+ *
+ * A fresh object rather than edits in place: on Node 20, adding properties
+ * to the spread copy reply-from makes costs microseconds each (a V8 map
+ * transition cliff), which dominated the request path.
  */
 export function upstreamRequestHeaders(
   headers: IncomingHttpHeaders,
   ctx: ForwardingContext,
 ): IncomingHttpHeaders {
-  for (const name of HOP_BY_HOP) if (headers[name] !== undefined) delete headers[name];
+  const out: IncomingHttpHeaders = {};
   for (const name in headers) {
-    if (name.charCodeAt(0) === 120 /* x */ && IDENTITY_PREFIXES.some((p) => name.startsWith(p)))
-      delete headers[name];
+    const value = headers[name];
+    if (value === undefined || HOP_BY_HOP.has(name) || FORWARDED.has(name) || IDENTITY.test(name)) continue;
+    out[name] = value;
   }
 
-  const priorFor = ctx.trusted ? headers['x-forwarded-for'] : undefined;
-  const prior = ctx.trusted
-    ? {
-        proto: first(headers['x-forwarded-proto']),
-        host: first(headers['x-forwarded-host']),
-        port: first(headers['x-forwarded-port']),
-        prefix: first(headers['x-forwarded-prefix']),
-        realIp: first(headers['x-real-ip']),
-      }
-    : undefined;
-  if (!ctx.trusted) for (const name of FORWARDED) if (headers[name] !== undefined) delete headers[name];
-
-  headers['x-forwarded-for'] = priorFor
-    ? `${Array.isArray(priorFor) ? priorFor.join(', ') : priorFor}, ${ctx.peer}`
+  const forwardedFor = ctx.trusted ? headers['x-forwarded-for'] : undefined;
+  out['x-forwarded-for'] = forwardedFor
+    ? `${Array.isArray(forwardedFor) ? forwardedFor.join(', ') : forwardedFor}, ${ctx.peer}`
     : ctx.peer;
-  headers['x-forwarded-proto'] = prior?.proto ?? ctx.proto;
-  headers['x-forwarded-host'] = prior?.host ?? ctx.host ?? '';
-  headers['x-forwarded-port'] = prior?.port ?? String(ctx.localPort);
-  headers['x-real-ip'] = prior?.realIp ?? ctx.peer;
-  const prefix = prior?.prefix ?? ctx.strippedPrefix;
-  if (prefix) headers['x-forwarded-prefix'] = prefix;
-  else delete headers['x-forwarded-prefix'];
-  if (ctx.preserveHost && ctx.host !== undefined) headers.host = ctx.host;
-  return headers;
+  out['x-forwarded-proto'] = (ctx.trusted && first(headers['x-forwarded-proto'])) || ctx.proto;
+  const host = (ctx.trusted && first(headers['x-forwarded-host'])) || ctx.host;
+  if (host) out['x-forwarded-host'] = host;
+  out['x-forwarded-port'] = (ctx.trusted && first(headers['x-forwarded-port'])) || String(ctx.localPort);
+  out['x-real-ip'] = (ctx.trusted && first(headers['x-real-ip'])) || ctx.peer;
+  const prefix = (ctx.trusted && first(headers['x-forwarded-prefix'])) || ctx.strippedPrefix;
+  if (prefix) out['x-forwarded-prefix'] = prefix;
+  if (ctx.trusted && headers.forwarded !== undefined) out.forwarded = headers.forwarded;
+  if (ctx.preserveHost && ctx.host !== undefined) out.host = ctx.host;
+  return out;
 }
 
 /** Removes hop-by-hop headers from an upstream response, including those its `Connection` names. */

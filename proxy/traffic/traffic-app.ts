@@ -76,7 +76,9 @@ export async function createTrafficServers(deps: TrafficDependencies): Promise<T
       }
       return http;
     },
-    frameworkErrors: (_error, request, reply) => handle(request, reply),
+    // The router could not decode the URL (`%FF`). This request and reply are
+    // fastify's bare ones (no reply.from, no hooks): answer, never forward.
+    frameworkErrors: (_error, _request, reply) => sendError(reply, 'PCS_BAD_PATH'),
   });
   app.decorateRequest('routeId', '');
   app.removeAllContentTypeParsers();
@@ -179,7 +181,9 @@ export async function createTrafficServers(deps: TrafficDependencies): Promise<T
           status: reply.statusCode,
           route: request.routeId || undefined,
           durationMs: Math.round(seconds * 100_000) / 100,
-          peer: peerAddress(request.raw.socket.remoteAddress),
+          // Gone (null) when the connection was destroyed, as after a failed upload;
+          // a throw here would silently drop the line.
+          peer: peerAddress((request.raw.socket as TLSSocket | null)?.remoteAddress),
         },
         'request',
       );

@@ -2,6 +2,8 @@ import { Pool, type Dispatcher } from 'undici';
 
 /** Request-header slot (a symbol, so never sent) carrying the route's connect timeout to the pool choice. */
 export const kConnectTimeout = Symbol('portcullis.connectTimeout');
+/** Request-header slot carrying the exact path and query to send, untouched by URL parsing. */
+export const kTargetPath = Symbol('portcullis.targetPath');
 
 type RequestCallback = (err: Error | null, data?: Dispatcher.ResponseData) => void;
 
@@ -21,8 +23,13 @@ export class UpstreamPools {
   request(options: Dispatcher.RequestOptions & { origin: string }, callback: RequestCallback): void {
     const headers = options.headers as Record<string | symbol, unknown>;
     const connectMs = (headers[kConnectTimeout] as number | undefined) ?? 60_000;
+    const path = headers[kTargetPath] as string | undefined;
     delete headers[kConnectTimeout];
-    this.#pool(options.origin, connectMs).request(options, callback);
+    delete headers[kTargetPath];
+    this.#pool(options.origin, connectMs).request(
+      path === undefined ? options : { ...options, path },
+      callback,
+    );
   }
 
   #pool(origin: string, connectMs: number): Pool {

@@ -44,8 +44,7 @@ export function handleUpgrade(deps: UpgradeDependencies) {
 
     const url = new URL(origin);
     const peer = peerAddress(req.socket.remoteAddress);
-    const headers = withoutConnectionTokens({ ...req.headers });
-    upstreamRequestHeaders(headers, {
+    const headers = upstreamRequestHeaders(withoutConnectionTokens({ ...req.headers }), {
       peer,
       trusted: deps.trusted.has(peer),
       proto: tls ? 'https' : 'http',
