@@ -47,15 +47,16 @@ export function resolveRequest(
         : { ok: false, code: 'PCS_PROTOCOL_NOT_ALLOWED', route };
     }
     const host = normalizeHost(hostHeader);
-    // The Location header is built from client input: only plain host characters may pass.
-    if (!/^[a-z0-9.:-]+$/.test(host)) return { ok: false, code: 'PCS_BAD_REQUEST_TARGET', route };
+    // The Location header is built from client input: only a DNS name or a bracketed IPv6 literal may pass.
+    if (!/^([a-z0-9.-]+|\[[0-9a-f:.]+\])$/.test(host))
+      return { ok: false, code: 'PCS_BAD_REQUEST_TARGET', route };
     const port = httpsRedirectPort === 443 ? '' : `:${httpsRedirectPort}`;
     return {
       ok: false,
       code: 'PCS_PROTOCOL_NOT_ALLOWED',
       route,
       status: route.httpsRedirectStatusCode,
-      location: `https://${host.includes(':') ? `[${host}]` : host}${port}${target.path}${target.query}`,
+      location: `https://${host}${port}${target.path}${target.query}`,
     };
   }
 

@@ -1,0 +1,161 @@
+/**
+ * Request-target normalisation: the one place where a raw request target
+ * becomes the path that is routed, checked by plugins and forwarded upstream.
+ *
+ * Path safety rests on those three seeing exactly the same string, so the
+ * forwarding layer must send `path + query` from here, never the raw target.
+ * Anything an upstream could read differently from us (encoded slashes or
+ * backslashes, control characters, fragments, malformed escapes) is refused
+ * rather than guessed at.
+ */
+import type { ErrorCode } from '../../common/errors.js';
+
+/** The codes a refused request target answers with. */
+export type RequestTargetError = Extract<ErrorCode, 'PCS_BAD_REQUEST_TARGET' | 'PCS_BAD_PATH'>;
+
+export type NormalizedTarget =
+  { ok: true; path: string; query: string } | { ok: false; code: RequestTargetError };
+
+const SPACE = 0x20;
+const HASH = 0x23;
+const PERCENT = 0x25;
+const DOT = 0x2e;
+const SLASH = 0x2f;
+const BACKSLASH = 0x5c;
+const DEL = 0x7f;
+const HEX_DIGITS = '0123456789ABCDEF';
+
+// Shared, frozen: refusals carry no per-request data, so they need no allocation.
+const BAD_TARGET: NormalizedTarget = Object.freeze({ ok: false, code: 'PCS_BAD_REQUEST_TARGET' });
+const BAD_PATH: NormalizedTarget = Object.freeze({ ok: false, code: 'PCS_BAD_PATH' });
+
+/**
+ * Splits an origin-form request target into a normalised path and the raw
+ * query (with its leading `?`, or '').
+ *
+ * Refuses with PCS_BAD_REQUEST_TARGET anything not starting with `/`
+ * (absolute-form, authority-form, `*`), and with PCS_BAD_PATH a path holding
+ * a raw control character, space, DEL, `#` or `\`, a malformed escape, or an
+ * escape of a control character, `/` or `\`. Otherwise normalises once per
+ * RFC 3986 §6.2.2: decodes escaped unreserved characters, upper-cases the hex
+ * of the other escapes, merges repeated slashes and removes dot segments
+ * (§5.2.4), keeping a trailing slash. The query is passed through untouched.
+ */
+export function normalizeRequestTarget(rawUrl: string): NormalizedTarget {
+  if (rawUrl.charCodeAt(0) !== SLASH) return BAD_TARGET;
+  const queryStart = rawUrl.indexOf('?');
+  const pathEnd = queryStart === -1 ? rawUrl.length : queryStart;
+  const path = normalizeRange(rawUrl, pathEnd);
+  if (path === undefined) return BAD_PATH;
+  return { ok: true, path, query: queryStart === -1 ? '' : rawUrl.slice(queryStart) };
+}
+
+/**
+ * The same normalisation for a bare path (no query split), for route paths in
+ * the config so that they compare equal to normalised request paths.
+ * Undefined when the path would be refused as a request path.
+ */
+export function normalizePath(path: string): string | undefined {
+  return path.charCodeAt(0) === SLASH ? normalizeRange(path, path.length) : undefined;
+}
+
+/** Normalises `raw[0, end)`, which starts with `/`; undefined when it must be refused. */
+function normalizeRange(raw: string, end: number): string | undefined {
+  // One scan both validates and finds what rewriting is needed: most request
+  // paths need none and leave here without building a string.
+  let escaped = false;
+  let dotOrEmptySegment = false;
+  for (let i = 0; i < end; i++) {
+    const c = raw.charCodeAt(i);
+    if (c <= SPACE || c === DEL || c === HASH || c === BACKSLASH) return undefined;
+    if (c === PERCENT) escaped = true;
+    else if (c === SLASH && !dotOrEmptySegment) dotOrEmptySegment = isDotOrEmptySegment(raw, i + 1, end);
+  }
+  let path = end === raw.length ? raw : raw.slice(0, end);
+  if (escaped) {
+    const decoded = decodeUnreserved(path);
+    if (decoded === undefined) return undefined;
+    path = decoded;
+    // Decoding can make dot segments (`%2e%2e`), so look again.
+    dotOrEmptySegment ||= hasDotOrEmptySegment(path);
+  }
+  return dotOrEmptySegment ? removeDotSegments(path) : path;
+}
+
+function hasDotOrEmptySegment(path: string): boolean {
+  for (let i = path.indexOf('/'); i !== -1; i = path.indexOf('/', i + 1)) {
+    if (isDotOrEmptySegment(path, i + 1, path.length)) return true;
+  }
+  return false;
+}
+
+/** Whether the segment at `start` (just after a `/`) must go: `.`, `..`, or empty with more path after it. */
+function isDotOrEmptySegment(raw: string, start: number, end: number): boolean {
+  if (start >= end) return false; // a trailing slash is kept
+  const first = raw.charCodeAt(start);
+  if (first === SLASH) return true;
+  if (first !== DOT) return false;
+  const after = start + 1;
+  if (after === end || raw.charCodeAt(after) === SLASH) return true;
+  if (raw.charCodeAt(after) !== DOT) return false;
+  return after + 1 === end || raw.charCodeAt(after + 1) === SLASH;
+}
+
+/**
+ * Decodes escaped unreserved characters and upper-cases the other escapes.
+ * Decoding happens before dot-segment removal so that `%2e%2e` cannot smuggle
+ * a `..` past it; it happens once, so `%252e` stays an escaped `%`.
+ */
+function decodeUnreserved(raw: string): string | undefined {
+  const end = raw.length;
+  let out = '';
+  let copiedTo = 0;
+  for (let i = 0; i < end; i++) {
+    if (raw.charCodeAt(i) !== PERCENT) continue;
+    const high = i + 1 < end ? hexValue(raw.charCodeAt(i + 1)) : -1;
+    const low = i + 2 < end ? hexValue(raw.charCodeAt(i + 2)) : -1;
+    if (high < 0 || low < 0) return undefined;
+    const byte = high * 16 + low;
+    if (byte < SPACE || byte === DEL || byte === SLASH || byte === BACKSLASH) return undefined;
+    out += raw.slice(copiedTo, i);
+    out += isUnreserved(byte) ? String.fromCharCode(byte) : '%' + HEX_DIGITS[high] + HEX_DIGITS[low];
+    i += 2;
+    copiedTo = i + 1;
+  }
+  return out + raw.slice(copiedTo, end);
+}
+
+/** Merges empty segments and resolves `.` and `..` (never above the root), keeping a trailing slash. */
+function removeDotSegments(path: string): string {
+  const segments = path.split('/');
+  const out: string[] = [];
+  // segments[0] is the empty string before the leading slash.
+  for (let i = 1; i < segments.length; i++) {
+    const segment = segments[i]!;
+    if (segment === '..') out.pop();
+    else if (segment !== '.' && segment !== '') out.push(segment);
+  }
+  if (out.length === 0) return '/';
+  const last = segments[segments.length - 1];
+  const trailingSlash = last === '' || last === '.' || last === '..';
+  return '/' + out.join('/') + (trailingSlash ? '/' : '');
+}
+
+function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  const lower = c | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
+}
+
+/** RFC 3986 unreserved: ALPHA / DIGIT / "-" / "." / "_" / "~". */
+function isUnreserved(c: number): boolean {
+  const lower = c | 0x20;
+  return (
+    (lower >= 0x61 && lower <= 0x7a) ||
+    (c >= 0x30 && c <= 0x39) ||
+    c === 0x2d ||
+    c === DOT ||
+    c === 0x5f ||
+    c === 0x7e
+  );
+}

@@ -1,0 +1,162 @@
+/**
+ * The routes of one virtual host, indexed for matching a normalised path.
+ *
+ * Precedence follows the networking.k8s.io/v1 Ingress spec, with Kong's
+ * regex paths slotted in: Exact, then `~` regex, then Prefix (longest first).
+ * Exact and Prefix lookups are hash lookups, so their cost grows with the
+ * number of segments in the request path, never with the number of routes.
+ */
+import { PortcullisError } from '../../common/errors.js';
+import type { Route } from '../../contract/compiled-config.js';
+import { regexOfPath } from '../../contract/validate.js';
+import { normalizePath } from './normalize-path.js';
+
+/** The route a request matched, where it was found, and what part of the path it matched. */
+export interface RouteMatch {
+  route: Route;
+  /** The virtual host's name as configured (`api.example.com`, `*.example.com`, `*`); '' for the default backend. */
+  vhost: string;
+  /**
+   * The leading part of the path the route matched, for strip-path: the whole
+   * path for Exact, the regex match for regex routes, and for Prefix the
+   * path's leading elements equal to the prefix without its trailing slash
+   * (`/` for the root prefix).
+   */
+  matchedPrefix: string;
+}
+
+interface Candidate {
+  route: Route;
+  /** Undefined when the route takes every method. */
+  methods: readonly string[] | undefined;
+}
+
+interface RegexCandidate extends Candidate {
+  regex: RegExp;
+}
+
+const SLASH = 0x2f;
+
+/** Whether a route with these methods (undefined or empty: any) takes `method`. */
+export function allowsMethod(methods: readonly string[] | undefined, method: string): boolean {
+  return methods === undefined || methods.length === 0 || methods.includes(method);
+}
+
+/** The routes indexed under one key, by how they use it. */
+interface Entry {
+  /** Exact routes whose path is the key. */
+  exact: Candidate[] | undefined;
+  /** Prefix routes whose prefix, without its trailing slash, is the key (`/` for the root). */
+  prefix: Candidate[] | undefined;
+}
+
+export class PathTable {
+  readonly #vhost: string;
+  // One map for both kinds: a request path without a trailing slash is both
+  // the Exact key and the longest Prefix key, so one probe serves both.
+  readonly #paths = new Map<string, Entry>();
+  readonly #regexes: RegexCandidate[] = [];
+
+  /** Indexes `routes` (in config order) for the virtual host named `vhost`; throws on an invalid regex. */
+  constructor(vhost: string, routes: Iterable<Route>) {
+    this.#vhost = vhost;
+    for (const route of routes) this.#add(route);
+  }
+
+  /** The first route matching `path` (already normalised) and `method`, by Ingress precedence. */
+  match(path: string, method: string): RouteMatch | undefined {
+    const entry = this.#paths.get(path);
+    if (entry?.exact !== undefined) {
+      const route = firstAllowing(entry.exact, method);
+      if (route !== undefined) return this.#result(route, path);
+    }
+    // Kong orders regex routes by an explicit priority that the CompiledConfig
+    // does not carry; the order translate emits them in stands in for it, so
+    // the first regex (in config order) that matches wins.
+    for (const candidate of this.#regexes) {
+      if (!allowsMethod(candidate.methods, method)) continue;
+      const found = candidate.regex.exec(path);
+      if (found !== null) return this.#result(candidate.route, found[0]);
+    }
+    return this.#matchPrefix(path, method, entry);
+  }
+
+  /**
+   * Tries the path's own element prefixes, longest first (`/a/b/` → `/a/b`,
+   * `/a`, `/`), so the cost follows the number of segments, not of routes.
+   * `entry` is what the whole path already found.
+   */
+  #matchPrefix(path: string, method: string, entry: Entry | undefined): RouteMatch | undefined {
+    let end = path.length > 1 && path.charCodeAt(path.length - 1) === SLASH ? path.length - 1 : path.length;
+    for (;;) {
+      const whole = end === path.length;
+      const key = whole ? path : end === 0 ? '/' : path.slice(0, end);
+      const candidates = (whole ? entry : this.#paths.get(key))?.prefix;
+      if (candidates !== undefined) {
+        const route = firstAllowing(candidates, method);
+        if (route !== undefined) return this.#result(route, key);
+      }
+      if (end <= 1) return undefined;
+      end = lastSlashBefore(path, end);
+    }
+  }
+
+  #result(route: Route, matchedPrefix: string): RouteMatch {
+    return { route, vhost: this.#vhost, matchedPrefix };
+  }
+
+  #add(route: Route): void {
+    const candidate: Candidate = { route, methods: route.methods?.length ? route.methods : undefined };
+    const source = regexOfPath(route);
+    if (source !== undefined) {
+      this.#regexes.push({ ...candidate, regex: compileAnchored(route, source) });
+      return;
+    }
+    const path = normalizePath(route.path);
+    // A path that normalisation refuses (an encoded slash, say) can never
+    // equal a normalised request path, so indexing it would be dead weight.
+    if (path === undefined) return;
+    if (route.pathType === 'Exact') {
+      const entry = this.#entry(path);
+      (entry.exact ??= []).push(candidate);
+    } else {
+      const entry = this.#entry(path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path);
+      (entry.prefix ??= []).push(candidate);
+    }
+  }
+
+  #entry(key: string): Entry {
+    let entry = this.#paths.get(key);
+    if (entry === undefined) {
+      entry = { exact: undefined, prefix: undefined };
+      this.#paths.set(key, entry);
+    }
+    return entry;
+  }
+}
+
+/** Kong anchors regex paths at the start of the path; the group keeps `a|b` anchored as a whole. */
+function compileAnchored(route: Route, source: string): RegExp {
+  try {
+    return new RegExp(`^(?:${source})`);
+  } catch (error) {
+    // Validation rejects these first; failing the build keeps the last good table.
+    throw new PortcullisError('PCS_CONFIG_INVALID', `route ${route.id}: invalid regular expression`, {
+      cause: error,
+    });
+  }
+}
+
+/** The index of the last `/` before `end`; a plain loop, as `lastIndexOf` with a position is not inlined. */
+function lastSlashBefore(path: string, end: number): number {
+  let i = end - 1;
+  while (i > 0 && path.charCodeAt(i) !== SLASH) i--;
+  return i;
+}
+
+function firstAllowing(candidates: readonly Candidate[], method: string): Route | undefined {
+  for (const candidate of candidates) {
+    if (allowsMethod(candidate.methods, method)) return candidate.route;
+  }
+  return undefined;
+}

@@ -1,0 +1,123 @@
+/**
+ * The indexed route table against a linear-scan reference matcher written
+ * straight from the spec, on a large random vhost with heavy overlap.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Route } from '../../../contract/compiled-config.js';
+import { RouteTable } from '../../../proxy/routing/route-table.js';
+import { config, route, vhost } from './fixtures.js';
+
+const HOST = 'api.example.com';
+// Few enough words that routes overlap heavily near the root, enough that deep paths are sparse.
+const WORDS = [...'abcdefghijklmnopqrstuvwxyz', 'aa', 'ab', 'ba', 'bb', 'x1', 'v2'];
+const METHODS = ['GET', 'POST', 'PUT', 'DELETE'];
+const REGEXES = ['/a/b/\\d+', '/v2/(aa|ab)$', '/c/[a-c]+/x1', '/b+a'];
+
+/** A small deterministic PRNG (mulberry32), so failures reproduce. */
+function random(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomPath(next: () => number, minDepth: number, maxDepth: number): string {
+  const depth = minDepth + Math.floor(next() * (maxDepth - minDepth + 1));
+  const words = Array.from({ length: depth }, () => WORDS[Math.floor(next() * WORDS.length)]);
+  const path = '/' + words.join('/');
+  return depth > 0 && next() < 0.3 ? path + '/' : path;
+}
+
+function randomRoutes(next: () => number, count: number): Route[] {
+  return Array.from({ length: count }, (_, i) => {
+    const methods = next() < 0.25 ? METHODS.filter(() => next() < 0.5) : undefined;
+    const overrides = { id: `r${i}`, ...(methods ? { methods } : {}) };
+    const kind = next();
+    if (kind < 0.002) return route(`~${REGEXES[i % REGEXES.length]}`, 'ImplementationSpecific', overrides);
+    if (kind < 0.35) return route(randomPath(next, 1, 4), 'Exact', overrides);
+    if (kind < 0.5) return route(randomPath(next, 1, 4), 'ImplementationSpecific', overrides);
+    return route(randomPath(next, 1, 4), 'Prefix', overrides);
+  });
+}
+
+const elements = (path: string) => path.split('/').filter((element) => element !== '');
+
+interface Reference {
+  route: Route;
+  regex: RegExp | undefined;
+  elements: string[];
+}
+
+/** Precomputes only what is per route (regex, elements); the matching itself stays a plain scan. */
+const prepare = (routes: Route[]): Reference[] =>
+  routes.map((route) => ({
+    route,
+    regex: route.path.startsWith('~') ? new RegExp(`^(?:${route.path.slice(1)})`) : undefined,
+    elements: elements(route.path),
+  }));
+
+/** The spec, as a linear scan: Exact, then regex in config order, then the longest element-wise prefix. */
+function referenceMatch(references: Reference[], path: string, method: string) {
+  const allows = (r: Route) => !r.methods?.length || r.methods.includes(method);
+  for (const { route: r } of references) {
+    if (r.pathType === 'Exact' && r.path === path && allows(r)) return { id: r.id, matchedPrefix: path };
+  }
+  for (const { route: r, regex } of references) {
+    const found = regex && allows(r) ? regex.exec(path) : null;
+    if (found) return { id: r.id, matchedPrefix: found[0] };
+  }
+  const requested = elements(path);
+  let best: { id: string; matchedPrefix: string } | undefined;
+  let bestLength = -1;
+  for (const { route: r, regex, elements: prefix } of references) {
+    if (r.pathType === 'Exact' || regex || !allows(r)) continue;
+    const isPrefix =
+      prefix.length <= requested.length && prefix.every((element, i) => element === requested[i]);
+    if (isPrefix && prefix.length > bestLength) {
+      best = { id: r.id, matchedPrefix: '/' + prefix.join('/') };
+      bestLength = prefix.length;
+    }
+  }
+  return best;
+}
+
+function outcome(r: Route | undefined): 'exact' | 'regex' | 'prefix' | 'none' {
+  if (r === undefined) return 'none';
+  if (r.pathType === 'Exact') return 'exact';
+  return r.path.startsWith('~') ? 'regex' : 'prefix';
+}
+
+describe('RouteTable with 10,000 routes in one vhost', () => {
+  const next = random(20240601);
+  const routes = randomRoutes(next, 10_000);
+  const table = RouteTable.build(config([vhost(HOST, routes)]));
+  const references = prepare(routes);
+
+  it('agrees with the reference matcher on a sample of requests', () => {
+    const pick = () => routes[Math.floor(next() * routes.length)]!.path.replace(/^~.*/, '/');
+    const requests = [
+      ...Array.from({ length: 800 }, () => randomPath(next, 0, 6)),
+      // Below a route's path, so that longest-prefix and fall-back to shorter prefixes both happen.
+      ...Array.from({ length: 800 }, () => pick().replace(/\/$/, '') + randomPath(next, 0, 2)),
+      // Route paths themselves, so that Exact hits are frequent too.
+      ...Array.from({ length: 400 }, pick),
+      '/a/b/123/c',
+      '/v2/ab',
+      '/c/abc/x1/a',
+      '/bbba/x',
+    ];
+    const seen = { exact: 0, regex: 0, prefix: 0, none: 0 };
+    for (const path of requests) {
+      const method = METHODS[Math.floor(next() * METHODS.length)]!;
+      const found = table.match(HOST, path, method);
+      const actual = found && { id: found.route.id, matchedPrefix: found.matchedPrefix };
+      expect(actual, `${method} ${path}`).toEqual(referenceMatch(references, path, method));
+      seen[outcome(found?.route)] += 1;
+    }
+    // The sample must exercise every kind of outcome to mean anything.
+    expect(Object.values(seen).every((count) => count > 10)).toBe(true);
+  });
+});
