@@ -1,10 +1,11 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import { ERROR_BODIES, ERRORS, type ErrorCode } from '../../common/errors.js';
 import type { TrafficMetrics } from '../metrics.js';
 import { clientResponseHeaders, upstreamRequestHeaders, type ForwardingContext } from './headers.js';
 import type { Resolved } from './resolve.js';
-import { kConnectTimeout, kTargetPath } from './upstream-pools.js';
+import type { UpstreamPools } from './upstream-pools.js';
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 /** Errors raised before a single byte reached the upstream: safe to try another target. */
@@ -21,71 +22,75 @@ const TIMEOUTS = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 
 export interface ForwardEnvironment {
   log: Logger;
   metrics: TrafficMetrics;
+  pools: UpstreamPools;
   forwarding: ForwardingContext;
 }
 
-/** reply-from retries on its own (even on upstream 503s); retries here are ours alone. */
-const noRetry = () => null;
-
 /**
- * Sends the request to the next target of the route's upstream and streams
- * the answer back. A connect failure on an idempotent request without a body
- * moves on to the next target, up to the route's retries; other failures
- * answer 502 or 504 as JSON.
+ * Sends a request to the next target of its route's upstream over a pooled
+ * keep-alive connection and streams the answer back, with backpressure both
+ * ways. A connect failure on an idempotent request without a body moves on
+ * to the next target, up to the route's retries; other failures answer 502
+ * or 504 as JSON.
+ *
+ * This drives undici's dispatcher directly rather than through
+ * @fastify/reply-from: on this path reply-from's URL building, header copies
+ * and stream wrapping halved throughput (docs/benchmarks.md).
  */
 export function forward(
-  request: FastifyRequest,
-  reply: FastifyReply,
+  req: IncomingMessage,
+  res: ServerResponse,
   resolved: Resolved,
   env: ForwardEnvironment,
-  attempt = 0,
 ): void {
+  const body = hasBody(req);
+  const retryable = !body && IDEMPOTENT.has(req.method ?? '');
+  const headers = upstreamRequestHeaders(req.headers, env.forwarding);
   const { route, runtime } = resolved;
-  const origin = runtime.balancer.next();
-  if (origin === undefined) return sendError(reply, 'PCS_NO_UPSTREAM_TARGETS');
-  const started = performance.now();
+  let attempt = 0;
+  let controller: Dispatcher.DispatchController | undefined;
+  let started = 0;
 
-  // reply-from would parse the source as a URL: decode it (500 on `?q=50%`, 400 on
-  // `?next=/../x`) and re-encode it (`'` → `%27`). Only the origin goes through it;
-  // the exact path and query routing saw reach the pool beside the headers.
-  reply.from(origin + '/', {
-    timeout: route.timeouts.readMs,
-    retryDelay: noRetry,
-    rewriteRequestHeaders: (_req, headers) => {
-      const upstream = upstreamRequestHeaders(headers, env.forwarding);
-      (upstream as Record<symbol, unknown>)[kConnectTimeout] = route.timeouts.connectMs;
-      (upstream as Record<symbol, unknown>)[kTargetPath] = resolved.upstreamPath + resolved.query;
-      return upstream;
+  // A client that goes away takes its upstream request with it.
+  res.once('close', () => {
+    if (!res.writableFinished) controller?.abort(new Error('client closed the connection'));
+  });
+
+  const handler: Dispatcher.DispatchHandler = {
+    onRequestStart(c) {
+      controller = c;
     },
-    rewriteHeaders: (headers) => clientResponseHeaders(headers) as typeof headers,
-    onResponse: (_req, res, upstream) => {
+    onResponseStart(_c, statusCode, responseHeaders) {
+      if (statusCode < 200) return; // informational answers are not relayed
       env.metrics.upstream(route.id, (performance.now() - started) / 1000);
-      res.send(upstream.stream);
+      res.writeHead(statusCode, clientResponseHeaders(responseHeaders));
     },
-    onError: (res, { error }) => {
-      const code = errorCode(error);
-      if (
-        code !== undefined &&
-        CONNECT_FAILURES.has(code) &&
-        attempt < route.retries &&
-        runtime.balancer.size > 0 &&
-        IDEMPOTENT.has(request.method) &&
-        !hasBody(request)
-      ) {
-        env.log.debug(
-          { route: route.id, origin, code, attempt },
-          'upstream connect failed; trying the next target',
-        );
-        forward(request, res as FastifyReply, resolved, env, attempt + 1);
+    onResponseData(c, chunk) {
+      if (!res.write(chunk)) {
+        c.pause();
+        res.once('drain', () => c.resume());
+      }
+    },
+    onResponseEnd() {
+      res.end();
+    },
+    onResponseError(_c, error) {
+      const code = (error as { code?: string }).code;
+      if (res.headersSent) {
+        env.log.warn({ route: route.id, code }, 'upstream response failed midway');
+        res.destroy();
         return;
       }
-      env.log.warn({ route: route.id, origin, code }, 'upstream request failed');
-      if (res.sent || res.raw.headersSent) {
-        res.raw.destroy();
+      if (res.destroyed) return;
+      if (retryable && code !== undefined && CONNECT_FAILURES.has(code) && attempt < route.retries) {
+        env.log.debug({ route: route.id, code, attempt }, 'upstream connect failed; trying the next target');
+        attempt++;
+        send();
         return;
       }
-      sendError(
-        res as FastifyReply,
+      env.log.warn({ route: route.id, code }, 'upstream request failed');
+      writeError(
+        res,
         code !== undefined && TIMEOUTS.has(code)
           ? 'PCS_UPSTREAM_TIMEOUT'
           : code !== undefined && CONNECT_FAILURES.has(code)
@@ -93,23 +98,39 @@ export function forward(
             : 'PCS_UPSTREAM_ERROR',
       );
     },
+  };
+
+  const send = (): void => {
+    const origin = runtime.balancer.next();
+    if (origin === undefined) return writeError(res, 'PCS_NO_UPSTREAM_TARGETS');
+    started = performance.now();
+    env.pools.pool(origin, route.timeouts.connectMs).dispatch(
+      {
+        path: resolved.upstreamPath + resolved.query,
+        method: req.method as Dispatcher.HttpMethod,
+        headers,
+        body: body ? req : null,
+        headersTimeout: route.timeouts.readMs,
+        bodyTimeout: route.timeouts.readMs,
+      },
+      handler,
+    );
+  };
+  send();
+}
+
+/** Answers with a coded JSON error on the raw response. */
+export function writeError(res: ServerResponse, code: ErrorCode, status: number = ERRORS[code].status): void {
+  if (res.headersSent) return void res.destroy();
+  const body = ERROR_BODIES[code];
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
   });
+  res.end(body);
 }
 
-export function sendError(reply: FastifyReply, code: ErrorCode, status?: number): void {
-  reply
-    .code(status ?? ERRORS[code].status)
-    .header('content-type', 'application/json; charset=utf-8')
-    .send(ERROR_BODIES[code]);
-}
-
-function errorCode(error: unknown): string | undefined {
-  const cause = (error as { cause?: { code?: unknown } }).cause;
-  const code = cause?.code ?? (error as { code?: unknown }).code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-function hasBody(request: FastifyRequest): boolean {
-  const length = request.headers['content-length'];
-  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }

@@ -46,61 +46,88 @@ export interface ForwardingContext {
 }
 
 /**
- * The headers sent upstream, as a new object. @fastify/reply-from has
- * already removed `Connection` and every header it names, and set `host` to
- * the target; headers added here cannot be stripped by a client.
+ * The headers sent upstream, as a new object built from the client's:
+ * hop-by-hop headers, the names `Connection` lists, `Expect` (the proxy
+ * answers 100-continue itself) and any identity or forwarding header a
+ * client may not assert are left out; then the proxy's own are added, so a
+ * client cannot have those removed. Without `preserveHost` there is no
+ * `host`: the connection pool sets the target's.
  *
- * A fresh object rather than edits in place: on Node 20, adding properties
- * to the spread copy reply-from makes costs microseconds each (a V8 map
- * transition cliff), which dominated the request path.
+ * Built fresh rather than edited in place: on Node 20, adding properties to
+ * a spread copy of an object costs microseconds each (a V8 map transition
+ * cliff), which once dominated the request path.
  */
 export function upstreamRequestHeaders(
   headers: IncomingHttpHeaders,
   ctx: ForwardingContext,
 ): IncomingHttpHeaders {
+  const named = connectionTokens(headers.connection);
   const out: IncomingHttpHeaders = {};
   for (const name in headers) {
     const value = headers[name];
-    if (value === undefined || HOP_BY_HOP.has(name) || FORWARDED.has(name) || IDENTITY.test(name)) continue;
+    if (
+      value === undefined ||
+      name === 'host' ||
+      name === 'expect' ||
+      HOP_BY_HOP.has(name) ||
+      FORWARDED.has(name) ||
+      IDENTITY.test(name) ||
+      named?.has(name)
+    ) {
+      continue;
+    }
     out[name] = value;
   }
 
-  const forwardedFor = ctx.trusted ? headers['x-forwarded-for'] : undefined;
+  const prior = (name: string) => (ctx.trusted && !named?.has(name) ? headers[name] : undefined);
+  const forwardedFor = prior('x-forwarded-for');
   out['x-forwarded-for'] = forwardedFor
     ? `${Array.isArray(forwardedFor) ? forwardedFor.join(', ') : forwardedFor}, ${ctx.peer}`
     : ctx.peer;
-  out['x-forwarded-proto'] = (ctx.trusted && first(headers['x-forwarded-proto'])) || ctx.proto;
-  const host = (ctx.trusted && first(headers['x-forwarded-host'])) || ctx.host;
+  out['x-forwarded-proto'] = first(prior('x-forwarded-proto')) || ctx.proto;
+  const host = first(prior('x-forwarded-host')) || ctx.host;
   if (host) out['x-forwarded-host'] = host;
-  out['x-forwarded-port'] = (ctx.trusted && first(headers['x-forwarded-port'])) || String(ctx.localPort);
-  out['x-real-ip'] = (ctx.trusted && first(headers['x-real-ip'])) || ctx.peer;
-  const prefix = (ctx.trusted && first(headers['x-forwarded-prefix'])) || ctx.strippedPrefix;
+  out['x-forwarded-port'] = first(prior('x-forwarded-port')) || String(ctx.localPort);
+  out['x-real-ip'] = first(prior('x-real-ip')) || ctx.peer;
+  const prefix = first(prior('x-forwarded-prefix')) || ctx.strippedPrefix;
   if (prefix) out['x-forwarded-prefix'] = prefix;
-  if (ctx.trusted && headers.forwarded !== undefined) out.forwarded = headers.forwarded;
+  const forwarded = prior('forwarded');
+  if (forwarded !== undefined) out.forwarded = String(forwarded);
   if (ctx.preserveHost && ctx.host !== undefined) out.host = ctx.host;
   return out;
 }
 
-/** Removes hop-by-hop headers from an upstream response, including those its `Connection` names. */
-export function clientResponseHeaders(headers: OutgoingHttpHeaders): OutgoingHttpHeaders {
-  const connection = headers.connection;
-  if (typeof connection === 'string') {
-    for (const token of connection.split(',')) {
-      const name = token.trim().toLowerCase();
-      if (name) delete headers[name];
-    }
+/** The lower-cased header names a `Connection` header lists, or undefined when there are none. */
+function connectionTokens(connection: string | string[] | undefined): Set<string> | undefined {
+  // The usual values name no other header: skip the parsing on every keep-alive response.
+  if (connection === undefined || connection === 'keep-alive' || connection === 'close') return undefined;
+  const names = new Set<string>();
+  for (const token of String(connection).split(',')) {
+    const name = token.trim().toLowerCase();
+    if (name) names.add(name);
   }
-  for (const name of [
-    'connection',
-    'keep-alive',
-    'proxy-connection',
-    'transfer-encoding',
-    'upgrade',
-    'trailer',
-  ]) {
-    if (headers[name] !== undefined) delete headers[name];
+  return names;
+}
+
+const RESPONSE_HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'trailer',
+]);
+
+/** The upstream's response headers without hop-by-hop ones, including those its `Connection` names. */
+export function clientResponseHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+  const named = connectionTokens(headers.connection);
+  const out: OutgoingHttpHeaders = {};
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || RESPONSE_HOP_BY_HOP.has(name) || named?.has(name)) continue;
+    out[name] = value;
   }
-  return headers;
+  return out;
 }
 
 function first(value: string | string[] | undefined): string | undefined {

@@ -2,12 +2,12 @@ import { createServer as createHttpServer, METHODS, type Server } from 'node:htt
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import replyFrom from '@fastify/reply-from';
 import type { Logger } from 'pino';
 import type { TrafficMetrics } from '../metrics.js';
 import type { RuntimeConfig } from '../runtime-config.js';
 import type { PemPair } from '../tls/certificate-store.js';
-import { forward, sendError } from './forward.js';
+import { ERROR_BODIES, ERRORS, type ErrorCode } from '../../common/errors.js';
+import { forward } from './forward.js';
 import { resolveRequest } from './resolve.js';
 import { peerAddress, TrustedPeers } from './trusted-peers.js';
 import type { UpstreamPools } from './upstream-pools.js';
@@ -84,10 +84,10 @@ export async function createTrafficServers(deps: TrafficDependencies): Promise<T
   app.removeAllContentTypeParsers();
   // Bodies stream to the upstream untouched; nothing is buffered or parsed.
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
-  await app.register(replyFrom, { undici: deps.pools as never, disableRequestLogging: true });
 
-  /** Resolves with the reply when forwarding goes on after it returns (fastify's async-handler contract). */
-  async function handle(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | void> {
+  async function handle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const started = performance.now();
+    reply.raw.once('close', () => record(request, reply.raw.statusCode, started));
     const runtime = deps.current();
     if (!runtime) return sendError(reply, 'PCS_NOT_READY');
     const socket = request.raw.socket as TLSSocket;
@@ -133,9 +133,12 @@ export async function createTrafficServers(deps: TrafficDependencies): Promise<T
       }
     }
     const peer = peerAddress(socket.remoteAddress);
-    forward(request, reply, resolution, {
+    // From here the raw response is ours: fastify's reply machinery is not on the forwarding path.
+    reply.hijack();
+    forward(request.raw, reply.raw, resolution, {
       log: deps.log,
       metrics: deps.metrics,
+      pools: deps.pools,
       forwarding: {
         peer,
         trusted: trusted.has(peer),
@@ -146,7 +149,30 @@ export async function createTrafficServers(deps: TrafficDependencies): Promise<T
         strippedPrefix: resolution.strippedPrefix,
       },
     });
-    return reply;
+  }
+
+  /** Metrics and the access log, once per request when its response closes (however it was answered). */
+  function record(request: FastifyRequest, status: number, started: number): void {
+    const seconds = (performance.now() - started) / 1000;
+    deps.metrics.request(request.routeId || 'none', request.method, status, seconds);
+    if (!deps.options.accessLog) return;
+    // Path only: query strings can carry tokens, and headers are never logged.
+    const url = request.raw.url ?? '';
+    const q = url.indexOf('?');
+    deps.log.info(
+      {
+        type: 'access',
+        method: request.method,
+        host: request.headers.host,
+        path: q >= 0 ? url.slice(0, q) : url,
+        status,
+        route: request.routeId || undefined,
+        durationMs: Math.round(seconds * 100_000) / 100,
+        // Gone (null) when the connection was destroyed, as after a failed upload.
+        peer: peerAddress((request.raw.socket as TLSSocket | null)?.remoteAddress),
+      },
+      'request',
+    );
   }
 
   // A proxy passes every method Node parses (WebDAV and all), not only fastify's defaults.
@@ -165,36 +191,17 @@ export async function createTrafficServers(deps: TrafficDependencies): Promise<T
         (error as { statusCode?: number }).statusCode === 400 ? 'PCS_BAD_PATH' : 'PCS_INTERNAL',
       );
   });
-  app.addHook('onResponse', (request, reply, done) => {
-    const seconds = reply.elapsedTime / 1000;
-    deps.metrics.request(request.routeId || 'none', request.method, reply.statusCode, seconds);
-    if (deps.options.accessLog) {
-      // Path only: query strings can carry tokens, and headers are never logged.
-      const url = request.raw.url ?? '';
-      const q = url.indexOf('?');
-      deps.log.info(
-        {
-          type: 'access',
-          method: request.method,
-          host: request.headers.host,
-          path: q >= 0 ? url.slice(0, q) : url,
-          status: reply.statusCode,
-          route: request.routeId || undefined,
-          durationMs: Math.round(seconds * 100_000) / 100,
-          // Gone (null) when the connection was destroyed, as after a failed upload;
-          // a throw here would silently drop the line.
-          peer: peerAddress((request.raw.socket as TLSSocket | null)?.remoteAddress),
-        },
-        'request',
-      );
-    }
-    done();
-  });
-
   await app.ready();
   const https = httpsServer!;
   const upgrade = handleUpgrade({ current: deps.current, log: deps.log, options: deps.options, trusted });
   app.server.on('upgrade', upgrade);
   https.on('upgrade', upgrade);
   return { app, http: app.server, https };
+}
+
+function sendError(reply: FastifyReply, code: ErrorCode): void {
+  reply
+    .code(ERRORS[code].status)
+    .header('content-type', 'application/json; charset=utf-8')
+    .send(ERROR_BODIES[code]);
 }

@@ -1,16 +1,9 @@
-import { Pool, type Dispatcher } from 'undici';
-
-/** Request-header slot (a symbol, so never sent) carrying the route's connect timeout to the pool choice. */
-export const kConnectTimeout = Symbol('portcullis.connectTimeout');
-/** Request-header slot carrying the exact path and query to send, untouched by URL parsing. */
-export const kTargetPath = Symbol('portcullis.targetPath');
-
-type RequestCallback = (err: Error | null, data?: Dispatcher.ResponseData) => void;
+import { Pool } from 'undici';
 
 /**
  * Keep-alive connection pools to upstream targets, one per origin and
  * connect timeout, shared by every config generation so a config swap keeps
- * warm connections. Presented to @fastify/reply-from as its dispatcher.
+ * warm connections.
  */
 export class UpstreamPools {
   readonly #pools = new Map<string, Pool>();
@@ -20,19 +13,8 @@ export class UpstreamPools {
     this.#connections = connections;
   }
 
-  request(options: Dispatcher.RequestOptions & { origin: string }, callback: RequestCallback): void {
-    const headers = options.headers as Record<string | symbol, unknown>;
-    const connectMs = (headers[kConnectTimeout] as number | undefined) ?? 60_000;
-    const path = headers[kTargetPath] as string | undefined;
-    delete headers[kConnectTimeout];
-    delete headers[kTargetPath];
-    this.#pool(options.origin, connectMs).request(
-      path === undefined ? options : { ...options, path },
-      callback,
-    );
-  }
-
-  #pool(origin: string, connectMs: number): Pool {
+  /** The pool for a target origin (`http://host:port`) with a route's connect timeout. */
+  pool(origin: string, connectMs: number): Pool {
     const key = `${origin}|${connectMs}`;
     let pool = this.#pools.get(key);
     if (!pool) {
