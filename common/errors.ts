@@ -24,6 +24,7 @@ export const ERRORS = {
   PCS_NOT_READY: { status: 503, message: 'no config is loaded yet' },
   PCS_APPLY_TIMEOUT: { status: 503, message: 'the workers did not apply the config in time' },
   PCS_STARTUP: { status: 500, message: 'the process could not start' },
+  PCS_PROXY_PUSH_FAILED: { status: 502, message: 'the proxy admin API did not accept the request' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

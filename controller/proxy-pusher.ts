@@ -1,0 +1,162 @@
+/**
+ * Keeps one proxy serving the config the controller wants. Each proxy has
+ * its own pusher, so a proxy that is down or slow only delays itself: its
+ * retries back off exponentially while the others are already in sync.
+ *
+ * A push is skipped when the proxy is known to serve the wanted config. It
+ * is known from the hash the proxy answered the last push with, and checked
+ * every poll interval with GET /config: a proxy that restarted empty (or was
+ * changed by someone else) reports another hash and is pushed again.
+ */
+import type { Logger } from 'pino';
+import type { Clock } from './clock.js';
+import type { ControllerMetrics } from './metrics.js';
+import { ProxyAnswerError, type ProxyAdmin } from './proxy-client.js';
+
+export interface PusherOptions {
+  clock: Clock;
+  log: Logger;
+  metrics?: ControllerMetrics;
+  pollIntervalMs: number;
+  backoffInitialMs: number;
+  backoffMaxMs: number;
+}
+
+interface Wanted {
+  hash: string;
+  body: string;
+}
+
+export class ProxyPusher {
+  readonly admin: ProxyAdmin;
+  readonly #options: PusherOptions;
+  readonly #log: Logger;
+  #wanted: Wanted | undefined;
+  /** What the proxy accepted last: our hash for it, and the hash the proxy reported. */
+  #served: { hash: string; proxyHash: string } | undefined;
+  #busy = false;
+  #failures = 0;
+  #retryTimer: unknown;
+  #pollTimer: unknown;
+  #stopped = false;
+  #accepted = false;
+
+  constructor(admin: ProxyAdmin, options: PusherOptions) {
+    this.admin = admin;
+    this.#options = options;
+    this.#log = options.log.child({ proxy: admin.name });
+  }
+
+  /** True once this proxy has accepted any config from us. */
+  get accepted(): boolean {
+    return this.#accepted;
+  }
+
+  /** True when the proxy is known to serve the wanted config. */
+  get inSync(): boolean {
+    return this.#wanted !== undefined && this.#served?.hash === this.#wanted.hash;
+  }
+
+  start(): void {
+    this.#schedulePoll();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#options.clock.clearTimeout(this.#retryTimer);
+    this.#options.clock.clearTimeout(this.#pollTimer);
+  }
+
+  /** A new config to serve. A pending retry is cut short: the new config may be the fix. */
+  want(hash: string, body: string): void {
+    this.#wanted = { hash, body };
+    this.#cancelRetry();
+    void this.#sync();
+  }
+
+  async #sync(): Promise<void> {
+    const wanted = this.#wanted;
+    if (this.#stopped || this.#busy || !wanted || this.#served?.hash === wanted.hash) return;
+    this.#busy = true;
+    const { clock, metrics } = this.#options;
+    const started = clock.now();
+    try {
+      const answer = await this.admin.push(wanted.body);
+      this.#served = { hash: wanted.hash, proxyHash: answer.hash };
+      this.#failures = 0;
+      this.#accepted = true;
+      metrics?.pushed(
+        this.admin.name,
+        answer.changed ? 'ok' : 'unchanged',
+        seconds(clock, started),
+        clock.now(),
+      );
+      this.#log.info({ hash: wanted.hash, changed: answer.changed }, 'proxy serves the new config');
+    } catch (error) {
+      this.#failures++;
+      const rejected = error instanceof ProxyAnswerError && error.rejected;
+      metrics?.pushed(this.admin.name, rejected ? 'rejected' : 'error', seconds(clock, started), clock.now());
+      const delayMs = Math.min(
+        this.#options.backoffMaxMs,
+        this.#options.backoffInitialMs * 2 ** (this.#failures - 1),
+      );
+      this.#log.warn(
+        {
+          err: error,
+          attempt: this.#failures,
+          retryInMs: delayMs,
+          ...(error instanceof ProxyAnswerError ? { answer: error.answer } : {}),
+        },
+        rejected ? 'proxy rejected the config' : 'push to proxy failed',
+      );
+      if (!this.#stopped) {
+        this.#retryTimer = clock.setTimeout(() => {
+          this.#retryTimer = undefined;
+          void this.#sync();
+        }, delayMs);
+      }
+    } finally {
+      this.#busy = false;
+    }
+    // A newer config may have arrived while this push was in flight.
+    if (this.#retryTimer === undefined) void this.#sync();
+  }
+
+  #schedulePoll(): void {
+    if (this.#stopped) return;
+    this.#pollTimer = this.#options.clock.setTimeout(() => void this.#poll(), this.#options.pollIntervalMs);
+  }
+
+  /** Notices a proxy that no longer serves what it accepted (restarted, or pushed to by someone else). */
+  async #poll(): Promise<void> {
+    const served = this.#served;
+    try {
+      if (!served || this.#busy || this.#retryTimer !== undefined) return;
+      const hash = await this.admin.currentHash();
+      // Only act if nothing was pushed meanwhile.
+      if (this.#served === served && !this.#busy && hash !== served.proxyHash) {
+        this.#log.warn(
+          { expected: served.proxyHash, reported: hash },
+          'proxy serves another config; pushing again',
+        );
+        this.#served = undefined;
+        void this.#sync();
+      }
+    } catch (error) {
+      // A proxy that is down is noticed when it comes back with another hash.
+      this.#log.debug({ err: error }, 'could not read the config hash of the proxy');
+    } finally {
+      this.#schedulePoll();
+    }
+  }
+
+  #cancelRetry(): void {
+    if (this.#retryTimer === undefined) return;
+    this.#options.clock.clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+  }
+}
+
+function seconds(clock: Clock, startedMs: number): number {
+  return (clock.now() - startedMs) / 1000;
+}

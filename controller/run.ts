@@ -1,0 +1,81 @@
+/**
+ * Wires one controller together: a source feeds the object store, the sync
+ * loop builds and pushes, and a status port reports on it. Which source
+ * (manifest folder or Kubernetes API) and which proxies is the caller's
+ * choice; everything here is the same for both.
+ */
+import type { Logger } from 'pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { ControllerMetrics } from './metrics.js';
+import { ObjectStore } from './object-store.js';
+import { ProxyClient } from './proxy-client.js';
+import type { ObjectSource } from './source.js';
+import { createControllerStatusApp } from './status-app.js';
+import { SyncLoop } from './sync-loop.js';
+import type { TranslateOptions } from './translate/index.js';
+
+export interface ControllerOptions {
+  source: ObjectSource;
+  /** Admin API base URLs of the proxies to keep in sync. */
+  proxyUrls: readonly string[];
+  adminToken?: string;
+  translateOptions?: TranslateOptions;
+  statusAddress: string;
+  /** 0 picks a free port; false runs no status port. */
+  statusPort: number | false;
+  log: Logger;
+  pollIntervalMs?: number;
+}
+
+export interface RunningController {
+  store: ObjectStore;
+  loop: SyncLoop;
+  metrics: ControllerMetrics;
+  /** The status port's address, when one runs. */
+  statusUrl: string | undefined;
+  stop(): Promise<void>;
+}
+
+export async function startController(options: ControllerOptions): Promise<RunningController> {
+  const { log } = options;
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'portcullis_controller_process_' });
+  const metrics = new ControllerMetrics(registry);
+  const store = new ObjectStore();
+  const proxies = options.proxyUrls.map((url) => new ProxyClient({ url, token: options.adminToken }));
+  const loop = new SyncLoop({
+    store,
+    proxies,
+    log,
+    metrics,
+    translateOptions: options.translateOptions,
+    pollIntervalMs: options.pollIntervalMs,
+  });
+
+  const status =
+    options.statusPort === false
+      ? undefined
+      : createControllerStatusApp({ ready: () => loop.ready, registry });
+  const statusUrl = await status?.listen({ host: options.statusAddress, port: options.statusPort as number });
+  loop.start();
+  try {
+    await options.source.start(store);
+  } catch (error) {
+    loop.stop();
+    await status?.close();
+    throw error;
+  }
+  log.info({ proxies: proxies.map((p) => p.name), status: statusUrl }, 'portcullis controller started');
+
+  return {
+    store,
+    loop,
+    metrics,
+    statusUrl,
+    stop: async () => {
+      loop.stop();
+      await options.source.stop();
+      await status?.close();
+    },
+  };
+}

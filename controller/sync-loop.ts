@@ -1,0 +1,166 @@
+/**
+ * The controller's heartbeat (ARCHITECTURE.md, rule 2). Store changes only
+ * mark the world dirty; after a hold-off (100 ms after the last change, at
+ * most 1 s after the first, so a steady trickle of events cannot starve the
+ * build) the whole config is rebuilt from a snapshot, hashed, and handed to
+ * every proxy's pusher if the hash changed.
+ *
+ * Nothing is built before every kind has synced: a config built from a
+ * half-listed cluster would drop routes that exist.
+ */
+import type { Logger } from 'pino';
+import { configHash, canonicalJson } from '../contract/hash.js';
+import { systemClock, type Clock } from './clock.js';
+import type { ControllerMetrics } from './metrics.js';
+import type { ProxyAdmin } from './proxy-client.js';
+import { ProxyPusher } from './proxy-pusher.js';
+import { translate, type Snapshot, type TranslateOptions, type TranslateResult } from './translate/index.js';
+
+/** What the loop reads; the ObjectStore is one. */
+export interface SyncInput {
+  snapshot(): Snapshot;
+  isSynced(): boolean;
+  onChange(listener: () => void): () => void;
+}
+
+export interface SyncLoopOptions {
+  store: SyncInput;
+  proxies: readonly ProxyAdmin[];
+  log: Logger;
+  translateOptions?: TranslateOptions;
+  metrics?: ControllerMetrics;
+  clock?: Clock;
+  holdOffMs?: number;
+  maxHoldOffMs?: number;
+  /** How often each proxy is asked which hash it serves. */
+  pollIntervalMs?: number;
+  backoffInitialMs?: number;
+  backoffMaxMs?: number;
+}
+
+export type ResultListener = (result: TranslateResult, hash: string) => void;
+
+export class SyncLoop {
+  readonly #store: SyncInput;
+  readonly #log: Logger;
+  readonly #clock: Clock;
+  readonly #metrics: ControllerMetrics | undefined;
+  readonly #translateOptions: TranslateOptions;
+  readonly #holdOffMs: number;
+  readonly #maxHoldOffMs: number;
+  readonly #pushers: ProxyPusher[];
+  readonly #listeners = new Set<ResultListener>();
+  #unsubscribe: (() => void) | undefined;
+  #timer: unknown;
+  #dirtySince: number | undefined;
+  #hash: string | undefined;
+  #problemKeys = new Set<string>();
+  #waitingLogged = false;
+
+  constructor(options: SyncLoopOptions) {
+    this.#store = options.store;
+    this.#log = options.log;
+    this.#clock = options.clock ?? systemClock;
+    this.#metrics = options.metrics;
+    this.#translateOptions = options.translateOptions ?? {};
+    this.#holdOffMs = options.holdOffMs ?? 100;
+    this.#maxHoldOffMs = options.maxHoldOffMs ?? 1000;
+    this.#pushers = options.proxies.map(
+      (admin) =>
+        new ProxyPusher(admin, {
+          clock: this.#clock,
+          log: options.log,
+          metrics: options.metrics,
+          pollIntervalMs: options.pollIntervalMs ?? 5000,
+          backoffInitialMs: options.backoffInitialMs ?? 250,
+          backoffMaxMs: options.backoffMaxMs ?? 30_000,
+        }),
+    );
+  }
+
+  start(): void {
+    this.#unsubscribe = this.#store.onChange(() => this.#markDirty());
+    for (const pusher of this.#pushers) pusher.start();
+    // The store may already be complete (a source that synced before we subscribed).
+    this.#markDirty();
+  }
+
+  stop(): void {
+    this.#unsubscribe?.();
+    this.#clock.clearTimeout(this.#timer);
+    for (const pusher of this.#pushers) pusher.stop();
+  }
+
+  /** Called with every build's result (statuses and problems), for the status writer. */
+  onResult(listener: ResultListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** The hash of the last config built, once one was. */
+  get hash(): string | undefined {
+    return this.#hash;
+  }
+
+  /** Built at least once, and every proxy accepted a config at least once. */
+  get ready(): boolean {
+    return this.#hash !== undefined && this.#pushers.every((p) => p.accepted);
+  }
+
+  /** Every proxy serves the last config built. */
+  get inSync(): boolean {
+    return this.#hash !== undefined && this.#pushers.every((p) => p.inSync);
+  }
+
+  #markDirty(): void {
+    const now = this.#clock.now();
+    this.#dirtySince ??= now;
+    this.#clock.clearTimeout(this.#timer);
+    const at = Math.min(now + this.#holdOffMs, this.#dirtySince + this.#maxHoldOffMs);
+    this.#timer = this.#clock.setTimeout(() => this.#build(), Math.max(0, at - now));
+  }
+
+  #build(): void {
+    this.#timer = undefined;
+    this.#dirtySince = undefined;
+    if (!this.#store.isSynced()) {
+      // The store notifies again when the last kind syncs; that builds.
+      if (!this.#waitingLogged) this.#log.info('waiting for the initial sync before the first build');
+      this.#waitingLogged = true;
+      return;
+    }
+    let result: TranslateResult;
+    const started = performance.now();
+    try {
+      result = translate(this.#store.snapshot(), this.#translateOptions);
+    } catch (error) {
+      // translate never throws for bad objects; this is a bug. Keep serving the last config.
+      this.#log.error({ err: error }, 'translate failed; the proxies keep the last config');
+      return;
+    }
+    const hash = configHash(result.config);
+    this.#metrics?.translated((performance.now() - started) / 1000, result.problems.length);
+    this.#logProblems(result);
+    for (const listener of this.#listeners) listener(result, hash);
+    if (hash === this.#hash) {
+      this.#log.debug({ hash }, 'config unchanged; nothing to push');
+      return;
+    }
+    this.#hash = hash;
+    this.#log.info({ hash, problems: result.problems.length }, 'config built');
+    const body = JSON.stringify(result.config);
+    for (const pusher of this.#pushers) pusher.want(hash, body);
+  }
+
+  /** Logs problems that are new since the last build and those now gone: once per change, not per build. */
+  #logProblems(result: TranslateResult): void {
+    const keys = new Map(result.problems.map((p) => [canonicalJson(p), p]));
+    for (const [key, problem] of keys) {
+      if (!this.#problemKeys.has(key)) this.#log.warn({ problem }, `problem: ${problem.message}`);
+    }
+    for (const key of this.#problemKeys) {
+      if (!keys.has(key)) this.#log.info({ problem: JSON.parse(key) as unknown }, 'problem resolved');
+    }
+    this.#problemKeys = new Set(keys.keys());
+  }
+}

@@ -1,0 +1,43 @@
+/** How `run` and `controller` refuse what they cannot do. Uses the built CLI. */
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { CLI, REPO_ROOT } from '../support/proxy-process.js';
+
+function cli(...args: string[]) {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env))
+    if (!key.startsWith('PORTCULLIS_')) env[key] = value;
+  const result = spawnSync(process.execPath, [CLI, ...args], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    env,
+    timeout: 15_000,
+  });
+  return { code: result.status, stderr: result.stderr };
+}
+
+describe('portcullis CLI refusals', () => {
+  it('controller without --manifests: Kubernetes mode is not wired yet (exit 2)', () => {
+    const { code, stderr } = cli('controller', '--controller-status-port', '0');
+    expect(code).toBe(2);
+    expect(stderr).toContain('Kubernetes mode is not wired yet');
+  });
+
+  it('run without --manifests (exit 2)', () => {
+    const { code, stderr } = cli('run');
+    expect(code).toBe(2);
+    expect(stderr).toContain('--manifests DIR is required');
+  });
+
+  it('run with a folder that does not exist fails before starting a proxy (exit 2)', () => {
+    const { code, stderr } = cli('run', '--manifests', '/nonexistent/portcullis');
+    expect(code).toBe(2);
+    expect(stderr).toContain('is not a directory');
+  });
+
+  it('run refuses --admin-port 0 (the controller must know where to push)', () => {
+    const { code, stderr } = cli('run', '--manifests', REPO_ROOT, '--admin-port', '0');
+    expect(code).toBe(2);
+    expect(stderr).toContain('--admin-port must be a fixed port');
+  });
+});

@@ -1,0 +1,328 @@
+/**
+ * The sync loop with fake timers and fake proxies: every wait is virtual
+ * time, so these run in milliseconds and never flake.
+ */
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { configHash } from '../../contract/hash.js';
+import { ControllerMetrics } from '../../controller/metrics.js';
+import { ObjectStore } from '../../controller/object-store.js';
+import { ProxyAnswerError, type ProxyAdmin, type PushAnswer } from '../../controller/proxy-client.js';
+import { WATCHED_KINDS } from '../../controller/source.js';
+import { SyncLoop, type SyncLoopOptions } from '../../controller/sync-loop.js';
+import type { TranslateResult } from '../../controller/translate/index.js';
+import { endpointSlice, ingress, ingressClass, service } from '../fixtures/k8s.js';
+
+class FakeProxy implements ProxyAdmin {
+  readonly name: string;
+  served: string | null = null;
+  /** Hashes of accepted pushes, in order. */
+  accepted: string[] = [];
+  attempts = 0;
+  down = false;
+  /** Answer pushes with 400, as a proxy that finds the config invalid. */
+  rejecting = false;
+  /** Pushes wait for this, when set (a slow proxy). */
+  gate: Promise<void> | undefined;
+
+  constructor(name: string) {
+    this.name = name;
+  }
+
+  async push(body: string): Promise<PushAnswer> {
+    this.attempts++;
+    await this.gate;
+    if (this.down) throw new Error('connect ECONNREFUSED');
+    if (this.rejecting) throw new ProxyAnswerError(400, { error: 'PCS_CONFIG_INVALID' });
+    const hash = configHash(JSON.parse(body));
+    const changed = hash !== this.served;
+    this.served = hash;
+    this.accepted.push(hash);
+    return { hash, changed };
+  }
+
+  async currentHash(): Promise<string | null> {
+    if (this.down) throw new Error('connect ECONNREFUSED');
+    return this.served;
+  }
+
+  /** A restart without a state dir: it comes back serving nothing. */
+  restart(): void {
+    this.served = null;
+  }
+}
+
+interface Harness {
+  store: ObjectStore;
+  loop: SyncLoop;
+  proxies: FakeProxy[];
+  results: TranslateResult[];
+  logs: { msg: string; level: number }[];
+  metrics: ControllerMetrics;
+}
+
+function harness(proxyCount = 1, options: Partial<SyncLoopOptions> = {}): Harness {
+  const logs: Harness['logs'] = [];
+  const log = pino({ level: 'debug' }, { write: (line: string) => logs.push(JSON.parse(line)) });
+  const store = new ObjectStore();
+  const proxies = Array.from({ length: proxyCount }, (_, i) => new FakeProxy(`proxy-${i}`));
+  const metrics = new ControllerMetrics(new Registry());
+  const loop = new SyncLoop({ store, proxies, log, metrics, pollIntervalMs: 5000, ...options });
+  const results: TranslateResult[] = [];
+  loop.onResult((result) => results.push(result));
+  loop.start();
+  return { store, loop, proxies, results, logs, metrics };
+}
+
+function syncAll(store: ObjectStore): void {
+  for (const { kind } of WATCHED_KINDS) store.synced(kind);
+}
+
+function seed(store: ObjectStore): void {
+  store.upsert(ingressClass());
+  store.upsert(service('shop', 'web'));
+  store.upsert(endpointSlice('shop', 'web', { addresses: ['10.0.0.1'] }));
+  store.upsert(ingress('shop', 'web', { rules: [{ paths: [{ path: '/web', service: 'web' }] }] }));
+}
+
+const later = (ms: number) => vi.advanceTimersByTimeAsync(ms);
+
+let current: Harness | undefined;
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+
+afterEach(() => {
+  current?.loop.stop();
+  current = undefined;
+  vi.useRealTimers();
+});
+
+function start(proxyCount = 1, options: Partial<SyncLoopOptions> = {}): Harness {
+  current = harness(proxyCount, options);
+  return current;
+}
+
+describe('SyncLoop', () => {
+  it('never builds before every kind has synced', async () => {
+    const { store, proxies, results, loop } = start();
+    seed(store);
+    for (const { kind } of WATCHED_KINDS.slice(0, -1)) store.synced(kind);
+    await later(5000);
+    expect(results).toHaveLength(0);
+    expect(proxies[0]!.attempts).toBe(0);
+    expect(loop.ready).toBe(false);
+
+    store.synced(WATCHED_KINDS.at(-1)!.kind);
+    await later(100);
+    expect(results).toHaveLength(1);
+    expect(proxies[0]!.accepted).toHaveLength(1);
+    expect(loop.ready).toBe(true);
+    expect(loop.inSync).toBe(true);
+  });
+
+  it('batches changes: 100 ms after the last one', async () => {
+    const { store, results } = start();
+    syncAll(store);
+    await later(100);
+    expect(results).toHaveLength(1);
+
+    store.upsert(service('shop', 'a'));
+    await later(60);
+    store.upsert(service('shop', 'b'));
+    await later(60);
+    expect(results).toHaveLength(1); // 120 ms after the first change, 60 after the last
+    await later(40);
+    expect(results).toHaveLength(2);
+    expect(results[1]!.config).toBeDefined();
+  });
+
+  it('builds at most 1 s after the first change, however busy', async () => {
+    const { store, results } = start();
+    syncAll(store);
+    await later(100);
+    const before = results.length;
+    for (let i = 0; i < 20; i++) {
+      store.upsert(service('shop', `s${i}`));
+      await later(50); // a change every 50 ms: the 100 ms hold-off alone would never end
+    }
+    // 1000 ms of changes: exactly one build, at the 1 s cap.
+    expect(results.length - before).toBe(1);
+  });
+
+  it('skips the push when the config hash is unchanged', async () => {
+    const { store, proxies, results } = start();
+    seed(store);
+    syncAll(store);
+    await later(100);
+    expect(proxies[0]!.attempts).toBe(1);
+
+    // A Service no Ingress uses changes nothing in the config.
+    store.upsert(service('other', 'unused'));
+    await later(100);
+    expect(results).toHaveLength(2);
+    expect(proxies[0]!.attempts).toBe(1);
+
+    store.upsert(ingress('shop', 'web', { rules: [{ paths: [{ path: '/changed', service: 'web' }] }] }));
+    await later(100);
+    expect(proxies[0]!.attempts).toBe(2);
+    expect(proxies[0]!.served).toBe(configHash(results.at(-1)!.config));
+  });
+
+  it('retries a failing proxy with exponential backoff', async () => {
+    const { store, proxies, loop } = start(1, {
+      backoffInitialMs: 250,
+      backoffMaxMs: 2000,
+      pollIntervalMs: 60_000,
+    });
+    const proxy = proxies[0]!;
+    proxy.down = true;
+    syncAll(store);
+    await later(100);
+    expect(proxy.attempts).toBe(1);
+    const attemptsAt: number[] = [];
+    for (let t = 0; t < 6000; t += 50) {
+      const before = proxy.attempts;
+      await later(50);
+      if (proxy.attempts > before) attemptsAt.push(t + 50);
+    }
+    // Retries 250, 500, 1000, 2000 (capped), 2000 ms apart.
+    expect(attemptsAt).toEqual([250, 750, 1750, 3750, 5750]);
+    expect(loop.ready).toBe(false);
+
+    proxy.down = false;
+    await later(2000);
+    expect(proxy.accepted).toHaveLength(1);
+    expect(loop.ready).toBe(true);
+  });
+
+  it('keeps retrying a config the proxy rejects, and pushes a newer one at once', async () => {
+    const { store, proxies, metrics } = start(1, { backoffInitialMs: 1000, pollIntervalMs: 60_000 });
+    const proxy = proxies[0]!;
+    proxy.rejecting = true;
+    syncAll(store);
+    await later(100);
+    expect(proxy.attempts).toBe(1);
+    proxy.rejecting = false;
+    store.upsert(ingressClass());
+    seed(store);
+    await later(100); // well before the 1 s retry
+    expect(proxy.attempts).toBe(2);
+    expect(proxy.accepted).toHaveLength(1);
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('portcullis_controller_pushes_total{proxy="proxy-0",result="rejected"} 1');
+    expect(text).toContain('portcullis_controller_pushes_total{proxy="proxy-0",result="ok"} 1');
+  });
+
+  it('pushes again when a proxy reports another hash (it restarted)', async () => {
+    const { store, proxies } = start(1, { pollIntervalMs: 2000 });
+    const proxy = proxies[0]!;
+    seed(store);
+    syncAll(store);
+    await later(100);
+    const hash = proxy.served;
+    expect(proxy.accepted).toEqual([hash]);
+
+    await later(4000); // polls see the same hash: nothing to do
+    expect(proxy.attempts).toBe(1);
+
+    proxy.restart();
+    await later(2000);
+    expect(proxy.attempts).toBe(2);
+    expect(proxy.served).toBe(hash);
+  });
+
+  it('a proxy that is down during polls is pushed once it is back empty', async () => {
+    const { store, proxies } = start(1, { pollIntervalMs: 1000 });
+    const proxy = proxies[0]!;
+    seed(store);
+    syncAll(store);
+    await later(100);
+    proxy.down = true;
+    await later(3000);
+    expect(proxy.attempts).toBe(1); // polls fail quietly; nothing to push to
+    proxy.restart();
+    proxy.down = false;
+    await later(1000);
+    expect(proxy.attempts).toBe(2);
+    expect(proxy.served).not.toBeNull();
+  });
+
+  it('pushes to every proxy; one failing proxy does not hold up the others', async () => {
+    const { store, proxies, loop } = start(3, { pollIntervalMs: 60_000 });
+    const [a, b, c] = proxies as [FakeProxy, FakeProxy, FakeProxy];
+    b.down = true;
+    let release!: () => void;
+    c.gate = new Promise((resolve) => (release = resolve)); // c is slow
+    seed(store);
+    syncAll(store);
+    await later(100);
+    expect(a.accepted).toHaveLength(1);
+    expect(b.accepted).toHaveLength(0);
+    expect(c.accepted).toHaveLength(0);
+
+    // A second change while c is still busy: a gets it at once; c gets the newest after its push ends.
+    store.upsert(ingress('shop', 'web', { rules: [{ paths: [{ path: '/v2', service: 'web' }] }] }));
+    await later(100);
+    expect(a.accepted).toHaveLength(2);
+    release();
+    c.gate = undefined;
+    await later(0);
+    expect(c.served).toBe(a.served);
+    expect(loop.ready).toBe(false); // b has never accepted anything
+
+    b.down = false;
+    await later(30_000);
+    expect(b.served).toBe(a.served);
+    expect(loop.ready).toBe(true);
+    expect(loop.inSync).toBe(true);
+  });
+
+  it('logs each problem once per change, not once per build', async () => {
+    const { store, logs, results } = start();
+    syncAll(store);
+    store.upsert(ingressClass());
+    store.upsert(ingress('shop', 'web', { rules: [{ paths: [{ path: '/web', service: 'missing' }] }] }));
+    await later(100);
+    const problemLogs = () => logs.filter((l) => l.msg.startsWith('problem: '));
+    expect(results.at(-1)!.problems.map((p) => p.code)).toEqual(['SERVICE_NOT_FOUND']);
+    expect(problemLogs()).toHaveLength(1);
+
+    // Unrelated changes rebuild, but the same problem is not logged again.
+    store.upsert(service('other', 'a'));
+    await later(100);
+    store.upsert(service('other', 'b'));
+    await later(100);
+    expect(results).toHaveLength(3);
+    expect(problemLogs()).toHaveLength(1);
+
+    store.upsert(service('shop', 'missing'));
+    await later(100);
+    expect(results.at(-1)!.problems).toEqual([]);
+    expect(logs.filter((l) => l.msg === 'problem resolved')).toHaveLength(1);
+  });
+
+  it('counts translations and problems in metrics', async () => {
+    const { store, metrics } = start();
+    syncAll(store);
+    store.upsert(ingress('shop', 'web', { rules: [{ paths: [{ path: '/web', service: 'missing' }] }] }));
+    await later(100);
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('portcullis_controller_translations_total 1');
+    expect(text).toContain('portcullis_controller_problems 1');
+    expect(text).toMatch(
+      /portcullis_controller_last_successful_push_timestamp_seconds\{proxy="proxy-0"\} \d+/,
+    );
+  });
+
+  it('stops: no builds or pushes after stop()', async () => {
+    const { store, proxies, loop, results } = start();
+    syncAll(store);
+    loop.stop();
+    await later(5000);
+    expect(results).toHaveLength(0);
+    expect(proxies[0]!.attempts).toBe(0);
+  });
+});

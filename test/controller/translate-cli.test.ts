@@ -1,0 +1,81 @@
+/** `portcullis translate FILE...`: output, exit codes, redaction. Uses the built CLI. */
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { CLI, REPO_ROOT } from '../support/proxy-process.js';
+
+const GOLDEN = join(REPO_ROOT, 'test', 'golden', 'translate');
+
+function translateCli(...args: string[]) {
+  const result = spawnSync(process.execPath, [CLI, 'translate', ...args], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('portcullis translate', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'portcullis-translate-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('prints the config with secrets redacted and exits 0 without problems', () => {
+    const { code, stdout } = translateCli(join(GOLDEN, 'basic', 'in.yaml'));
+    expect(code).toBe(0);
+    const out = parse(stdout) as { config: { plugins: unknown[] }; problems: unknown[]; statuses?: unknown };
+    expect(out.problems).toEqual([]);
+    expect(out.statuses).toBeUndefined();
+    expect(out.config.plugins.length).toBeGreaterThan(0);
+    // The Secret's value reaches the plugin config, but never the output.
+    expect(stdout).not.toContain('s3cr3t-from-okta');
+    expect(stdout).toContain('<redacted>');
+  });
+
+  it('prints statuses on request', () => {
+    const { code, stdout } = translateCli('--statuses', join(GOLDEN, 'basic', 'in.yaml'));
+    expect(code).toBe(0);
+    expect((parse(stdout) as { statuses: { ingresses: unknown[] } }).statuses.ingresses).toHaveLength(1);
+  });
+
+  it('exits 1 when there are problems, and prints them', () => {
+    const { code, stdout } = translateCli(join(GOLDEN, 'plugins-broken', 'in.yaml'));
+    expect(code).toBe(1);
+    const out = parse(stdout) as { problems: { code: string; objects: unknown[] }[] };
+    expect(out.problems.length).toBeGreaterThan(0);
+    expect(out.problems[0]!.objects.length).toBeGreaterThan(0);
+  });
+
+  it('reads several files together', async () => {
+    const a = join(dir, 'a.yaml');
+    const b = join(dir, 'b.yaml');
+    await writeFile(
+      a,
+      'apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web}\nspec:\n  ingressClassName: portcullis\n  rules: [{http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}}]\n',
+    );
+    expect(translateCli(a).code).toBe(1); // no such Service
+    await writeFile(b, 'apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {ports: [{port: 80}]}\n');
+    const both = translateCli(a, b);
+    expect(both.code).toBe(0);
+  });
+
+  it('honours --ingress-class', () => {
+    const { stdout } = translateCli('--ingress-class', 'other', join(GOLDEN, 'basic', 'in.yaml'));
+    expect((parse(stdout) as { config: { virtualHosts: unknown[] } }).config.virtualHosts).toEqual([]);
+  });
+
+  it('exits 2 with file and line when a file does not parse', async () => {
+    const bad = join(dir, 'bad.yaml');
+    await writeFile(bad, 'apiVersion: v1\nkind: Service\nmetadata: {name: [\n');
+    const { code, stderr, stdout } = translateCli(bad);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/bad\.yaml:\d+: /);
+    expect(stdout).toBe('');
+  });
+});
