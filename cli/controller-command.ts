@@ -3,8 +3,9 @@ import type { Logger } from 'pino';
 import type { RunningController } from '../controller/run.js';
 import type { ObjectSource } from '../controller/source.js';
 import { addControllerOptions, readTokenFile, type ControllerFlags } from './controller-options.js';
+import { createKubernetesMode, type KubernetesFlags, type KubernetesMode } from './kubernetes-mode.js';
 
-interface ControllerCommandFlags extends ControllerFlags {
+interface ControllerCommandFlags extends ControllerFlags, KubernetesFlags {
   proxyAdminUrl?: string[];
   adminTokenFile?: string;
   logLevel: string;
@@ -62,6 +63,39 @@ export function registerControllerCommand(program: Command): void {
       ).env('PORTCULLIS_ADMIN_TOKEN_FILE'),
     )
     .addOption(
+      new Option(
+        '--kubeconfig <file>',
+        'kubeconfig (default: $KUBECONFIG, ~/.kube/config, then in-cluster)',
+      ).env('KUBECONFIG'),
+    )
+    .addOption(
+      new Option('--watch-namespaces <list>', 'comma-separated namespaces to watch (default: all)')
+        .env('PORTCULLIS_WATCH_NAMESPACES')
+        .argParser(urls),
+    )
+    .addOption(
+      new Option(
+        '--publish-address <list>',
+        'IPs or host names written to Ingress status.loadBalancer (comma-separated)',
+      )
+        .env('PORTCULLIS_PUBLISH_ADDRESS')
+        .argParser(urls),
+    )
+    .addOption(
+      new Option(
+        '--no-leader-election',
+        'write status and Events from every replica (single replica only)',
+      ).env('PORTCULLIS_NO_LEADER_ELECTION'),
+    )
+    .addOption(
+      new Option(
+        '--leader-election-namespace <ns>',
+        'namespace of the Lease and of Events about cluster objects',
+      )
+        .env('POD_NAMESPACE')
+        .default('default'),
+    )
+    .addOption(
       new Option('--log-level <level>', 'trace|debug|info|warn|error')
         .env('PORTCULLIS_LOG_LEVEL')
         .default('info'),
@@ -79,18 +113,20 @@ export function registerControllerCommand(program: Command): void {
       if (!token) log.warn('no admin token: pushes only work to proxies that allow unauthenticated admin');
 
       let source: ObjectSource;
+      let kubernetes: KubernetesMode | undefined;
       if (flags.manifests) {
         source = new ManifestFolderSource({ dir: flags.manifests, log });
       } else {
-        // KUBERNETES MODE PLUGS IN HERE: without --manifests, the source is the
-        // Kubernetes API (controller/kubernetes/). Until it is wired, refuse.
-        process.stderr.write(
-          'portcullis controller: Kubernetes mode is not wired yet; pass --manifests DIR to read a manifest folder\n',
-        );
-        process.exit(2);
+        try {
+          kubernetes = await createKubernetesMode(flags, log);
+        } catch (error) {
+          process.stderr.write(`portcullis controller: ${(error as Error).message}\n`);
+          process.exit(2);
+        }
+        source = kubernetes.source;
       }
 
-      await runControllerUntilSignal(
+      const controller = await runControllerUntilSignal(
         () =>
           startController({
             source,
@@ -100,8 +136,10 @@ export function registerControllerCommand(program: Command): void {
             statusAddress: flags.controllerStatusAddress,
             statusPort: flags.controllerStatusPort,
             log,
+            onStop: () => kubernetes?.stop(),
           }),
         log,
       );
+      if (controller) kubernetes?.attach(controller);
     });
 }

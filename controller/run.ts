@@ -25,6 +25,8 @@ export interface ControllerOptions {
   statusPort: number | false;
   log: Logger;
   pollIntervalMs?: number;
+  /** Runs after the source stopped, for what the caller added around the controller (status writer, lease). */
+  onStop?: () => Promise<void> | void;
 }
 
 export interface RunningController {
@@ -75,6 +77,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     stop: async () => {
       loop.stop();
       await options.source.stop();
+      await options.onStop?.();
       await status?.close();
     },
   };

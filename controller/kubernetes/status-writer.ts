@@ -1,0 +1,263 @@
+/**
+ * Writes what translate says back to the cluster: Ingress
+ * `status.loadBalancer`, conditions on Applications and
+ * ApplicationRegistrations (status subresource), Pending
+ * ApplicationRegistrations for requested access, and Events for problems.
+ *
+ * Each write happens once per change, not once per build: the writer
+ * remembers what it last wrote for every object and which problems it has
+ * already reported, and skips what is unchanged. Only the leader should call
+ * {@link StatusWriter.write}; the writer itself checks `isLeader` when given.
+ */
+import { createHash } from 'node:crypto';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { TranslateProblem } from '../translate/problem-codes.js';
+import type { StatusCondition, TranslateStatuses } from '../translate/statuses.js';
+import { apiRequest, KubernetesApiError } from './api-request.js';
+import { EVENT_PATH, resourcePath, watchedPath } from './kinds.js';
+
+export interface LoadBalancerIngress {
+  ip?: string;
+  hostname?: string;
+}
+
+export interface StatusWriterOptions {
+  kubeConfig: KubeConfig;
+  log: Logger;
+  /** Addresses to publish in every served Ingress's `status.loadBalancer.ingress`; none: leave it alone. */
+  publishAddresses?: readonly LoadBalancerIngress[];
+  /** Event `source.component` and `reportingController`. Default `portcullis-controller`. */
+  component?: string;
+  /** Namespace for Events about cluster-scoped objects. Default `default`. */
+  eventNamespace?: string;
+  /** Writes nothing while this returns false. */
+  isLeader?: () => boolean;
+  /** Clock for condition transition and Event times. */
+  now?: () => Date;
+}
+
+export interface WriteSummary {
+  patched: number;
+  created: number;
+  events: number;
+  failed: number;
+}
+
+type ObjectKind = 'Ingress' | 'Application' | 'ApplicationRegistration';
+
+interface ConditionMemory {
+  status: string;
+  time: string;
+}
+
+export class StatusWriter {
+  readonly #options: StatusWriterOptions;
+  /** Last status body written per `Kind/ns/name`. */
+  readonly #written = new Map<string, string>();
+  /** When each condition last changed, per `Kind/ns/name/type`. */
+  readonly #transitions = new Map<string, ConditionMemory>();
+  /** Problems already reported with an Event (fingerprints of the current set). */
+  #reported = new Set<string>();
+  /** Registrations already created (or found existing). */
+  readonly #created = new Set<string>();
+
+  constructor(options: StatusWriterOptions) {
+    this.#options = options;
+  }
+
+  /** Writes whatever changed since the last call. Never throws; failures are logged and counted, and retried next time. */
+  async write(result: {
+    statuses: TranslateStatuses;
+    problems: readonly TranslateProblem[];
+  }): Promise<WriteSummary> {
+    const summary: WriteSummary = { patched: 0, created: 0, events: 0, failed: 0 };
+    if (this.#options.isLeader && !this.#options.isLeader()) return summary;
+    const { statuses } = result;
+    const publish = this.#options.publishAddresses;
+    if (publish?.length) {
+      for (const ingress of statuses.ingresses) {
+        const status = { loadBalancer: { ingress: publish.map((a) => ({ ...a })) } };
+        await this.#patchStatus('Ingress', ingress.namespace, ingress.name, status, summary);
+      }
+    }
+    for (const app of statuses.applications) {
+      const status = {
+        ...(app.observedGeneration !== undefined ? { observedGeneration: app.observedGeneration } : {}),
+        conditions: this.#conditions('Application', app.namespace, app.name, app.conditions),
+        registrations: app.registrations,
+      };
+      await this.#patchStatus('Application', app.namespace, app.name, status, summary);
+      for (const registration of app.registrations) {
+        if (registration.state === 'Requested') await this.#createRegistration(app, registration, summary);
+      }
+    }
+    for (const reg of statuses.applicationRegistrations) {
+      const status = {
+        ...(reg.observedGeneration !== undefined ? { observedGeneration: reg.observedGeneration } : {}),
+        conditions: this.#conditions('ApplicationRegistration', reg.namespace, reg.name, reg.conditions),
+      };
+      await this.#patchStatus('ApplicationRegistration', reg.namespace, reg.name, status, summary);
+    }
+    await this.#events(result.problems, summary);
+    return summary;
+  }
+
+  #conditions(kind: ObjectKind, namespace: string, name: string, conditions: readonly StatusCondition[]) {
+    const now = (this.#options.now?.() ?? new Date()).toISOString().replace(/\.\d+Z$/, 'Z');
+    return conditions.map((c) => {
+      const key = `${kind}/${namespace}/${name}/${c.type}`;
+      const before = this.#transitions.get(key);
+      const time = before && before.status === c.status ? before.time : now;
+      this.#transitions.set(key, { status: c.status, time });
+      return { ...c, lastTransitionTime: time };
+    });
+  }
+
+  async #patchStatus(
+    kind: ObjectKind,
+    namespace: string,
+    name: string,
+    status: object,
+    summary: WriteSummary,
+  ) {
+    const key = `${kind}/${namespace}/${name}`;
+    const body = JSON.stringify(status);
+    if (this.#written.get(key) === body) return;
+    try {
+      await apiRequest(
+        this.#options.kubeConfig,
+        'PATCH',
+        resourcePath(watchedPath(kind), namespace, name, 'status'),
+        {
+          body: { status },
+          contentType: 'application/merge-patch+json',
+        },
+      );
+      this.#written.set(key, body);
+      summary.patched++;
+    } catch (err) {
+      if (err instanceof KubernetesApiError && err.statusCode === 404) return; // deleted meanwhile
+      summary.failed++;
+      this.#options.log.warn({ err: String(err), kind, namespace, name }, 'could not write status');
+    }
+  }
+
+  async #createRegistration(
+    app: { namespace: string; name: string },
+    registration: { service: string; registration: string },
+    summary: WriteSummary,
+  ) {
+    if (this.#created.has(registration.registration)) return;
+    const [namespace, name] = registration.registration.split('/') as [string, string];
+    const service = registration.service.split('/')[1] ?? registration.service;
+    const object = {
+      apiVersion: 'portcullis.dev/v1alpha1',
+      kind: 'ApplicationRegistration',
+      metadata: { name, namespace, labels: { 'app.kubernetes.io/managed-by': 'portcullis' } },
+      spec: { application: { namespace: app.namespace, name: app.name }, service, state: 'Pending' },
+    };
+    try {
+      await apiRequest(
+        this.#options.kubeConfig,
+        'POST',
+        resourcePath(watchedPath('ApplicationRegistration'), namespace),
+        {
+          body: object,
+        },
+      );
+      summary.created++;
+      this.#created.add(registration.registration);
+    } catch (err) {
+      if (err instanceof KubernetesApiError && err.statusCode === 409) {
+        this.#created.add(registration.registration);
+        return;
+      }
+      summary.failed++;
+      this.#options.log.warn(
+        { err: String(err), namespace, name },
+        'could not create an ApplicationRegistration',
+      );
+    }
+  }
+
+  /** One Warning Event per object named first by each problem that is new since the last write. */
+  async #events(problems: readonly TranslateProblem[], summary: WriteSummary): Promise<void> {
+    const current = new Set<string>();
+    for (const problem of problems) {
+      const target = problem.objects[0];
+      if (!target) continue;
+      const fingerprint = JSON.stringify([
+        target.kind,
+        target.namespace ?? '',
+        target.name,
+        problem.code,
+        problem.message,
+      ]);
+      current.add(fingerprint);
+      if (this.#reported.has(fingerprint)) continue;
+      const ok = await this.#postEvent(target, problem, fingerprint);
+      if (ok) summary.events++;
+      else {
+        summary.failed++;
+        current.delete(fingerprint); // try again next time
+      }
+    }
+    // Problems that went away are forgotten, so that they are reported again if they come back.
+    this.#reported = current;
+  }
+
+  async #postEvent(
+    target: { kind: string; namespace?: string; name: string },
+    problem: TranslateProblem,
+    fingerprint: string,
+  ): Promise<boolean> {
+    const component = this.#options.component ?? 'portcullis-controller';
+    const namespace = target.namespace ?? this.#options.eventNamespace ?? 'default';
+    const time = (this.#options.now?.() ?? new Date()).toISOString();
+    const suffix = createHash('sha256').update(fingerprint).update(time).digest('hex').slice(0, 12);
+    const event = {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: `${target.name}.${suffix}`, namespace },
+      involvedObject: {
+        kind: target.kind,
+        name: target.name,
+        ...(target.namespace ? { namespace: target.namespace } : {}),
+        ...(API_VERSIONS[target.kind] ? { apiVersion: API_VERSIONS[target.kind] } : {}),
+      },
+      type: 'Warning',
+      reason: problem.code,
+      message: problem.message.slice(0, 1024),
+      source: { component },
+      reportingComponent: component,
+      firstTimestamp: time,
+      lastTimestamp: time,
+      count: 1,
+    };
+    try {
+      await apiRequest(this.#options.kubeConfig, 'POST', resourcePath(EVENT_PATH, namespace), {
+        body: event,
+      });
+      return true;
+    } catch (err) {
+      this.#options.log.warn(
+        { err: String(err), kind: target.kind, name: target.name },
+        'could not create an Event',
+      );
+      return false;
+    }
+  }
+}
+
+const API_VERSIONS: Readonly<Record<string, string>> = {
+  Ingress: 'networking.k8s.io/v1',
+  IngressClass: 'networking.k8s.io/v1',
+  Service: 'v1',
+  EndpointSlice: 'discovery.k8s.io/v1',
+  Secret: 'v1',
+  KongPlugin: 'configuration.konghq.com/v1',
+  KongClusterPlugin: 'configuration.konghq.com/v1',
+  Application: 'portcullis.dev/v1alpha1',
+  ApplicationRegistration: 'portcullis.dev/v1alpha1',
+};
