@@ -83,6 +83,12 @@ export function registerControllerCommand(program: Command): void {
     )
     .addOption(
       new Option(
+        '--publish-service <namespace/name>',
+        "Service whose addresses are written to Ingress status (its load balancer's, external IPs or cluster IP)",
+      ).env('PORTCULLIS_PUBLISH_SERVICE'),
+    )
+    .addOption(
+      new Option(
         '--no-leader-election',
         'write status and Events from every replica (single replica only)',
       ).env('PORTCULLIS_NO_LEADER_ELECTION'),

@@ -2,12 +2,14 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { RunningController } from '../controller/run.js';
 import type { ObjectSource } from '../controller/source.js';
+import type { LoadBalancerIngress } from '../controller/kubernetes/status-writer.js';
 import type { TranslateResult } from '../controller/translate/index.js';
 
 export interface KubernetesFlags {
   kubeconfig?: string;
   watchNamespaces?: string[];
   publishAddress?: string[];
+  publishService?: string;
   leaderElection: boolean;
   leaderElectionNamespace: string;
   ingressClass: string;
@@ -55,10 +57,13 @@ export async function createKubernetesMode(flags: KubernetesFlags, log: Logger):
         },
       })
     : undefined;
+  let store: RunningController['store'] | undefined;
   const writer = new StatusWriter({
     kubeConfig,
     log,
-    publishAddresses: flags.publishAddress?.map(publishAddress),
+    publishAddresses: flags.publishService
+      ? () => serviceAddresses(store, flags.publishService!)
+      : flags.publishAddress?.map(publishAddress),
     isLeader: election ? () => election.isLeader() : undefined,
     eventNamespace: flags.leaderElectionNamespace,
   });
@@ -72,6 +77,7 @@ export async function createKubernetesMode(flags: KubernetesFlags, log: Logger):
   return {
     source,
     attach(controller) {
+      store = controller.store;
       controller.loop.onResult((result) => {
         last = result;
         write();
@@ -82,4 +88,29 @@ export async function createKubernetesMode(flags: KubernetesFlags, log: Logger):
       await election?.stop();
     },
   };
+}
+
+/**
+ * The addresses of the publish Service (`namespace/name`), the way clients
+ * reach the proxies: its load balancer's ingress points, else its external
+ * IPs, else its cluster IP. The Service is one the controller watches anyway,
+ * so a load balancer that gets its address later is published at the next
+ * rebuild.
+ */
+function serviceAddresses(store: RunningController['store'] | undefined, ref: string): LoadBalancerIngress[] {
+  const [namespace, name] = ref.includes('/') ? ref.split('/', 2) : ['default', ref];
+  const service = store
+    ?.snapshot()
+    .services.find((s) => s.metadata?.namespace === namespace && s.metadata?.name === name) as
+    | {
+        spec?: { clusterIP?: string; externalIPs?: string[] };
+        status?: { loadBalancer?: { ingress?: LoadBalancerIngress[] } };
+      }
+    | undefined;
+  if (!service) return [];
+  const balancer = service.status?.loadBalancer?.ingress?.filter((a) => a.ip || a.hostname) ?? [];
+  if (balancer.length > 0) return balancer.map((a) => (a.ip ? { ip: a.ip } : { hostname: a.hostname! }));
+  if (service.spec?.externalIPs?.length) return service.spec.externalIPs.map((ip) => ({ ip }));
+  const clusterIP = service.spec?.clusterIP;
+  return clusterIP && clusterIP !== 'None' ? [{ ip: clusterIP }] : [];
 }

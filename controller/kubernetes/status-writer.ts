@@ -26,7 +26,7 @@ export interface StatusWriterOptions {
   kubeConfig: KubeConfig;
   log: Logger;
   /** Addresses to publish in every served Ingress's `status.loadBalancer.ingress`; none: leave it alone. */
-  publishAddresses?: readonly LoadBalancerIngress[];
+  publishAddresses?: readonly LoadBalancerIngress[] | (() => readonly LoadBalancerIngress[]);
   /** Event `source.component` and `reportingController`. Default `portcullis-controller`. */
   component?: string;
   /** Namespace for Events about cluster-scoped objects. Default `default`. */
@@ -74,7 +74,8 @@ export class StatusWriter {
     const summary: WriteSummary = { patched: 0, created: 0, events: 0, failed: 0 };
     if (this.#options.isLeader && !this.#options.isLeader()) return summary;
     const { statuses } = result;
-    const publish = this.#options.publishAddresses;
+    const configured = this.#options.publishAddresses;
+    const publish = typeof configured === 'function' ? configured() : configured;
     if (publish?.length) {
       for (const ingress of statuses.ingresses) {
         const status = { loadBalancer: { ingress: publish.map((a) => ({ ...a })) } };

@@ -2,7 +2,8 @@
  * `portcullis controller` in Kubernetes mode, as a user runs it: the built
  * CLI with a kubeconfig pointing at the test API server, pushing to a real
  * proxy. Objects created or changed in the API server are served, and the
- * leader writes Ingress status and holds the Lease.
+ * leader writes Ingress status (from the publish Service) and holds
+ * the Lease.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
@@ -71,6 +72,14 @@ beforeAll(async () => {
       ports: [{ name: 'http', port: echo.port, protocol: 'TCP' }],
     },
     ingress('/web'),
+    {
+      // The Service clients reach the proxies through; its load balancer address is published.
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'proxy', namespace: 'portcullis' },
+      spec: { type: 'LoadBalancer', clusterIP: '10.96.0.20', ports: [{ name: 'http', port: 80 }] },
+      status: { loadBalancer: { ingress: [{ ip: '203.0.113.10' }] } },
+    },
   ] as unknown as Obj[];
   for (const object of objects) {
     api.store.create(
@@ -99,8 +108,8 @@ beforeAll(async () => {
       tokenFile,
       '--controller-status-port',
       '0',
-      '--publish-address',
-      '203.0.113.10',
+      '--publish-service',
+      'portcullis/proxy',
     ],
     { cwd: REPO_ROOT, env: { ...process.env, POD_NAME: 'controller-0', POD_NAMESPACE: 'portcullis' } },
   );
@@ -109,6 +118,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  if (process.env.DEBUG_E2E) console.log(output);
   if (controller && controller.exitCode === null) {
     controller.kill('SIGTERM');
     await new Promise((resolve) => controller.once('exit', resolve));
