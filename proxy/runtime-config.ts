@@ -1,4 +1,5 @@
 import type { CompiledConfig, Route } from '../contract/index.js';
+import { pluginPriority, validatePluginConfig } from '../contract/plugins.js';
 import { pluginFactory, type PluginRuntime } from './plugins/registry.js';
 import { RouteTable } from './routing/route-table.js';
 import { CertificateStore, type PemPair } from './tls/certificate-store.js';
@@ -66,6 +67,15 @@ function resolveRoute(
   const resolved: { priority: number; index: number; runtime: PluginRuntime }[] = [];
   for (const [index, id] of route.plugins.entries()) {
     const instance = instances.get(id);
+    // The contract's check first: the controller applies the same one, so a config it let through is one the proxy accepts.
+    const invalid = instance ? validatePluginConfig(instance.name, instance.config) : [];
+    if (instance && invalid.length > 0 && pluginPriority(instance.name) !== undefined) {
+      return {
+        balancer,
+        plugins: [],
+        unavailable: { code: 'PLUGIN_CONFIG_INVALID', message: `plugin "${id}": ${invalid.join('; ')}` },
+      };
+    }
     const factory = instance && pluginFactory(instance.name);
     if (!instance || !factory) {
       return {
@@ -85,7 +95,11 @@ function resolveRoute(
         unavailable: { code: 'PLUGIN_CONFIG_INVALID', message: `plugin "${id}": ${problems.join('; ')}` },
       };
     }
-    resolved.push({ priority: factory.priority, index, runtime: factory.create(instance) });
+    resolved.push({
+      priority: pluginPriority(instance.name) ?? factory.priority,
+      index,
+      runtime: factory.create(instance),
+    });
   }
   resolved.sort((a, b) => b.priority - a.priority || a.index - b.index);
   return { balancer, plugins: resolved.map((r) => r.runtime) };
