@@ -37,14 +37,21 @@ export function syntheticObjects(size = {}) {
   ];
   for (let n = 0; n < namespaces; n++) {
     objects.push(
-      { apiVersion: 'v1', kind: 'Secret', metadata: meta(ns(n), 'oidc'), stringData: { secret: '"client-secret"' } },
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: meta(ns(n), 'oidc'),
+        stringData: { secret: '"client-secret"' },
+      },
       {
         apiVersion: 'configuration.konghq.com/v1',
         kind: 'KongPlugin',
         metadata: meta(ns(n), 'oidc'),
         plugin: 'openid-connect',
         config: { issuer: 'https://idp.example.com', client_id: ['gw'] },
-        configPatches: [{ path: '/client_secret', valueFrom: { secretKeyRef: { name: 'oidc', key: 'secret' } } }],
+        configPatches: [
+          { path: '/client_secret', valueFrom: { secretKeyRef: { name: 'oidc', key: 'secret' } } },
+        ],
       },
       {
         apiVersion: 'configuration.konghq.com/v1',
@@ -79,7 +86,8 @@ export function syntheticObjects(size = {}) {
       },
     );
   }
-  for (let i = 0; i < ingresses; i++) objects.push(syntheticIngress(i, ns(i % services), `svc-${i % services}`));
+  for (let i = 0; i < ingresses; i++)
+    objects.push(syntheticIngress(i, ns(i % services), `svc-${i % services}`));
   for (let a = 0; a < applications; a++) {
     const s = a % services;
     const appNs = `apps-${a % namespaces}`;
@@ -122,7 +130,11 @@ export function syntheticIngress(i, namespace, serviceName, extraPaths = []) {
         {
           host: `app-${i}.example.com`,
           http: {
-            paths: [path('/api', 'Prefix'), path('/health', 'Exact'), ...extraPaths.map((p) => path(p, 'Prefix'))],
+            paths: [
+              path('/api', 'Prefix'),
+              path('/health', 'Exact'),
+              ...extraPaths.map((p) => path(p, 'Prefix')),
+            ],
           },
         },
       ],

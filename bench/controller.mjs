@@ -1,0 +1,582 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`, second part: the controller's targets (issue 3, Benchmark).
+ *
+ * - translate: translate() over the synthetic cluster (10,000 Ingresses, 1,000
+ *   Services, 1,000 Applications), each run in a fresh `node --expose-gc`
+ *   child: wall time of the first call and of later calls, RSS before and
+ *   after building the snapshot, peak RSS during translate (sampled from a
+ *   worker thread, since translate is synchronous), heap used after.
+ * - latency: `portcullis run --manifests DIR` on that cluster written as
+ *   manifest files; one Ingress file is rewritten with a new path, and the
+ *   proxy is polled until the path answers 200 from the upstream.
+ *
+ * Progress goes to stderr, the Markdown report to stdout, everything to
+ * bench/results/controller-latest.json. See docs/benchmarks.md.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
+import { clearTimeout, setTimeout } from 'node:timers';
+import { Worker } from 'node:worker_threads';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { stringify } from 'yaml';
+import { freePorts, installCleanup, startProcess, tail, waitReady } from './processes.mjs';
+import { median, writeJson } from './report.mjs';
+import { syntheticIngress, syntheticObjects } from './synthetic-cluster.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const SCENARIOS = ['translate', 'latency'];
+const TRANSLATE_MAX_MS = 1000;
+const TRANSLATE_MAX_MB = 300;
+const LATENCY_P99_MAX_MS = 1000;
+const MB = 1024 * 1024;
+const round = (x, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+const HELP = `Usage: node bench/controller.mjs [options]
+
+Measures the controller against issue 3's targets (translate time and memory,
+change-to-serve latency) on a synthetic cluster of 10,000 Ingresses.
+
+Options:
+  --only <a,b>       run only these: ${SCENARIOS.join(', ')}. Names it does not know
+                     are ignored (they belong to bench/run.mjs), so
+                     'npm run bench -- --only <proxy scenario>' skips this part
+  --runs <n>         translate: fresh child processes          [5]
+  --changes <n>      latency: file changes measured            [20]
+  --out <file>       JSON results   [bench/results/controller-latest.json]
+  --keep-tmp         keep the temp dir (manifests, logs)
+  --strict           exit 3 when a target FAILs
+  -h, --help         this help`;
+
+// ---------------------------------------------------------------- translate child
+
+/** In the child: build the snapshot, time translate, sample memory. Prints one JSON line. */
+async function translateChild(calls) {
+  const { translate } = await import(
+    pathToFileURL(path.join(ROOT, 'dist/controller/translate/index.js')).href
+  );
+  const { snapshotFromObjects } = await import(
+    pathToFileURL(path.join(ROOT, 'dist/controller/snapshot.js')).href
+  );
+  const { configHash } = await import(pathToFileURL(path.join(ROOT, 'dist/contract/hash.js')).href);
+  // Peak RSS in KB, sampled every 2 ms by a worker while `shared[0]` is 1.
+  const shared = new Int32Array(new SharedArrayBuffer(8));
+  const sampler = new Worker(
+    `const { workerData: s } = require('node:worker_threads');
+     setInterval(() => { if (Atomics.load(s, 0) === 1) {
+       const kb = Math.round(process.memoryUsage.rss() / 1024);
+       if (kb > Atomics.load(s, 1)) Atomics.store(s, 1, kb);
+     } }, 2);`,
+    { eval: true, workerData: shared },
+  );
+  await sleep(50);
+  globalThis.gc();
+  const rssStart = process.memoryUsage.rss();
+  const built = performance.now();
+  const { snapshot, rejected } = snapshotFromObjects(syntheticObjects());
+  if (rejected.length > 0) throw new Error(`snapshot rejected objects: ${JSON.stringify(rejected[0])}`);
+  const snapshotMs = performance.now() - built;
+  globalThis.gc();
+  const rssSnapshot = process.memoryUsage.rss();
+  const heapSnapshot = process.memoryUsage().heapUsed;
+  const times = [];
+  let first;
+  for (let i = 0; i < calls; i++) {
+    if (i > 0) globalThis.gc();
+    Atomics.store(shared, 1, Math.round(process.memoryUsage.rss() / 1024));
+    Atomics.store(shared, 0, 1);
+    const t = performance.now();
+    const result = translate(snapshot);
+    times.push(performance.now() - t);
+    Atomics.store(shared, 0, 0);
+    const rssAfter = process.memoryUsage.rss();
+    const peak = Math.max(Atomics.load(shared, 1) * 1024, rssAfter);
+    if (i === 0) {
+      const heapAfter = process.memoryUsage().heapUsed;
+      // What the sync loop does next with the result, for the latency breakdown.
+      let at = performance.now();
+      configHash(result.config);
+      const hashMs = performance.now() - at;
+      at = performance.now();
+      JSON.stringify(result.config);
+      const stringifyMs = performance.now() - at;
+      globalThis.gc();
+      first = {
+        rssPeakDuring: peak,
+        heapAfter,
+        heapAfterGc: process.memoryUsage().heapUsed,
+        hashMs,
+        stringifyMs,
+        routes: result.config.virtualHosts.reduce((n, v) => n + v.routes.length, 0),
+        upstreams: result.config.upstreams.length,
+        applications: result.config.applications.length,
+        problems: result.problems.length,
+      };
+    } else first.rssPeakDuring = Math.max(first.rssPeakDuring, peak);
+  }
+  await sampler.terminate();
+  const out = {
+    snapshotMs,
+    rssStart,
+    rssSnapshot,
+    heapSnapshot,
+    timesMs: times,
+    ...first,
+    maxRssKB: process.resourceUsage().maxRSS,
+  };
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+function runChild(args, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(JSON.parse(out.trim().split('\n').pop()));
+      else reject(new Error(`translate child failed (code ${code}, signal ${signal}):\n${err.slice(-2000)}`));
+    });
+  });
+}
+
+async function benchTranslate(runs) {
+  const samples = [];
+  for (let r = 0; r < runs; r++) {
+    const s = await runChild(
+      ['--expose-gc', fileURLToPath(import.meta.url), '--child-translate', '--calls', '3'],
+      120_000,
+    );
+    console.error(
+      `  translate run ${r + 1}/${runs}: first ${round(s.timesMs[0])} ms, then ${s.timesMs
+        .slice(1)
+        .map((t) => round(t))
+        .join(', ')} ms; peak RSS ${round(s.rssPeakDuring / MB)} MB`,
+    );
+    samples.push(s);
+  }
+  const first = samples.map((s) => s.timesMs[0]);
+  const later = samples.flatMap((s) => s.timesMs.slice(1));
+  const mb = (pick) => round(Math.max(...samples.map(pick)) / MB);
+  return {
+    runs,
+    callsPerRun: samples[0].timesMs.length,
+    output: {
+      routes: samples[0].routes,
+      upstreams: samples[0].upstreams,
+      applications: samples[0].applications,
+      problems: samples[0].problems,
+    },
+    snapshotBuildMs: round(median(samples.map((s) => s.snapshotMs))),
+    configHashMs: round(median(samples.map((s) => s.hashMs))),
+    configStringifyMs: round(median(samples.map((s) => s.stringifyMs))),
+    firstCallMs: { median: round(median(first)), max: round(Math.max(...first)) },
+    laterCallsMs: { median: round(median(later)), max: round(Math.max(...later)) },
+    memoryMB: {
+      rssBeforeSnapshot: mb((s) => s.rssStart),
+      rssAfterSnapshot: mb((s) => s.rssSnapshot),
+      rssPeakDuringTranslate: mb((s) => s.rssPeakDuring),
+      maxRssOfProcess: mb((s) => s.maxRssKB * 1024),
+      heapUsedAfterSnapshot: mb((s) => s.heapSnapshot),
+      heapUsedAfterTranslate: mb((s) => s.heapAfter),
+      heapUsedAfterTranslateGc: mb((s) => s.heapAfterGc),
+    },
+    samples,
+  };
+}
+
+// ---------------------------------------------------------------- latency
+
+const INGRESSES_PER_FILE = 50;
+const OTHERS_PER_FILE = 100;
+/** A change not served by then counts as not served (and fails the target). */
+const CHANGE_TIMEOUT_MS = 15_000;
+
+function yamlDocs(objects) {
+  return objects.map((o) => stringify(o)).join('---\n');
+}
+
+/** Writes the cluster as multi-document files; returns how to rewrite an Ingress file. */
+function writeManifests(dir, upstreamPort) {
+  const objects = syntheticObjects({ upstream: { host: '127.0.0.1', port: upstreamPort } });
+  const others = objects.filter((o) => o.kind !== 'Ingress');
+  const ingresses = objects.filter((o) => o.kind === 'Ingress');
+  let files = 0;
+  for (let i = 0; i < others.length; i += OTHERS_PER_FILE) {
+    writeFileSync(
+      path.join(dir, `base-${String(files++).padStart(3, '0')}.yaml`),
+      yamlDocs(others.slice(i, i + OTHERS_PER_FILE)),
+    );
+  }
+  const ingressFiles = [];
+  for (let i = 0; i < ingresses.length; i += INGRESSES_PER_FILE) {
+    const file = path.join(dir, `ingresses-${String(ingressFiles.length).padStart(3, '0')}.yaml`);
+    const chunk = ingresses.slice(i, i + INGRESSES_PER_FILE);
+    writeFileSync(file, yamlDocs(chunk));
+    ingressFiles.push({ file, chunk, first: i });
+  }
+  return { files: files + ingressFiles.length, ingressFiles };
+}
+
+/** A keep-alive GET; resolves with status and whether the upstream answered. */
+function get(agent, port, host, urlPath) {
+  return new Promise((resolve) => {
+    const req = http.get(
+      { host: '127.0.0.1', port, path: urlPath, agent, headers: { host }, timeout: 2000 },
+      (res) => {
+        res.resume();
+        res.on('end', () =>
+          resolve({ status: res.statusCode, upstream: res.headers['x-bench-upstream'] === '1' }),
+        );
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', () => resolve({ status: 0, upstream: false }));
+  });
+}
+
+function percentile(values, p) {
+  const v = [...values].sort((a, b) => a - b);
+  return v[Math.min(v.length - 1, Math.ceil((p / 100) * v.length) - 1)];
+}
+
+/** The pino lines of the run's log, parsed, with `time` in epoch ms. */
+async function logLines(file) {
+  const { readFileSync } = await import('node:fs');
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .flatMap((line) => {
+      try {
+        const o = JSON.parse(line);
+        const time = typeof o.time === 'number' ? o.time : Date.parse(o.time);
+        return Number.isFinite(time) ? [{ ...o, time }] : [];
+      } catch {
+        return [];
+      }
+    });
+}
+
+/** Sum and count of a histogram on the controller's /metrics. */
+async function histogram(url, name) {
+  return { sum: await metric(url, `${name}_sum`), count: await metric(url, `${name}_count`) };
+}
+
+async function metric(url, name) {
+  const text = await new Promise((resolve) =>
+    http
+      .get(url, (res) => {
+        let b = '';
+        res.on('data', (d) => (b += d));
+        res.on('end', () => resolve(b));
+      })
+      .on('error', () => resolve('')),
+  );
+  // Summed over label sets (the push histogram has a `proxy` label).
+  const lines = text.split('\n').filter((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+  return lines.length > 0 ? lines.reduce((n, l) => n + Number(l.split(' ').pop()), 0) : NaN;
+}
+
+async function benchLatency(tmp, changes) {
+  // The upstream: a tiny Node server in this process that marks its answers.
+  const upstream = http.createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain', 'x-bench-upstream': '1' });
+    res.end('ok');
+  });
+  await new Promise((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  const upstreamPort = upstream.address().port;
+  const dir = path.join(tmp, 'manifests');
+  mkdirSync(dir, { recursive: true });
+  const t0 = performance.now();
+  const { files, ingressFiles } = writeManifests(dir, upstreamPort);
+  console.error(`  wrote ${files} manifest files in ${round(performance.now() - t0, 0)} ms`);
+
+  const [httpPort, httpsPort, adminPort, statusPort, controllerStatusPort] = await freePorts(5);
+  const logFile = path.join(tmp, 'run.log');
+  // Progress of the run is read back from the log; debug would log every poll request.
+  const child = startProcess(
+    'portcullis run',
+    process.execPath,
+    [
+      path.join(ROOT, 'dist/cli/main.js'),
+      'run',
+      '--manifests',
+      dir,
+      '--workers',
+      '1',
+      ...['--address', '127.0.0.1', '--status-address', '127.0.0.1', '--admin-address', '127.0.0.1'],
+      ...['--http-port', String(httpPort), '--https-port', String(httpsPort)],
+      ...['--admin-port', String(adminPort), '--status-port', String(statusPort)],
+      ...[
+        '--controller-status-address',
+        '127.0.0.1',
+        '--controller-status-port',
+        String(controllerStatusPort),
+      ],
+      ...['--state-dir', path.join(tmp, 'state'), '--log-level', 'info'],
+    ],
+    { cwd: ROOT, logFile, env: { ...process.env, NODE_ENV: 'production' } },
+  );
+  const started = performance.now();
+  try {
+    await waitReady(child, `http://127.0.0.1:${controllerStatusPort}/readyz`, { timeoutMs: 180_000 });
+    const readyMs = performance.now() - started;
+    console.error(`  portcullis run ready in ${round(readyMs / 1000, 2)} s`);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const check = await get(agent, httpPort, 'app-0.example.com', '/api/x');
+    if (check.status !== 200 || !check.upstream)
+      throw new Error(`app-0.example.com/api answers ${check.status}, not 200 from the upstream`);
+
+    const metricsUrl = `http://127.0.0.1:${controllerStatusPort}/metrics`;
+    const TRANSLATION = 'portcullis_controller_translation_duration_seconds';
+    const PUSH = 'portcullis_controller_push_duration_seconds';
+    const translationBefore = await histogram(metricsUrl, TRANSLATION);
+    const pushBefore = await histogram(metricsUrl, PUSH);
+    const measured = [];
+    for (let k = 0; k < changes; k++) {
+      // Spread the writes over the folder's 5 s poll and the proxy's 2 s hash poll.
+      await sleep(300 + Math.random() * 300);
+      const target = ingressFiles[(k * 37) % ingressFiles.length];
+      const i = target.first;
+      const newPath = `/bench-change-${k}-${Date.now()}`;
+      const host = `app-${i}.example.com`;
+      const chunk = [...target.chunk];
+      chunk[0] = syntheticIngress(
+        i,
+        chunk[0].metadata.namespace,
+        chunk[0].spec.rules[0].http.paths[0].backend.service.name,
+        [newPath],
+      );
+      target.chunk = chunk;
+      const tmpFile = path.join(dir, `.${path.basename(target.file)}.tmp`);
+      writeFileSync(tmpFile, yamlDocs(chunk));
+      const before = await get(agent, httpPort, host, `${newPath}/x`);
+      if (before.status === 200) throw new Error(`${host}${newPath} answers 200 before the change`);
+      const wroteAt = Date.now();
+      const t = performance.now();
+      renameSync(tmpFile, target.file);
+      let latency;
+      let polls = 0;
+      while (performance.now() - t < CHANGE_TIMEOUT_MS) {
+        const sent = performance.now();
+        const res = await get(agent, httpPort, host, `${newPath}/x`);
+        polls++;
+        if (res.status === 200 && res.upstream) {
+          latency = performance.now() - t;
+          break;
+        }
+        const wait = 5 - (performance.now() - sent);
+        if (wait > 0) await sleep(wait);
+      }
+      measured.push({ change: k, file: path.basename(target.file), wroteAt, latencyMs: latency, polls });
+      console.error(
+        `  change ${k + 1}/${changes}: ${latency === undefined ? `not served after ${CHANGE_TIMEOUT_MS / 1000} s` : `${round(latency)} ms`}`,
+      );
+    }
+    agent.destroy();
+    // Means over the builds and pushes of the measured changes (the initial ones left out).
+    const mean = (after, before) =>
+      after.count > before.count
+        ? round(((after.sum - before.sum) / (after.count - before.count)) * 1000)
+        : undefined;
+    const translation = await histogram(metricsUrl, TRANSLATION);
+    const push = await histogram(metricsUrl, PUSH);
+
+    // Where the time goes, from the log: write -> 'config built' (controller,
+    // after rescan debounce + hold-off + translate + hash) -> 'proxy serves the
+    // new config' (push answered) -> first 200.
+    const lines = await logLines(logFile);
+    const firstAfter = (msg, at) => lines.find((l) => l.msg === msg && l.time >= at)?.time;
+    const breakdown = measured.map((m) => {
+      const built = firstAfter('config built', m.wroteAt);
+      const pushed = built === undefined ? undefined : firstAfter('proxy serves the new config', built);
+      return {
+        change: m.change,
+        writeToBuiltMs: built === undefined ? undefined : built - m.wroteAt,
+        builtToPushedMs: pushed === undefined ? undefined : pushed - built,
+        pushedToServedMs:
+          pushed === undefined || m.latencyMs === undefined ? undefined : m.wroteAt + m.latencyMs - pushed,
+      };
+    });
+    const ok = measured.filter((m) => m.latencyMs !== undefined).map((m) => m.latencyMs);
+    const medianOf = (key) => round(median(breakdown.map((b) => b[key]).filter((x) => x !== undefined)));
+    return {
+      manifests: { files, ingressesPerFile: INGRESSES_PER_FILE, objectsPerOtherFile: OTHERS_PER_FILE },
+      readyMs: round(readyMs),
+      changes,
+      served: ok.length,
+      latencyMs: {
+        p50: round(percentile(ok, 50)),
+        p99: round(percentile(ok, 99)),
+        max: round(Math.max(...ok)),
+      },
+      allServed: ok.length === changes,
+      breakdownMedianMs: {
+        writeToBuilt: medianOf('writeToBuiltMs'),
+        builtToPushed: medianOf('builtToPushedMs'),
+        pushedToServed: medianOf('pushedToServedMs'),
+        translateAndHashMean: mean(translation, translationBefore),
+        builds: translation.count - translationBefore.count,
+        pushMean: mean(push, pushBefore),
+        pushes: push.count - pushBefore.count,
+      },
+      measured,
+      breakdown,
+    };
+  } catch (error) {
+    throw new Error(`${error.message}\n--- run log tail ---\n${tail(logFile, 30)}`, { cause: error });
+  } finally {
+    await child.stop();
+    upstream.close();
+  }
+}
+
+// ---------------------------------------------------------------- main
+
+function table(results) {
+  const rows = [];
+  const check = (ok) => (ok ? 'PASS' : 'FAIL');
+  const checks = [];
+  if (results.translate) {
+    const t = results.translate;
+    const m = t.memoryMB;
+    checks.push(
+      {
+        name: 'translate first call (max)',
+        value: `${t.firstCallMs.max} ms`,
+        target: `< ${TRANSLATE_MAX_MS} ms`,
+        ok: t.firstCallMs.max < TRANSLATE_MAX_MS,
+      },
+      {
+        name: 'translate later calls (max)',
+        value: `${t.laterCallsMs.max} ms`,
+        target: `< ${TRANSLATE_MAX_MS} ms`,
+        ok: t.laterCallsMs.max < TRANSLATE_MAX_MS,
+      },
+      {
+        name: 'peak RSS during translate',
+        value: `${m.rssPeakDuringTranslate} MB`,
+        target: `< ${TRANSLATE_MAX_MB} MB`,
+        ok: m.rssPeakDuringTranslate < TRANSLATE_MAX_MB,
+      },
+    );
+    rows.push(
+      '| translate (10,000 Ingresses, 1,000 Services, 1,000 Applications) | |',
+      '|---|---|',
+      `| runs (fresh child each) x calls | ${t.runs} x ${t.callsPerRun} |`,
+      `| output | ${t.output.routes} routes, ${t.output.upstreams} upstreams, ${t.output.applications} applications, ${t.output.problems} problems |`,
+      `| first call: median / max | ${t.firstCallMs.median} / ${t.firstCallMs.max} ms |`,
+      `| later calls: median / max | ${t.laterCallsMs.median} / ${t.laterCallsMs.max} ms |`,
+      `| RSS before snapshot / after snapshot / peak during translate | ${m.rssBeforeSnapshot} / ${m.rssAfterSnapshot} / ${m.rssPeakDuringTranslate} MB |`,
+      `| heap used after snapshot / after translate / after translate + gc | ${m.heapUsedAfterSnapshot} / ${m.heapUsedAfterTranslate} / ${m.heapUsedAfterTranslateGc} MB |`,
+      `| maxRSS of the process (resourceUsage) | ${m.maxRssOfProcess} MB |`,
+      `| after translate, median: configHash / JSON.stringify of the config | ${t.configHashMs} / ${t.configStringifyMs} ms |`,
+      '',
+    );
+  }
+  if (results.latency) {
+    const l = results.latency;
+    const b = l.breakdownMedianMs;
+    checks.push({
+      name: 'change-to-serve p99',
+      value: `${l.latencyMs.p99} ms${l.allServed ? '' : ` (${l.changes - l.served} not served)`}`,
+      target: `< ${LATENCY_P99_MAX_MS} ms`,
+      ok: l.allServed && l.latencyMs.p99 < LATENCY_P99_MAX_MS,
+    });
+    rows.push(
+      '| change to serve (portcullis run --manifests, 10,000 Ingresses, --workers 1) | |',
+      '|---|---|',
+      `| manifest files / ready after start | ${l.manifests.files} / ${round(l.readyMs / 1000, 2)} s |`,
+      `| changes served | ${l.served} of ${l.changes} |`,
+      `| latency p50 / p99 / max | ${l.latencyMs.p50} / ${l.latencyMs.p99} / ${l.latencyMs.max} ms |`,
+      `| median: write -> config built / built -> push answered / push answered -> first 200 (negative: served before the answer reached the controller) | ${b.writeToBuilt} / ${b.builtToPushed} / ${b.pushedToServed} ms |`,
+      `| in the controller, mean: translate + hash (${b.builds} builds) / push until every worker swapped (${b.pushes} pushes) | ${b.translateAndHashMean} / ${b.pushMean} ms |`,
+      '',
+    );
+  }
+  rows.push(
+    '| Target | Measured | Required | Result |',
+    '|---|---|---|---|',
+    ...checks.map((c) => `| ${c.name} | ${c.value} | ${c.target} | ${check(c.ok)} |`),
+  );
+  return { markdown: rows.join('\n'), checks: checks.map((c) => ({ ...c, status: check(c.ok) })) };
+}
+
+async function main() {
+  const { values } = parseArgs({
+    strict: false,
+    options: {
+      only: { type: 'string' },
+      runs: { type: 'string' },
+      changes: { type: 'string' },
+      calls: { type: 'string' },
+      out: { type: 'string' },
+      'keep-tmp': { type: 'boolean' },
+      strict: { type: 'boolean' },
+      'child-translate': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values['child-translate']) return translateChild(Number(values.calls ?? 3));
+  if (values.help) return console.log(HELP);
+  const wanted = values.only
+    ? SCENARIOS.filter((s) =>
+        values.only
+          .split(',')
+          .map((x) => x.trim())
+          .includes(s),
+      )
+    : SCENARIOS;
+  if (wanted.length === 0) {
+    console.error('controller benchmark: skipped (--only names none of translate, latency)');
+    return;
+  }
+  const runs = Math.max(1, Math.min(20, Number(values.runs ?? 5) || 5));
+  const changes = Math.max(1, Math.min(200, Number(values.changes ?? 20) || 20));
+  const out = path.resolve(values.out ?? path.join(ROOT, 'bench/results/controller-latest.json'));
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'portcullis-controller-bench-'));
+  const shutdown = installCleanup(() => {
+    if (!values['keep-tmp']) rmSync(tmp, { recursive: true, force: true });
+  });
+  // Bounded: translate ~ runs x 10 s, latency ~ start + changes x 16 s at worst.
+  const budgetS = Number(process.env.BENCH_MAX_SECONDS ?? 600);
+  setTimeout(
+    () => void shutdown(4, `controller benchmark: over ${budgetS} s; stopping`),
+    budgetS * 1000,
+  ).unref();
+
+  const [one, five, fifteen] = os.loadavg().map((x) => round(x, 2));
+  const results = {
+    date: new Date().toISOString(),
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model,
+      memoryGB: round(os.totalmem() / 1024 ** 3),
+      node: process.version,
+    },
+    loadAverageBefore: { one, five, fifteen },
+  };
+  console.error(`Controller benchmark (${wanted.join(', ')}); load average ${one} ${five} ${fifteen}`);
+  if (wanted.includes('translate')) results.translate = await benchTranslate(runs);
+  if (wanted.includes('latency')) results.latency = await benchLatency(tmp, changes);
+  results.loadAverageAfter = Object.fromEntries(
+    ['one', 'five', 'fifteen'].map((k, i) => [k, round(os.loadavg()[i], 2)]),
+  );
+  const { markdown, checks } = table(results);
+  results.checks = checks;
+  writeJson(out, results);
+  console.log(`\n## Controller\n\n${markdown}\n`);
+  console.error(`Results: ${path.relative(ROOT, out)}`);
+  const failed = checks.some((c) => c.status === 'FAIL');
+  await shutdown(values.strict && failed ? 3 : 0);
+}
+
+await main();
