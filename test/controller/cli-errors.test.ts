@@ -5,8 +5,11 @@ import { CLI, REPO_ROOT } from '../support/proxy-process.js';
 
 function cli(...args: string[]) {
   const env: NodeJS.ProcessEnv = {};
+  // No cluster either: no kubeconfig, no in-cluster variables, a home without ~/.kube.
   for (const [key, value] of Object.entries(process.env))
-    if (!key.startsWith('PORTCULLIS_')) env[key] = value;
+    if (!key.startsWith('PORTCULLIS_') && key !== 'KUBECONFIG' && !key.startsWith('KUBERNETES_'))
+      env[key] = value;
+  env.HOME = '/nonexistent/portcullis-test-home';
   const result = spawnSync(process.execPath, [CLI, ...args], {
     cwd: REPO_ROOT,
     encoding: 'utf8',
@@ -17,10 +20,10 @@ function cli(...args: string[]) {
 }
 
 describe('portcullis CLI refusals', () => {
-  it('controller without --manifests: Kubernetes mode is not wired yet (exit 2)', () => {
+  it('controller without --manifests and without any cluster configured (exit 2)', () => {
     const { code, stderr } = cli('controller', '--controller-status-port', '0');
     expect(code).toBe(2);
-    expect(stderr).toContain('Kubernetes mode is not wired yet');
+    expect(stderr).toContain('no Kubernetes cluster configured');
   });
 
   it('run without --manifests (exit 2)', () => {
