@@ -6,29 +6,22 @@ import {
   type Route,
   type VirtualHost,
 } from '../../../contract/compiled-config.js';
+import { route as baseRoute } from '../../support/config-builder.js';
 
 export const UPSTREAM = 'svc';
 
 let nextId = 0;
 
-/** A Route with every required field at its schema default; `overrides` wins. */
+/** A Route with schema-default timeouts and retries; `overrides` wins. */
 export function route(path: string, pathType: PathType = 'Prefix', overrides: Partial<Route> = {}): Route {
   nextId += 1;
-  return {
-    id: `route-${nextId}`,
-    path,
+  return baseRoute(`route-${nextId}`, path, UPSTREAM, {
     pathType,
-    protocols: ['http', 'https'],
-    httpsRedirectStatusCode: 426,
-    stripPath: false,
-    preserveHost: true,
     timeouts: { connectMs: 60_000, readMs: 60_000, writeMs: 60_000 },
     retries: 5,
-    upstream: UPSTREAM,
-    plugins: [],
     source: { kind: 'Ingress', namespace: 'default', name: 'test' },
     ...overrides,
-  };
+  });
 }
 
 export const exact = (path: string, overrides?: Partial<Route>): Route => route(path, 'Exact', overrides);
