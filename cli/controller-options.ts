@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { port } from '../proxy/options.js';
 // Only light modules at the top of cli/: heavy ones are imported by the command that runs.
 import { DEFAULT_INGRESS_CLASS } from '../controller/translate/options.js';
 
@@ -9,13 +10,6 @@ export interface ControllerFlags {
   ingressClass: string;
   controllerStatusAddress: string;
   controllerStatusPort: number;
-}
-
-export function port(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535)
-    throw new InvalidArgumentError('must be a port number 0-65535');
-  return n;
 }
 
 export function addControllerOptions(command: Command): Command {

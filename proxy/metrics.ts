@@ -67,9 +67,9 @@ export class ConfigMetrics {
   readonly #info: Gauge<'hash'>;
   readonly #loaded: Gauge;
   readonly #rejected: Counter;
-  readonly #workers: Gauge;
 
-  constructor(registry: Registry) {
+  /** `workerCount` is read at each scrape, so the gauge is never stale. */
+  constructor(registry: Registry, workerCount: () => number) {
     this.registry = registry;
     this.#generation = new Gauge({
       name: 'portcullis_config_generation',
@@ -92,10 +92,13 @@ export class ConfigMetrics {
       help: 'Config pushes rejected as invalid.',
       registers: [registry],
     });
-    this.#workers = new Gauge({
+    new Gauge({
       name: 'portcullis_workers',
       help: 'Worker processes serving traffic.',
       registers: [registry],
+      collect() {
+        this.set(workerCount());
+      },
     });
   }
 
@@ -108,9 +111,5 @@ export class ConfigMetrics {
 
   rejected(): void {
     this.#rejected.inc();
-  }
-
-  workers(count: number): void {
-    this.#workers.set(count);
   }
 }

@@ -22,9 +22,9 @@ export interface ProxyOptions {
   maxConfigBytes: number;
 }
 
-function port(value: string): number {
+/** A port number; 0 asks the kernel for a free one. Shared by every command's port flags. */
+export function port(value: string): number {
   const n = Number(value);
-  // 0 asks the kernel for a free port (tests use it).
   if (!Number.isInteger(n) || n < 0 || n > 65535)
     throw new InvalidArgumentError('must be a port number 0-65535');
   return n;

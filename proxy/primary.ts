@@ -63,7 +63,7 @@ export async function runPrimary(options: ProxyOptions, log: Logger): Promise<Ru
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'portcullis_primary_' });
-  const metrics = new ConfigMetrics(registry);
+  const metrics = new ConfigMetrics(registry, () => workers.size);
   const fallbackPem = await generateDefaultCertificate();
   const workers = new WorkerPool(log, options.workers, { [FALLBACK_PEM_ENV]: JSON.stringify(fallbackPem) });
   const service = new ConfigService(workers, store, metrics, log);
@@ -73,7 +73,6 @@ export async function runPrimary(options: ProxyOptions, log: Logger): Promise<Ru
   await admin.listen({ host: options.adminAddress, port: options.adminPort });
   await status.listen({ host: options.statusAddress, port: options.statusPort });
   workers.start();
-  const metricsTimer = setInterval(() => metrics.workers(workers.size), 1000).unref();
   if (initial) await service.serve(initial);
 
   log.info(
@@ -90,7 +89,6 @@ export async function runPrimary(options: ProxyOptions, log: Logger): Promise<Ru
   return {
     service,
     stop: async () => {
-      clearInterval(metricsTimer);
       await Promise.all([admin.close(), status.close()]);
       await workers.stop();
     },

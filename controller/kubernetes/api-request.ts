@@ -86,3 +86,15 @@ export async function apiRequest<T = unknown>(
     req.end();
   });
 }
+
+/**
+ * An error fit to log from the watch paths: API errors carry only method,
+ * path, status and the server's message; anything else (a JSON parse error
+ * quotes its input, which could be Secret data or a KongPlugin's inline
+ * secret) is reduced to its name and code.
+ */
+export function errorSummary(err: unknown): string {
+  if (err instanceof KubernetesApiError) return err.message;
+  const { name, code } = (err ?? {}) as { name?: string; code?: string };
+  return [name ?? 'Error', code].filter(Boolean).join(' ');
+}

@@ -14,7 +14,7 @@ import { Watch, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { ObjectSink } from '../source.js';
 import type { KubeObject } from '../translate/k8s-types.js';
-import { apiRequest, KubernetesApiError } from './api-request.js';
+import { apiRequest, errorSummary, KubernetesApiError } from './api-request.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { resourcePath, watchedPath } from './kinds.js';
 
@@ -170,7 +170,7 @@ export class SecretTracker {
     if (err instanceof KubernetesApiError && err.statusCode === 410) scope.resourceVersion = '';
     const delay = scope.backoff.next();
     this.#options.log.warn(
-      { err: String(err), namespace: scope.namespace, delayMs: delay },
+      { err: errorSummary(err), namespace: scope.namespace, delayMs: delay },
       'secret watch failed; retrying',
     );
     scope.timer = setTimeout(() => {
@@ -191,7 +191,10 @@ export class SecretTracker {
       if (this.#refs.has(key) && !this.#held.has(key) && !this.#stopped) this.#keep(key, secret);
     } catch (err) {
       if (err instanceof KubernetesApiError && err.statusCode === 404) return; // appears through the watch
-      this.#options.log.warn({ err: String(err), namespace, name }, 'could not read a referenced secret');
+      this.#options.log.warn(
+        { err: errorSummary(err), namespace, name },
+        'could not read a referenced secret',
+      );
       // The next relist (after any watch error) reads it again.
     }
   }

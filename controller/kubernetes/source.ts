@@ -25,7 +25,7 @@ import type { ObjectSink, ObjectSource, WatchedKind } from '../source.js';
 import { emptySnapshot, type KubeObject, type Snapshot } from '../translate/k8s-types.js';
 import type { TranslateOptions } from '../translate/options.js';
 import { secretReferences } from '../translate/secret-references.js';
-import { apiRequest } from './api-request.js';
+import { apiRequest, errorSummary } from './api-request.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { resourcePath, WATCHED_PATHS, type KindPath } from './kinds.js';
 import { SecretTracker } from './secret-tracker.js';
@@ -170,7 +170,7 @@ class KubernetesSource implements ObjectSource {
       if (this.#stopped) return;
       const delay = entry.backoff.next();
       this.#options.log.warn(
-        { err: String(err), kind: kind.kind, namespace: entry.namespace, delayMs: delay },
+        { err: errorSummary(err), kind: kind.kind, namespace: entry.namespace, delayMs: delay },
         'watch failed; restarting',
       );
       if (entry.timer) clearTimeout(entry.timer);

@@ -36,7 +36,8 @@ export function resolveRequest(
 ): Resolution {
   const target = normalizeRequestTarget(rawUrl);
   if (!target.ok) return { ok: false, code: target.code };
-  const match = runtime.routes.match(normalizeHost(hostHeader), target.path, method);
+  const host = normalizeHost(hostHeader);
+  const match = runtime.routes.match(host, target.path, method);
   if (!match) return { ok: false, code: 'PCS_ROUTE_NOT_FOUND' };
   const route = match.route;
 
@@ -46,7 +47,6 @@ export function resolveRequest(
         ? { ok: false, code: 'PCS_ROUTE_NOT_FOUND', route }
         : { ok: false, code: 'PCS_PROTOCOL_NOT_ALLOWED', route };
     }
-    const host = normalizeHost(hostHeader);
     // The Location header is built from client input: only a DNS name or a bracketed IPv6 literal may pass.
     if (!/^([a-z0-9.-]+|\[[0-9a-f:.]+\])$/.test(host))
       return { ok: false, code: 'PCS_BAD_REQUEST_TARGET', route };

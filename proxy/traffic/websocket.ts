@@ -44,7 +44,7 @@ export function handleUpgrade(deps: UpgradeDependencies) {
 
     const url = new URL(origin);
     const peer = peerAddress(req.socket.remoteAddress);
-    const headers = upstreamRequestHeaders(withoutConnectionTokens({ ...req.headers }), {
+    const headers = upstreamRequestHeaders(req.headers, {
       peer,
       trusted: deps.trusted.has(peer),
       proto: tls ? 'https' : 'http',
@@ -91,17 +91,6 @@ export function handleUpgrade(deps: UpgradeDependencies) {
     });
     upstream.end();
   };
-}
-
-function withoutConnectionTokens(headers: IncomingMessage['headers']): IncomingMessage['headers'] {
-  const connection = headers.connection;
-  if (typeof connection === 'string') {
-    for (const token of connection.split(',')) {
-      const name = token.trim().toLowerCase();
-      if (name && name !== 'upgrade') delete headers[name];
-    }
-  }
-  return headers;
 }
 
 function statusLine(res: IncomingMessage): string {

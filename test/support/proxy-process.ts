@@ -353,8 +353,8 @@ function cleanEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Starts the proxy and waits until it is ready (or its status port answers, without a config). */
-export async function startProxy(options: ProxyStartOptions = {}): Promise<ProxyProcess> {
+/** Spawns the CLI with prepared arguments; the process is tracked for cleanup. */
+async function spawnProxy(options: ProxyStartOptions): Promise<ProxyProcess> {
   const prepared = await prepare(options);
   const child = spawn(process.execPath, prepared.args, {
     cwd: REPO_ROOT,
@@ -362,7 +362,12 @@ export async function startProxy(options: ProxyStartOptions = {}): Promise<Proxy
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
-  const proxy = new ProxyProcess(child, prepared.ports, prepared.stateDir, prepared.token, prepared.tempDirs);
+  return new ProxyProcess(child, prepared.ports, prepared.stateDir, prepared.token, prepared.tempDirs);
+}
+
+/** Starts the proxy and waits until it is ready (or its status port answers, without a config). */
+export async function startProxy(options: ProxyStartOptions = {}): Promise<ProxyProcess> {
+  const proxy = await spawnProxy(options);
   const wait = options.wait ?? (options.config || options.configFile ? 'ready' : 'status');
   try {
     if (wait === 'ready') await proxy.waitReady(options.startTimeoutMs);
@@ -382,15 +387,8 @@ export async function startProxyExpectingExit(
   options: ProxyStartOptions,
   timeoutMs = 15_000,
 ): Promise<Exit & { output: string }> {
-  const prepared = await prepare(options);
-  const child = spawn(process.execPath, prepared.args, {
-    cwd: REPO_ROOT,
-    env: cleanEnv(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  running.add(child);
-  const proxy = new ProxyProcess(child, prepared.ports, prepared.stateDir, prepared.token, prepared.tempDirs);
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const proxy = await spawnProxy(options);
+  const timer = setTimeout(() => proxy.child.kill('SIGKILL'), timeoutMs);
   const exit = await proxy.exited;
   clearTimeout(timer);
   await proxy.dispose();
