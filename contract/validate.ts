@@ -26,6 +26,8 @@ export function regexOfPath(route: Pick<Route, 'path' | 'pathType'>): string | u
  * Validates an untrusted value as a CompiledConfig: first its shape (with
  * schema defaults applied to a copy), then the references between elements.
  * Never throws for bad input; every problem names the element and its source.
+ * A config that needs no defaults is returned as it is (the same object), so
+ * callers can tell whether their serialised input still describes it.
  */
 export function validateConfig(input: unknown): ValidationResult {
   // A complete config (the controller always sends one) is checked as it is:

@@ -2,14 +2,14 @@
  * The controller's heartbeat (ARCHITECTURE.md, rule 2). Store changes only
  * mark the world dirty; after a hold-off (100 ms after the last change, at
  * most 1 s after the first, so a steady trickle of events cannot starve the
- * build) the whole config is rebuilt from a snapshot, hashed, and handed to
- * every proxy's pusher if the hash changed.
+ * build) the whole config is rebuilt from a snapshot, serialised once, and
+ * the hash of those bytes decides whether every proxy's pusher gets them.
  *
  * Nothing is built before every kind has synced: a config built from a
  * half-listed cluster would drop routes that exist.
  */
 import type { Logger } from 'pino';
-import { configHash, canonicalJson } from '../contract/hash.js';
+import { canonicalJson, configTextHash } from '../contract/hash.js';
 import { systemClock, type Clock } from './clock.js';
 import type { ControllerMetrics } from './metrics.js';
 import type { ProxyAdmin } from './proxy-client.js';
@@ -138,7 +138,10 @@ export class SyncLoop {
       this.#log.error({ err: error }, 'translate failed; the proxies keep the last config');
       return;
     }
-    const hash = configHash(result.config);
+    // translate emits keys in a fixed order, so equal configs give equal text:
+    // the text is hashed and sent as it is, never re-serialised.
+    const body = JSON.stringify(result.config);
+    const hash = configTextHash(body);
     this.#metrics?.translated((performance.now() - started) / 1000, result.problems.length);
     this.#logProblems(result);
     for (const listener of this.#listeners) listener(result, hash);
@@ -148,7 +151,6 @@ export class SyncLoop {
     }
     this.#hash = hash;
     this.#log.info({ hash, problems: result.problems.length }, 'config built');
-    const body = JSON.stringify(result.config);
     for (const pusher of this.#pushers) pusher.want(hash, body);
   }
 

@@ -1,7 +1,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { ERRORS, errorBody } from '../common/errors.js';
-import type { ConfigService } from './config-service.js';
+import type { ConfigService, ReceivedConfig } from './config-service.js';
 
 export interface AdminOptions {
   /** Required bearer token; undefined only when unauthenticated loopback use was allowed. */
@@ -16,9 +16,30 @@ function tokenMatches(expected: string, header: string | undefined): boolean {
   return timingSafeEqual(digest(expected), digest(header.slice(7)));
 }
 
+/** The JSON parser's output; anything else (no body, another content type) is never a valid config. */
+function received(body: unknown): ReceivedConfig {
+  const parsed = body as Partial<ReceivedConfig> | undefined;
+  return typeof parsed?.text === 'string' && 'value' in parsed
+    ? { text: parsed.text, value: parsed.value }
+    : { text: typeof body === 'string' ? body : '', value: body };
+}
+
 /** The admin API: `PUT /config` to push a compiled config, `GET /config` to see what is served. */
 export function createAdminApp(service: ConfigService, options: AdminOptions): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: options.maxConfigBytes });
+
+  // The config's hash is over the bytes received, so keep the text beside the
+  // parsed value. Parsing stays Fastify's own (prototype-poisoning checks included).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body.toString();
+    parseJson(request, text, (error, value) =>
+      error ? done(error) : done(null, { text, value } satisfies ReceivedConfig),
+    );
+  });
+  // Shutting down waits for the last accepted config to reach the state file.
+  app.addHook('onClose', async () => service.persisted());
 
   app.addHook('onRequest', async (request, reply) => {
     if (options.token !== undefined && !tokenMatches(options.token, request.headers.authorization)) {
@@ -51,7 +72,7 @@ export function createAdminApp(service: ConfigService, options: AdminOptions): F
   }));
 
   app.put('/config', async (request, reply) => {
-    const result = await service.push(request.body);
+    const result = await service.push(received(request.body));
     if (result.ok) return { hash: result.hash, generation: result.generation, changed: result.changed };
     if ('problems' in result) {
       return reply.code(400).send({

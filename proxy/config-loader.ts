@@ -1,23 +1,33 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { configHash, validateConfig, type CompiledConfig, type Problem } from '../contract/index.js';
+import { configTextHash, validateConfig, type Problem } from '../contract/index.js';
 import type { StateStore } from './state-store.js';
 import { certificateProblems } from './tls/certificate-store.js';
 
+/** A checked config, kept as text: the primary only stores it and hands it on. */
 export interface LoadedConfig {
-  config: CompiledConfig;
+  /** sha256 of `text`: the hash of exactly what was received, before schema defaults. */
   hash: string;
+  /** The config as received; what the state file keeps, so a restart reports the same hash. */
+  text: string;
+  /** The config with schema defaults filled in, as JSON: what the workers parse. */
+  json: string;
 }
 
 export type ParseResult = { ok: true; loaded: LoadedConfig } | { ok: false; problems: Problem[] };
 
-/** Checks an untrusted value completely (shape, references, certificates) and hashes it. */
-export function checkConfig(input: unknown): ParseResult {
+/**
+ * Checks a received config completely (shape, references, certificates).
+ * `input` is `text` parsed; the hash is over `text`, never a re-serialisation.
+ */
+export function checkConfig(text: string, input: unknown): ParseResult {
   const result = validateConfig(input);
   if (!result.ok) return result;
   const problems = certificateProblems(result.config);
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, loaded: { config: result.config, hash: configHash(result.config) } };
+  // validateConfig returns its input when it was complete; otherwise a copy with defaults.
+  const json = result.config === input ? text : JSON.stringify(result.config);
+  return { ok: true, loaded: { hash: configTextHash(text), text, json } };
 }
 
 export function parseConfigText(text: string): ParseResult {
@@ -27,7 +37,7 @@ export function parseConfigText(text: string): ParseResult {
   } catch (error) {
     return { ok: false, problems: [{ path: '/', message: `not JSON: ${(error as Error).message}` }] };
   }
-  return checkConfig(input);
+  return checkConfig(text, input);
 }
 
 /**

@@ -11,10 +11,21 @@ export type PushResult =
   | { ok: false; problems: Problem[] }
   | { ok: false; error: PortcullisError };
 
+/** A pushed body: its text (what is hashed and stored) and that text parsed. */
+export interface ReceivedConfig {
+  text: string;
+  value: unknown;
+}
+
 /**
  * The primary's record of the config in service, and the one way to change
- * it: validate, hand to every worker, then persist. Pushes are serialised;
- * a rejected push changes nothing.
+ * it: validate, hand to every worker, answer, then persist. Pushes are
+ * serialised; a rejected push changes nothing.
+ *
+ * The state file is written after the push is answered: an 8 MB write and
+ * fsync would otherwise delay every push. A crash before the write only
+ * means the restarted proxy serves the previous config and reports its
+ * hash, so the controller pushes again.
  */
 export class ConfigService {
   readonly #workers: WorkerPool;
@@ -22,6 +33,9 @@ export class ConfigService {
   readonly #metrics: ConfigMetrics;
   readonly #log: Logger;
   #queue: Promise<unknown> = Promise.resolve();
+  /** The newest config text not yet on disk; older unwritten ones are skipped. */
+  #unsaved: string | undefined;
+  #saving: Promise<void> | undefined;
   generation = 0;
   hash: string | undefined;
   loadedAt: Date | undefined;
@@ -33,8 +47,8 @@ export class ConfigService {
     this.#log = log;
   }
 
-  push(input: unknown): Promise<PushResult> {
-    const run = this.#queue.then(() => this.#push(input));
+  push(received: ReceivedConfig): Promise<PushResult> {
+    const run = this.#queue.then(() => this.#push(received));
     this.#queue = run.catch(() => undefined);
     return run;
   }
@@ -44,7 +58,7 @@ export class ConfigService {
     this.#metrics.rejected();
   }
 
-  /** Serves an already checked config (start-up); does not rewrite the state file. */
+  /** Serves an already checked config; start-up passes `persist = false` (it came from disk). */
   async serve(loaded: LoadedConfig, persist = false): Promise<void> {
     const generation = this.generation + 1;
     await this.#workers.apply(generation, loaded);
@@ -52,18 +66,40 @@ export class ConfigService {
     this.hash = loaded.hash;
     this.loadedAt = new Date();
     this.#metrics.loaded(generation, loaded.hash);
-    if (persist && this.#store) {
-      try {
-        await this.#store.save(JSON.stringify(loaded.config));
-      } catch (error) {
-        // Serving goes on; only a restart without the controller would miss this config.
-        this.#log.error({ err: error, file: this.#store.file }, 'could not persist the config');
+    if (persist) this.#persist(loaded.text);
+  }
+
+  /** Resolves once the last accepted config is on disk (or failed to be written). */
+  async persisted(): Promise<void> {
+    await this.#saving;
+  }
+
+  #persist(text: string): void {
+    if (!this.#store) return;
+    this.#unsaved = text;
+    this.#saving ??= this.#drain(this.#store);
+  }
+
+  /** Writes the newest unsaved text until none is left; one write at a time, in push order. */
+  async #drain(store: StateStore): Promise<void> {
+    try {
+      for (let text = this.#unsaved; text !== undefined; text = this.#unsaved) {
+        this.#unsaved = undefined;
+        try {
+          await store.save(text);
+        } catch (error) {
+          // Serving goes on; only a restart without the controller would miss this config.
+          this.#log.error({ err: error, file: store.file }, 'could not persist the config');
+        }
       }
+    } finally {
+      // Synchronous with the loop's last check: a text queued after it starts a new drain.
+      this.#saving = undefined;
     }
   }
 
-  async #push(input: unknown): Promise<PushResult> {
-    const result = checkConfig(input);
+  async #push(received: ReceivedConfig): Promise<PushResult> {
+    const result = checkConfig(received.text, received.value);
     if (!result.ok) {
       this.#metrics.rejected();
       this.#log.warn(

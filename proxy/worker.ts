@@ -11,7 +11,8 @@ import { UpstreamPools } from './traffic/upstream-pools.js';
 
 /** Messages between the primary and its workers over the cluster IPC channel. */
 export type PrimaryMessage =
-  | { type: 'portcullis:config'; generation: number; hash: string; config: CompiledConfig }
+  /** `json` is a checked CompiledConfig with its defaults filled in. */
+  | { type: 'portcullis:config'; generation: number; hash: string; json: string }
   | { type: 'portcullis:shutdown' };
 export type WorkerMessage =
   | { type: 'portcullis:want-config' }
@@ -49,7 +50,8 @@ export async function runWorker(options: ProxyOptions): Promise<void> {
   process.on('message', (message: PrimaryMessage) => {
     if (message.type === 'portcullis:config') {
       try {
-        const next = new RuntimeConfig(message.config, message.hash, message.generation, fallbackPem);
+        const config = JSON.parse(message.json) as CompiledConfig;
+        const next = new RuntimeConfig(config, message.hash, message.generation, fallbackPem);
         if (next.certificates.defaultPem !== current?.certificates.defaultPem) {
           servers.https.setSecureContext(next.certificates.defaultPem);
         }

@@ -1,6 +1,14 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { configHash, redactConfig, validateConfig, type CompiledConfig } from '../../contract/index.js';
+import {
+  canonicalJson,
+  configHash,
+  configTextHash,
+  redactConfig,
+  validateConfig,
+  type CompiledConfig,
+} from '../../contract/index.js';
 import { schemaJson } from '../../contract/export-schema.js';
 
 const source = { kind: 'Ingress', namespace: 'payments', name: 'payments' };
@@ -157,17 +165,40 @@ describe('validateConfig', () => {
 });
 
 describe('configHash', () => {
-  it('is independent of key order and changes with content', () => {
+  it('is sha256 of the JSON text as sent: equal for equal text, different for other content', () => {
     const a = validateConfig(config());
-    const reordered = JSON.parse(JSON.stringify(config()), (_k, v) =>
-      v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).reverse()) : v,
-    );
-    const b = validateConfig(reordered);
+    const same = validateConfig(JSON.parse(JSON.stringify(config())));
     const c = validateConfig(config({ virtualHosts: [{ host: 'b.example.com', routes: [route()] }] }));
-    if (!a.ok || !b.ok || !c.ok) throw new Error('fixtures must be valid');
-    expect(configHash(a.config)).toMatch(/^[0-9a-f]{64}$/);
-    expect(configHash(b.config)).toBe(configHash(a.config));
+    if (!a.ok || !same.ok || !c.ok) throw new Error('fixtures must be valid');
+    const text = JSON.stringify(a.config);
+    expect(configHash(a.config)).toBe(createHash('sha256').update(text).digest('hex'));
+    expect(configTextHash(text)).toBe(configHash(a.config));
+    expect(configHash(same.config)).toBe(configHash(a.config));
     expect(configHash(c.config)).not.toBe(configHash(a.config));
+  });
+
+  it('is over the bytes, not a canonical form: another key order is another hash', () => {
+    const text = JSON.stringify(config());
+    const reordered = JSON.stringify(
+      JSON.parse(text, (_k, v: unknown) =>
+        v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).reverse()) : v,
+      ),
+    );
+    expect(configTextHash(reordered)).not.toBe(configTextHash(text));
+    expect(canonicalJson(JSON.parse(reordered))).toBe(canonicalJson(JSON.parse(text)));
+  });
+});
+
+describe('validateConfig and defaults', () => {
+  it('returns a complete config as the same object, and fills defaults into a copy otherwise', () => {
+    const minimal = config();
+    const filled = validateConfig(minimal);
+    if (!filled.ok) throw new Error('fixture must be valid');
+    expect(filled.config).not.toBe(minimal);
+    const complete = JSON.parse(JSON.stringify(filled.config)) as unknown;
+    const again = validateConfig(complete);
+    if (!again.ok) throw new Error('a filled config must be valid');
+    expect(again.config).toBe(complete);
   });
 });
 

@@ -5,7 +5,7 @@
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { configHash } from '../../contract/hash.js';
+import { configHash, configTextHash } from '../../contract/hash.js';
 import { ControllerMetrics } from '../../controller/metrics.js';
 import { ObjectStore } from '../../controller/object-store.js';
 import { ProxyAnswerError, type ProxyAdmin, type PushAnswer } from '../../controller/proxy-client.js';
@@ -19,6 +19,8 @@ class FakeProxy implements ProxyAdmin {
   served: string | null = null;
   /** Hashes of accepted pushes, in order. */
   accepted: string[] = [];
+  /** Bodies of accepted pushes, in order. */
+  bodies: string[] = [];
   attempts = 0;
   down = false;
   /** Answer pushes with 400, as a proxy that finds the config invalid. */
@@ -35,7 +37,9 @@ class FakeProxy implements ProxyAdmin {
     await this.gate;
     if (this.down) throw new Error('connect ECONNREFUSED');
     if (this.rejecting) throw new ProxyAnswerError(400, { error: 'PCS_CONFIG_INVALID' });
-    const hash = configHash(JSON.parse(body));
+    // As the real proxy does: the hash of the bytes received.
+    const hash = configTextHash(body);
+    this.bodies.push(body);
     const changed = hash !== this.served;
     this.served = hash;
     this.accepted.push(hash);
@@ -169,6 +173,21 @@ describe('SyncLoop', () => {
     await later(100);
     expect(proxies[0]!.attempts).toBe(2);
     expect(proxies[0]!.served).toBe(configHash(results.at(-1)!.config));
+  });
+
+  it('sends the JSON text it hashed: the loop, the proxy and the result agree on the hash', async () => {
+    const hashes: string[] = [];
+    const { store, proxies, results, loop } = start();
+    loop.onResult((_result, hash) => hashes.push(hash));
+    seed(store);
+    syncAll(store);
+    await later(100);
+    const body = proxies[0]!.bodies[0]!;
+    expect(body).toBe(JSON.stringify(results[0]!.config));
+    expect(hashes[0]).toBe(configTextHash(body));
+    expect(loop.hash).toBe(hashes[0]);
+    expect(proxies[0]!.served).toBe(hashes[0]);
+    expect(loop.inSync).toBe(true);
   });
 
   it('retries a failing proxy with exponential backoff', async () => {

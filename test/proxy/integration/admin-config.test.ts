@@ -4,6 +4,7 @@
  * answers and logs, start-up refusals, and the last known good config
  * surviving a restart.
  */
+import { createHash } from 'node:crypto';
 import { readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -119,23 +120,24 @@ describe('authentication', () => {
 });
 
 describe('pushes', () => {
-  it('accepts a valid config: 200 with its canonical hash, then ready and serving it', async () => {
+  it('accepts a valid config: 200 with the hash of its bytes, then ready, serving and storing it', async () => {
     const res = await proxy.push(first);
     expect(res.status).toBe(200);
+    // push() sends JSON.stringify(first): the hash is sha256 of exactly that text.
     expect(res.body).toEqual({ hash: configHash(first), generation: 1, changed: true });
+    expect(configHash(first)).toBe(createHash('sha256').update(JSON.stringify(first)).digest('hex'));
     expect((await proxy.status('/readyz')).status).toBe(200);
     expect(await servedMarker(proxy)).toBe('first');
-    const state = JSON.parse(await readFile(statePath(), 'utf8')) as CompiledConfig;
-    expect(configHash(state)).toBe(configHash(first));
+    // The state file is written after the answer; it then holds the bytes received, unchanged.
+    const state = await eventually(() => readFile(statePath(), 'utf8'), 'the state file to be written');
+    expect(state).toBe(JSON.stringify(first));
     // The state file holds private keys: only its owner may read it.
     expect((await stat(statePath())).mode & 0o777).toBe(0o600);
   });
 
-  it('treats the same config again, in any key order, as a no-op', async () => {
+  it('treats the same config again as a no-op', async () => {
     const again = await proxy.push(first);
     expect(again).toEqual({ status: 200, body: { hash: configHash(first), generation: 1, changed: false } });
-    const reordered = Object.fromEntries(Object.entries(first).reverse());
-    expect((await proxy.push(reordered)).body).toMatchObject({ generation: 1, changed: false });
   });
 
   it('never shows secrets in GET /config', async () => {
@@ -278,6 +280,16 @@ describe('persistence across restarts', () => {
       expect(restarted.output()).toContain('admin API runs without a token');
       const res = await restarted.push(second, null);
       expect(res).toEqual({ status: 200, body: { hash: configHash(second), generation: 1, changed: false } });
+      // The hash is over the bytes: the same config in another key order is a new text (one redundant swap).
+      const reordered = JSON.stringify(Object.fromEntries(Object.entries(second).reverse()));
+      const swapped = await restarted.push(reordered, null);
+      expect(swapped).toEqual({
+        status: 200,
+        body: { hash: createHash('sha256').update(reordered).digest('hex'), generation: 2, changed: true },
+      });
+      expect(await servedMarker(restarted)).toBe('second');
+      // Back to the controller's bytes; stopping waits for them to reach the state file (next test).
+      expect((await restarted.push(second, null)).body).toMatchObject({ generation: 3, changed: true });
     } finally {
       await restarted.dispose();
     }
