@@ -17,6 +17,11 @@ export const ERRORS = {
   PCS_UPSTREAM_ERROR: { status: 502, message: 'the upstream service failed' },
   PCS_PROTOCOL_NOT_ALLOWED: { status: 426, message: 'this route requires https' },
   PCS_PLUGIN_FAILED: { status: 503, message: 'an access check failed; the request was not forwarded' },
+  PCS_IDP_UNAVAILABLE: {
+    status: 503,
+    message: 'the identity provider could not be reached and no cached answer can be used',
+  },
+  PCS_AUTH_INVALID_REQUEST: { status: 400, message: 'the request carries credentials in more than one way' },
   PCS_INTERNAL: { status: 500, message: 'internal error' },
   PCS_CONFIG_INVALID: { status: 400, message: 'the compiled config is invalid' },
   PCS_CONFIG_TOO_LARGE: { status: 413, message: 'the compiled config is too large' },

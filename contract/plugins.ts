@@ -1,3 +1,9 @@
+import type { TSchema } from '@sinclair/typebox';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { Value, type ValueError } from '@sinclair/typebox/value';
+import { OpenIdConnectConfig } from './plugins/openid-connect.js';
+import { openIdConnectProblems } from './plugins/openid-connect-rules.js';
+
 /**
  * The plugins Portcullis knows, shared by controller and proxy so that both
  * accept exactly the same plugin configs: the controller leaves a broken one
@@ -6,13 +12,28 @@
  * Priorities are Kong Gateway Enterprise's static ones (Kong's plugin
  * execution order table): higher runs first, so authentication
  * (openid-connect) runs before authorization (application-registration).
- * Config checks are only that a config is an object until each plugin's own
- * schema lands with the plugin.
  */
 export const KONG_PLUGIN_PRIORITIES: Readonly<Record<string, number>> = {
   'openid-connect': 1050,
   'application-registration': 995,
 };
+
+interface PluginSchema {
+  schema: TSchema;
+  check: TypeCheck<TSchema>;
+  /** Rules a schema cannot say: fields that depend on each other. Runs on a config with defaults. */
+  rules: (config: never) => string[];
+}
+
+const SCHEMAS: Readonly<Record<string, PluginSchema>> = {
+  'openid-connect': {
+    schema: OpenIdConnectConfig,
+    check: TypeCompiler.Compile(OpenIdConnectConfig),
+    rules: openIdConnectProblems,
+  },
+};
+
+const MAX_PROBLEMS = 20;
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -23,8 +44,61 @@ export function pluginPriority(name: string): number | undefined {
   return Object.hasOwn(KONG_PLUGIN_PRIORITIES, name) ? KONG_PLUGIN_PRIORITIES[name] : undefined;
 }
 
-/** Problems with a known plugin's config, each a sentence; empty when valid. */
+/** Problems with a known plugin's config, each a sentence naming the field; empty when valid. */
 export function validatePluginConfig(name: string, config: unknown): string[] {
   if (pluginPriority(name) === undefined) return [`unknown plugin "${name}"`];
-  return isPlainObject(config) ? [] : ['config must be an object'];
+  if (!isPlainObject(config)) return ['config must be an object'];
+  const entry = SCHEMAS[name];
+  if (!entry) return [];
+  const candidate = withDefaults(entry, config);
+  if (!entry.check.Check(candidate)) {
+    const problems: string[] = [];
+    for (const error of entry.check.Errors(candidate)) {
+      problems.push(describe(error));
+      if (problems.length >= MAX_PROBLEMS) break;
+    }
+    return problems;
+  }
+  return entry.rules(candidate as never);
+}
+
+/**
+ * A plugin's config with Kong's defaults filled in, for a config that
+ * `validatePluginConfig` accepted. The input is not modified.
+ */
+export function pluginConfigWithDefaults<T>(name: string, config: Record<string, unknown>): T {
+  const entry = SCHEMAS[name];
+  return (entry ? withDefaults(entry, config) : structuredClone(config)) as T;
+}
+
+/**
+ * Kong's exported configs spell "unset" as `null`; those fields are dropped
+ * so that the default applies, except where `null` is a value of its own.
+ * A lone string where a list is expected becomes a one-item list, as Kong's
+ * admin API takes it (a configPatch of `/client_secret` from a Secret gives
+ * a string).
+ */
+function withDefaults(entry: PluginSchema, config: Record<string, unknown>): unknown {
+  const properties = (entry.schema as { properties?: Record<string, TSchema> }).properties ?? {};
+  const copy: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(config)) {
+    const schema = properties[key];
+    if (value === null && !(schema && Value.Check(schema, null))) continue;
+    copy[key] = typeof value === 'string' && schema?.type === 'array' ? [value] : structuredClone(value);
+  }
+  return Value.Default(entry.schema, copy);
+}
+
+function describe(error: ValueError): string {
+  const field = error.path.slice(1).replace(/\//g, '.') || '(config)';
+  if (error.message === 'Unexpected property' || /additional/i.test(error.message)) {
+    return `unknown field "${field}"`;
+  }
+  const literals = (error.schema as { anyOf?: { const?: unknown }[] }).anyOf
+    ?.map((s) => s.const)
+    .filter((v) => v !== undefined);
+  if (literals && literals.length > 0) {
+    return `field "${field}" must be one of ${literals.map((v) => JSON.stringify(v)).join(', ')}`;
+  }
+  return `field "${field}": ${error.message.toLowerCase()}`;
 }

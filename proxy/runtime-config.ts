@@ -1,5 +1,6 @@
 import type { CompiledConfig, Route } from '../contract/index.js';
 import { pluginPriority, validatePluginConfig } from '../contract/plugins.js';
+import './plugins/builtin.js';
 import { pluginFactory, type PluginRuntime } from './plugins/registry.js';
 import { RouteTable } from './routing/route-table.js';
 import { CertificateStore, type PemPair } from './tls/certificate-store.js';

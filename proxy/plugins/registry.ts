@@ -1,10 +1,33 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CompiledConfig, PluginInstance, Route } from '../../contract/index.js';
 
-/** What a plugin sees of the request it runs for. */
+/** What a plugin sees of the request it runs for, and the changes it asks for upstream. */
 export interface PluginContext {
   route: Route;
   config: CompiledConfig;
+  /** The normalised path: what routing and the upstream see. */
+  path: string;
+  /** The query string, with its leading `?`, or empty. */
+  query: string;
+  proto: 'http' | 'https';
+  upstream: UpstreamChanges;
+}
+
+/** Changes plugins make to the request sent upstream and to the response the client gets. */
+export interface UpstreamChanges {
+  /** Set on the upstream request after the proxy's own header rules ran (lower-case names). */
+  setHeaders: Record<string, string>;
+  removeHeaders: Set<string>;
+  /** Replaces the query string sent upstream (with its `?`, or empty). */
+  query?: string;
+  /** Replaces the request body: a plugin read it (a form with credentials). */
+  body?: Buffer;
+  /** Added to the client's response, next to the upstream's own. */
+  setCookies: string[];
+}
+
+export function emptyUpstreamChanges(): UpstreamChanges {
+  return { setHeaders: {}, removeHeaders: new Set(), setCookies: [] };
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import { ERROR_BODIES, ERRORS, type ErrorCode } from '../../common/errors.js';
@@ -43,7 +43,8 @@ export function forward(
   resolved: Resolved,
   env: ForwardEnvironment,
 ): void {
-  const body = hasBody(req);
+  const changes = env.forwarding.changes;
+  const body = changes?.body ?? hasBody(req);
   const retryable = !body && IDEMPOTENT.has(req.method ?? '');
   const headers = upstreamRequestHeaders(req.headers, env.forwarding);
   const { route, runtime } = resolved;
@@ -63,7 +64,9 @@ export function forward(
     onResponseStart(_c, statusCode, responseHeaders) {
       if (statusCode < 200) return; // informational answers are not relayed
       env.metrics.upstream(route.id, (performance.now() - started) / 1000);
-      res.writeHead(statusCode, clientResponseHeaders(responseHeaders));
+      const headers = clientResponseHeaders(responseHeaders);
+      if (changes && changes.setCookies.length > 0) addCookies(headers, changes.setCookies);
+      res.writeHead(statusCode, headers);
     },
     onResponseData(c, chunk) {
       if (!res.write(chunk)) {
@@ -106,10 +109,10 @@ export function forward(
     started = performance.now();
     env.pools.pool(origin, route.timeouts.connectMs).dispatch(
       {
-        path: resolved.upstreamPath + resolved.query,
+        path: resolved.upstreamPath + (changes?.query ?? resolved.query),
         method: req.method as Dispatcher.HttpMethod,
         headers,
-        body: body ? req : null,
+        body: changes?.body ?? (body ? req : null),
         headersTimeout: route.timeouts.readMs,
         bodyTimeout: route.timeouts.readMs,
       },
@@ -128,6 +131,11 @@ export function writeError(res: ServerResponse, code: ErrorCode, status: number 
     'content-length': Buffer.byteLength(body),
   });
   res.end(body);
+}
+
+function addCookies(headers: OutgoingHttpHeaders, cookies: string[]): void {
+  const existing = headers['set-cookie'];
+  headers['set-cookie'] = existing === undefined ? cookies : [...[existing].flat().map(String), ...cookies];
 }
 
 function hasBody(req: IncomingMessage): boolean {

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { UpstreamChanges } from '../plugins/registry.js';
 
 /** Hop-by-hop request headers (RFC 9110 §7.6.1); callers remove the names `Connection` lists. */
 const HOP_BY_HOP = new Set([
@@ -43,6 +44,8 @@ export interface ForwardingContext {
   preserveHost: boolean;
   /** The path prefix stripped from the request, when strip-path removed one. */
   strippedPrefix: string | undefined;
+  /** Headers the route's plugins set or remove (identity, tokens, hidden credentials). */
+  changes?: UpstreamChanges;
 }
 
 /**
@@ -94,6 +97,14 @@ export function upstreamRequestHeaders(
   const forwarded = prior('forwarded');
   if (forwarded !== undefined) out.forwarded = String(forwarded);
   if (ctx.preserveHost && ctx.host !== undefined) out.host = ctx.host;
+  if (ctx.changes) {
+    for (const name of ctx.changes.removeHeaders) delete out[name];
+    Object.assign(out, ctx.changes.setHeaders);
+    if (ctx.changes.body) {
+      delete out['transfer-encoding'];
+      out['content-length'] = String(ctx.changes.body.length);
+    }
+  }
   return out;
 }
 

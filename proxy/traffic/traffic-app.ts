@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Logger } from 'pino';
 import type { TrafficMetrics } from '../metrics.js';
 import type { RuntimeConfig } from '../runtime-config.js';
+import { emptyUpstreamChanges, type PluginContext, type UpstreamChanges } from '../plugins/registry.js';
 import type { PemPair } from '../tls/certificate-store.js';
 import { ERROR_BODIES, ERRORS, type ErrorCode } from '../../common/errors.js';
 import { forward } from './forward.js';
@@ -119,11 +120,20 @@ export async function createTrafficServers(deps: TrafficDependencies): Promise<T
       );
       return sendError(reply, 'PCS_ROUTE_UNAVAILABLE');
     }
+    let changes: UpstreamChanges | undefined;
     if (routeRuntime.plugins.length > 0) {
+      changes = emptyUpstreamChanges();
+      const context: PluginContext = {
+        route: resolution.route,
+        config: runtime.config,
+        path: resolution.path,
+        query: resolution.query,
+        proto,
+        upstream: changes,
+      };
       try {
         for (const plugin of routeRuntime.plugins) {
-          if (!(await plugin.access(request, reply, { route: resolution.route, config: runtime.config })))
-            return;
+          if (!(await plugin.access(request, reply, context))) return;
         }
       } catch (error) {
         // Fail closed: an access check that throws never lets the request through.
@@ -147,6 +157,7 @@ export async function createTrafficServers(deps: TrafficDependencies): Promise<T
         localPort: socket.localPort ?? 0,
         preserveHost: resolution.route.preserveHost,
         strippedPrefix: resolution.strippedPrefix,
+        ...(changes && { changes }),
       },
     });
   }

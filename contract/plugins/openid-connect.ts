@@ -1,0 +1,196 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/**
+ * The `openid-connect` plugin's config: Kong's field names and defaults, so
+ * a KongPlugin written for Kong works unchanged. Fields Kong has and
+ * Portcullis does not implement are not in the schema, so they are rejected
+ * by name rather than ignored: ignoring an auth setting could let through a
+ * request its author meant to refuse.
+ *
+ * Deviations from Kong's defaults, each towards safety, are documented in
+ * docs/openid-connect.md: `auth_methods` lists only the methods implemented
+ * here, and `ssl_verify` defaults to true.
+ */
+
+const Strings = (options: { default?: string[]; description: string; minItems?: number }) =>
+  Type.Array(Type.String({ minLength: 1 }), options);
+
+const Enums = <T extends string>(values: readonly T[], options: { default?: T[]; description: string }) =>
+  Type.Array(Type.Union(values.map((v) => Type.Literal(v))), { uniqueItems: true, ...options });
+
+/** An absolute http(s) URL; fully parsed by `openIdConnectProblems`. */
+const Url = () => Type.String({ pattern: '^https?://[^\\s]+$' });
+
+export const AUTH_METHODS = [
+  'password',
+  'client_credentials',
+  'authorization_code',
+  'bearer',
+  'introspection',
+  'session',
+] as const;
+export type AuthMethod = (typeof AUTH_METHODS)[number];
+
+const PARAM_TYPES = ['header', 'query', 'body'] as const;
+export type ParamType = (typeof PARAM_TYPES)[number];
+
+/** Client authentication at the IdP's token and introspection endpoints. */
+export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
+
+export const OpenIdConnectConfig = Type.Object(
+  {
+    issuer: Type.String({
+      pattern: '^https?://',
+      description: 'The issuer; discovery is read from `<issuer>/.well-known/openid-configuration`.',
+    }),
+    client_id: Type.Optional(
+      Strings({ description: 'Client ids of the proxy at the IdP; the first is used.' }),
+    ),
+    client_secret: Type.Optional(Strings({ description: 'Secrets matching `client_id` by index.' })),
+    client_auth: Type.Optional(
+      Enums(CLIENT_AUTH_METHODS, { description: 'Client authentication matching `client_id` by index.' }),
+    ),
+    auth_methods: Enums(AUTH_METHODS, {
+      default: [...AUTH_METHODS],
+      description: 'The credentials accepted, searched in Kong order whatever the order here.',
+    }),
+    scopes: Strings({ default: ['openid'], description: 'Scopes requested from the IdP.' }),
+    bearer_token_param_type: Enums(PARAM_TYPES, {
+      default: [...PARAM_TYPES],
+      description: 'Where a bearer token may arrive.',
+    }),
+    client_credentials_param_type: Enums(PARAM_TYPES, {
+      default: [...PARAM_TYPES],
+      description: 'Where client credentials may arrive.',
+    }),
+    password_param_type: Enums(PARAM_TYPES, {
+      default: [...PARAM_TYPES],
+      description: 'Where username and password may arrive.',
+    }),
+    scopes_claim: Strings({ default: ['scope'], description: 'Claim path of the scopes.' }),
+    scopes_required: Type.Optional(
+      Strings({ description: 'Alternatives; each is space-separated scopes that must all be present.' }),
+    ),
+    audience_claim: Strings({ default: ['aud'], description: 'Claim path of the audience.' }),
+    audience_required: Type.Optional(
+      Strings({ description: 'Alternatives; each is space-separated audiences that must all be present.' }),
+    ),
+    groups_claim: Strings({ default: ['groups'], description: 'Claim path of the groups.' }),
+    groups_required: Type.Optional(
+      Strings({ description: 'Alternatives; each is space-separated groups that must all be present.' }),
+    ),
+    roles_claim: Strings({ default: ['roles'], description: 'Claim path of the roles.' }),
+    roles_required: Type.Optional(
+      Strings({ description: 'Alternatives; each is space-separated roles that must all be present.' }),
+    ),
+    issuers_allowed: Type.Optional(
+      Strings({ description: 'Accepted `iss` values; the discovered issuer when unset.' }),
+    ),
+    leeway: Type.Number({
+      default: 0,
+      minimum: 0,
+      maximum: 600,
+      description: 'Clock skew allowed, seconds.',
+    }),
+    enable_hs_signatures: Type.Boolean({
+      default: false,
+      description: 'Accept HS256/384/512 tokens keyed by the client secret.',
+    }),
+    consumer_claim: Type.Optional(Strings({ description: 'Claim path whose value names the consumer.' })),
+    consumer_by: Enums(['id', 'username', 'custom_id'] as const, {
+      default: ['username', 'custom_id'],
+      description: 'Application fields matched against the consumer claim, in order.',
+    }),
+    consumer_optional: Type.Boolean({
+      default: false,
+      description: 'Allow requests with no matching consumer.',
+    }),
+    credential_claim: Strings({ default: ['sub'], description: 'Claim path of the credential identifier.' }),
+    upstream_access_token_header: Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
+      default: 'authorization:bearer',
+      description: 'Header that carries the access token upstream; `name:bearer` prefixes `Bearer `.',
+    }),
+    upstream_id_token_header: Type.Optional(Type.String({ minLength: 1 })),
+    upstream_headers_claims: Type.Optional(
+      Strings({ description: 'Claim paths copied to upstream headers.' }),
+    ),
+    upstream_headers_names: Type.Optional(
+      Strings({ description: 'Header names for `upstream_headers_claims`.' }),
+    ),
+    hide_credentials: Type.Boolean({
+      default: false,
+      description: "Remove the client's credentials upstream.",
+    }),
+    session_secret: Type.Optional(
+      Type.String({ minLength: 32, description: 'Key material for session cookies.' }),
+    ),
+    session_cookie_name: Type.String({ default: 'session', pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$" }),
+    session_idling_timeout: Type.Number({ default: 900, minimum: 0, description: 'Seconds; 0 disables.' }),
+    session_rolling_timeout: Type.Number({ default: 3600, minimum: 0, description: 'Seconds; 0 disables.' }),
+    session_absolute_timeout: Type.Number({
+      default: 86400,
+      minimum: 0,
+      description: 'Seconds; 0 disables.',
+    }),
+    session_cookie_path: Type.String({ default: '/', pattern: '^/' }),
+    session_cookie_domain: Type.Optional(Type.String({ minLength: 1 })),
+    session_cookie_same_site: Type.Union(
+      [Type.Literal('Strict'), Type.Literal('Lax'), Type.Literal('None'), Type.Literal('Default')],
+      { default: 'Lax' },
+    ),
+    session_cookie_http_only: Type.Boolean({ default: true }),
+    session_cookie_secure: Type.Optional(
+      Type.Boolean({ description: 'Unset: Secure when the request came over HTTPS.' }),
+    ),
+    disable_session: Type.Optional(
+      Enums(AUTH_METHODS, { description: 'Methods whose success does not start a session.' }),
+    ),
+    cache_ttl: Type.Number({
+      default: 3600,
+      minimum: 0,
+      description: 'Seconds; caches never outlive `exp`.',
+    }),
+    cache_tokens: Type.Boolean({ default: true }),
+    cache_introspection: Type.Boolean({ default: true }),
+    rediscovery_lifetime: Type.Number({
+      default: 30,
+      minimum: 0,
+      description: 'Seconds between discovery or JWKS refetches for unknown keys.',
+    }),
+    extra_jwks_uris: Type.Optional(Type.Array(Url())),
+    timeout: Type.Number({ default: 10000, minimum: 1, description: 'IdP request timeout, milliseconds.' }),
+    ssl_verify: Type.Boolean({ default: true, description: "Verify the IdP's TLS certificate." }),
+    token_endpoint: Type.Optional(Url()),
+    introspection_endpoint: Type.Optional(Url()),
+    authorization_endpoint: Type.Optional(Url()),
+    redirect_uri: Type.Optional(
+      Strings({ description: 'The callback URL registered at the IdP; the first is used.' }),
+    ),
+    login_action: Type.Union([Type.Literal('upstream'), Type.Literal('response'), Type.Literal('redirect')], {
+      default: 'upstream',
+    }),
+    login_redirect_uri: Type.Optional(
+      Strings({ description: 'Where `login_action: redirect` sends the browser.' }),
+    ),
+    logout_uri_suffix: Type.Optional(Type.String({ minLength: 1 })),
+    logout_methods: Enums(['GET', 'POST', 'DELETE'] as const, {
+      default: ['POST', 'DELETE'],
+      description: '',
+    }),
+    logout_redirect_uri: Type.Optional(Strings({ description: 'Where the browser goes after logout.' })),
+    unauthorized_error_message: Type.String({ default: 'Unauthorized' }),
+    forbidden_error_message: Type.String({ default: 'Forbidden' }),
+    run_on_preflight: Type.Boolean({ default: true }),
+    authorization_cookie_name: Type.String({
+      default: 'authorization',
+      pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",
+    }),
+    // Kong lets these be switched off; Portcullis always verifies, so only `true` is accepted.
+    verify_nonce: Type.Optional(Type.Literal(true)),
+    verify_signature: Type.Optional(Type.Literal(true)),
+    verify_claims: Type.Optional(Type.Literal(true)),
+  },
+  { additionalProperties: false },
+);
+
+export type OpenIdConnectConfig = Static<typeof OpenIdConnectConfig>;

@@ -1,0 +1,2 @@
+/** Loads the plugins this proxy ships; each registers itself with the registry. */
+import './openid-connect/index.js';

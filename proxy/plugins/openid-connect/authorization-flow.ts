@@ -1,0 +1,228 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import * as oidc from 'openid-client';
+import type { OpenIdConnectConfig } from '../../../contract/plugins/openid-connect.js';
+import type { PluginContext } from '../registry.js';
+import { AuthorizationStateCookie } from './authorization-state.js';
+import type { Claims } from './claims.js';
+import type { Provider } from './provider.js';
+import { safeReturnPath } from './return-path.js';
+import type { SessionCookie, SessionData } from './session-cookie.js';
+import type { Client, TokenClient, Tokens } from './token-client.js';
+
+export interface VerifiedTokens {
+  claims: Claims;
+  accessToken: string;
+  idToken?: string;
+  expiresAt?: number;
+}
+
+export interface AuthorizationFlowOptions {
+  config: OpenIdConnectConfig;
+  client: Client;
+  secret: string;
+  provider: Provider;
+  tokens: TokenClient;
+  /** Turns the tokens of a finished login into verified claims, as any other credential. */
+  verify: (tokens: Tokens & { idTokenClaims?: Claims }) => Promise<VerifiedTokens | undefined>;
+}
+
+/**
+ * The browser login (authorization code with PKCE S256, `state` and
+ * `nonce`), run by the proxy for a browser that has no credentials, and the
+ * logout. The login's state lives in an encrypted cookie, so any worker can
+ * finish it; the callback checks `state`, `nonce`, PKCE and, where the IdP
+ * offers it, the RFC 9207 `iss` parameter (openid-client does), then starts
+ * a session and sends the browser back to the same-origin path it came
+ * from.
+ */
+export class AuthorizationFlow {
+  readonly #options: AuthorizationFlowOptions;
+  readonly #state: AuthorizationStateCookie;
+  /** With `authorization_code` off this only handles logout. */
+  readonly #login: boolean;
+
+  constructor(options: AuthorizationFlowOptions) {
+    this.#options = options;
+    this.#login = options.config.auth_methods.includes('authorization_code');
+    this.#state = new AuthorizationStateCookie({
+      secret: options.secret,
+      issuer: options.config.issuer,
+      clientId: options.client.id,
+      cookieName: options.config.authorization_cookie_name,
+    });
+  }
+
+  /** Browsers get redirected to log in; API clients get a plain 401. */
+  canStart(request: FastifyRequest): boolean {
+    return (
+      this.#login &&
+      (request.method === 'GET' || request.method === 'HEAD') &&
+      (request.headers.accept ?? '').toLowerCase().includes('text/html')
+    );
+  }
+
+  async start(request: FastifyRequest, reply: FastifyReply, context: PluginContext): Promise<void> {
+    const https = context.proto === 'https';
+    const { state, setCookie } = await this.#state.begin(
+      context.path + context.query,
+      https,
+      Date.now() / 1000,
+    );
+    const config = await this.#configuration();
+    const url = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: this.#redirectUri(request, context),
+      scope: this.#options.config.scopes.join(' '),
+      response_type: 'code',
+      state: state.state,
+      nonce: state.nonce,
+      code_challenge: await oidc.calculatePKCECodeChallenge(state.codeVerifier),
+      code_challenge_method: 'S256',
+    });
+    reply
+      .code(302)
+      .header('location', url.href)
+      .header('set-cookie', setCookie)
+      .header('cache-control', 'no-store')
+      .send();
+  }
+
+  /**
+   * Answers the request when it is a login callback or a logout; returns
+   * the metric outcome then, or undefined for any other request.
+   */
+  async handle(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    context: PluginContext,
+    session: SessionCookie | undefined,
+  ): Promise<string | undefined> {
+    if (this.#isLogout(request, context)) return this.#logout(request, reply, context, session);
+    const query = new URLSearchParams(context.query);
+    if (!query.has('state') || !(query.has('code') || query.has('error'))) return undefined;
+    if (!this.#login || !this.#isCallbackPath(context)) return undefined;
+    const https = context.proto === 'https';
+    const saved = await this.#state.read(request.headers.cookie, Date.now() / 1000);
+    if (!saved) return undefined; // not a login this proxy started: treat it as an ordinary request
+    const clear = this.#state.clear(https);
+    const fail = (reason: string) => {
+      reply
+        .code(401)
+        .header('content-type', 'application/json; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .header('set-cookie', clear)
+        .send(JSON.stringify({ message: this.#options.config.unauthorized_error_message }));
+      return `callback_${reason}`;
+    };
+    if (query.get('state') !== saved.state) return fail('state');
+    let tokens;
+    try {
+      const config = await this.#configuration();
+      const current = new URL(this.#redirectUri(request, context));
+      current.search = context.query;
+      tokens = await oidc.authorizationCodeGrant(config, current, {
+        pkceCodeVerifier: saved.codeVerifier,
+        expectedState: saved.state,
+        expectedNonce: saved.nonce,
+        idTokenExpected: this.#options.config.scopes.includes('openid'),
+      });
+    } catch (error) {
+      if ((error as { code?: string }).code === 'PCS_IDP_UNAVAILABLE') throw error;
+      return fail('rejected');
+    }
+    const claims = tokens.claims();
+    const verified = await this.#options.verify({
+      accessToken: tokens.access_token,
+      ...(tokens.id_token !== undefined && { idToken: tokens.id_token }),
+      ...(typeof tokens.expires_in === 'number' && {
+        expiresAt: Math.floor(Date.now() / 1000) + tokens.expires_in,
+      }),
+      ...(tokens.scope !== undefined && { scope: tokens.scope }),
+      ...(claims && { idTokenClaims: claims as Claims }),
+    });
+    if (!verified) return fail('token');
+    const cookies = session
+      ? await session.issue(
+          sessionData(verified),
+          Date.now() / 1000,
+          https,
+          undefined,
+          request.headers.cookie,
+        )
+      : [];
+    const target =
+      this.#options.config.login_action === 'redirect' && this.#options.config.login_redirect_uri?.[0]
+        ? this.#options.config.login_redirect_uri[0]
+        : safeReturnPath(saved.returnTo);
+    reply
+      .code(302)
+      .header('location', target)
+      .header('set-cookie', [clear, ...cookies])
+      .header('cache-control', 'no-store')
+      .send();
+    return 'logged_in';
+  }
+
+  #isLogout(request: FastifyRequest, context: PluginContext): boolean {
+    const suffix = this.#options.config.logout_uri_suffix;
+    return (
+      suffix !== undefined &&
+      context.path.endsWith(suffix) &&
+      (this.#options.config.logout_methods as string[]).includes(request.method)
+    );
+  }
+
+  async #logout(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    context: PluginContext,
+    session: SessionCookie | undefined,
+  ): Promise<string> {
+    const https = context.proto === 'https';
+    const current = session ? await session.read(request.headers.cookie, Date.now() / 1000) : undefined;
+    const cookies = session ? session.clear(https, request.headers.cookie) : [];
+    const after = this.#options.config.logout_redirect_uri?.[0];
+    const metadata = await this.#options.provider.metadata().catch(() => undefined);
+    let location = after;
+    if (metadata?.end_session_endpoint) {
+      const config = await this.#configuration();
+      location = oidc.buildEndSessionUrl(config, {
+        ...(current?.data.idToken !== undefined && { id_token_hint: current.data.idToken }),
+        ...(after !== undefined && { post_logout_redirect_uri: after }),
+      }).href;
+    }
+    reply.header('set-cookie', cookies).header('cache-control', 'no-store');
+    if (location) reply.code(302).header('location', location).send();
+    else
+      reply
+        .code(200)
+        .header('content-type', 'application/json; charset=utf-8')
+        .send('{"message":"logged out"}');
+    return 'logged_out';
+  }
+
+  /** The configured callback URL, or Kong's default: this request's own URL without its query. */
+  #redirectUri(request: FastifyRequest, context: PluginContext): string {
+    return (
+      this.#options.config.redirect_uri?.[0] ?? `${context.proto}://${request.headers.host}${context.path}`
+    );
+  }
+
+  #isCallbackPath(context: PluginContext): boolean {
+    const configured = this.#options.config.redirect_uri?.[0];
+    return configured === undefined || new URL(configured).pathname === context.path;
+  }
+
+  #configuration(): Promise<oidc.Configuration> {
+    return this.#options.tokens.configuration(this.#options.client, 'token');
+  }
+}
+
+function sessionData(verified: VerifiedTokens): SessionData {
+  return {
+    accessToken: verified.accessToken,
+    claims: verified.claims,
+    method: 'authorization_code',
+    ...(verified.idToken !== undefined && { idToken: verified.idToken }),
+    ...(verified.expiresAt !== undefined && { tokenExpiresAt: verified.expiresAt }),
+  };
+}

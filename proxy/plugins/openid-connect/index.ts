@@ -1,0 +1,79 @@
+import { randomBytes } from 'node:crypto';
+import { createLogger } from '../../../common/logger.js';
+import type { CompiledConfig } from '../../../contract/index.js';
+import { pluginConfigWithDefaults, validatePluginConfig } from '../../../contract/plugins.js';
+import type { OpenIdConnectConfig } from '../../../contract/plugins/openid-connect.js';
+import { registerPlugin, type PluginFactory } from '../registry.js';
+import { ConsumerIndex } from './consumer.js';
+import { sharedOidcMetrics } from './metrics.js';
+import { OpenIdConnectPlugin, type OidcServices } from './plugin.js';
+import { ProviderRegistry, type Provider } from './provider.js';
+import { TokenClient } from './token-client.js';
+
+/**
+ * Set by the proxy's primary for its workers, so a session cookie issued by
+ * one worker is accepted by the others when a config has no `session_secret`.
+ */
+export const SESSION_SECRET_ENV = 'PORTCULLIS_SESSION_SECRET';
+
+/** Worker-wide state that outlives config swaps: IdP metadata, keys and token caches. */
+class SharedServices {
+  readonly metrics = sharedOidcMetrics();
+  readonly providers = new ProviderRegistry(this.metrics);
+  readonly #tokenClients = new WeakMap<Provider, TokenClient>();
+  readonly #consumers = new WeakMap<CompiledConfig, ConsumerIndex>();
+  readonly log = createLogger({ name: 'portcullis-proxy' }).child({ plugin: 'openid-connect' });
+  readonly fallbackSessionSecret = process.env[SESSION_SECRET_ENV] ?? randomBytes(32).toString('base64url');
+
+  forConfig(config: OpenIdConnectConfig): OidcServices {
+    const provider = this.providers.get({
+      issuer: config.issuer,
+      timeout: config.timeout,
+      sslVerify: config.ssl_verify,
+      rediscoveryLifetime: config.rediscovery_lifetime,
+      extraJwksUris: config.extra_jwks_uris ?? [],
+      ...(config.token_endpoint !== undefined && { tokenEndpoint: config.token_endpoint }),
+      ...(config.introspection_endpoint !== undefined && {
+        introspectionEndpoint: config.introspection_endpoint,
+      }),
+      ...(config.authorization_endpoint !== undefined && {
+        authorizationEndpoint: config.authorization_endpoint,
+      }),
+    });
+    let tokens = this.#tokenClients.get(provider);
+    if (!tokens) {
+      tokens = new TokenClient(provider, this.metrics);
+      this.#tokenClients.set(provider, tokens);
+    }
+    return {
+      provider,
+      tokens,
+      metrics: this.metrics,
+      log: this.log,
+      fallbackSessionSecret: this.fallbackSessionSecret,
+      consumers: (compiled) => {
+        let index = this.#consumers.get(compiled);
+        if (!index) {
+          index = new ConsumerIndex(compiled.applications);
+          this.#consumers.set(compiled, index);
+        }
+        return index;
+      },
+    };
+  }
+}
+
+let shared: SharedServices | undefined;
+
+export const openIdConnectFactory: PluginFactory = {
+  name: 'openid-connect',
+  priority: 1050,
+  validate: (config) => validatePluginConfig('openid-connect', config),
+  create(instance) {
+    shared ??= new SharedServices();
+    const config = pluginConfigWithDefaults<OpenIdConnectConfig>('openid-connect', instance.config);
+    return new OpenIdConnectPlugin(instance, config, shared.forConfig(config));
+  },
+};
+
+registerPlugin(openIdConnectFactory);

@@ -1,0 +1,516 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { PortcullisError, errorBody } from '../../../common/errors.js';
+import type { CompiledConfig, PluginInstance } from '../../../contract/index.js';
+import type { AuthMethod, OpenIdConnectConfig } from '../../../contract/plugins/openid-connect.js';
+import { readFormBody } from '../form-body.js';
+import type { PluginContext, PluginRuntime } from '../registry.js';
+import { AuthorizationFlow } from './authorization-flow.js';
+import { checkClaimRules, type Claims } from './claims.js';
+import { refusalResponse, type Refusal } from './challenge.js';
+import { ConsumerIndex } from './consumer.js';
+import { findBearerToken, findPair, type Location, type RequestView } from './credentials.js';
+import { JwtVerifier } from './jwt-verifier.js';
+import type { OidcMetrics } from './metrics.js';
+import type { Provider } from './provider.js';
+import { SessionCookie, type SessionData } from './session-cookie.js';
+import { TokenClient, type Client, type Tokens } from './token-client.js';
+import { upstreamIdentityHeaders } from './upstream-headers.js';
+
+/** Kong's search order for credentials; the config only says which are on. */
+const SEARCH_ORDER: readonly AuthMethod[] = [
+  'session',
+  'bearer',
+  'introspection',
+  'password',
+  'client_credentials',
+  'authorization_code',
+];
+
+export interface OidcServices {
+  provider: Provider;
+  tokens: TokenClient;
+  metrics: OidcMetrics;
+  log: Logger;
+  /** Used when the config has no `session_secret`: per proxy, shared by its workers. */
+  fallbackSessionSecret: string;
+  /** Per config: the Applications consumers map to. */
+  consumers: (config: CompiledConfig) => ConsumerIndex;
+}
+
+/** A verified caller, before the authorization rules. */
+interface Authenticated {
+  method: AuthMethod;
+  claims: Claims;
+  accessToken: string;
+  idToken?: string;
+  /** Unix seconds the credential stops being valid. */
+  expiresAt?: number;
+  location?: Location;
+  /** Renew or start a session after the request is let through. */
+  session?: { startedAt?: number; renew: boolean };
+}
+
+type Outcome = { ok: true; value: Authenticated } | { ok: false; refusal: Refusal; reason: string };
+
+/**
+ * One `openid-connect` plugin instance on one config: finds the caller's
+ * credential in Kong's order, verifies it (JWKS, introspection or an
+ * exchange at the token endpoint), applies the claim rules, maps the
+ * consumer to an Application, and sets the upstream identity headers.
+ * Anything that throws is refused by the caller (fail closed).
+ */
+export class OpenIdConnectPlugin implements PluginRuntime {
+  readonly name = 'openid-connect';
+  readonly #id: string;
+  readonly #config: OpenIdConnectConfig;
+  readonly #services: OidcServices;
+  readonly #enabled: Set<AuthMethod>;
+  readonly #client: Client | undefined;
+  readonly #verifier: JwtVerifier;
+  readonly #session: SessionCookie | undefined;
+  readonly #flow: AuthorizationFlow | undefined;
+  readonly #realm: string;
+
+  constructor(instance: PluginInstance, config: OpenIdConnectConfig, services: OidcServices) {
+    this.#id = instance.id;
+    this.#config = config;
+    this.#services = services;
+    this.#enabled = new Set(config.auth_methods);
+    const id = config.client_id?.[0];
+    this.#client = id
+      ? {
+          id,
+          ...(config.client_secret?.[0] !== undefined && { secret: config.client_secret[0] }),
+          ...(config.client_auth?.[0] !== undefined && { auth: config.client_auth[0] }),
+        }
+      : undefined;
+    this.#verifier = new JwtVerifier({
+      provider: services.provider,
+      issuersAllowed: config.issuers_allowed ?? [],
+      leeway: config.leeway,
+      hsSecrets: config.enable_hs_signatures ? (config.client_secret ?? []) : [],
+    });
+    const secret = config.session_secret ?? services.fallbackSessionSecret;
+    if (this.#enabled.has('session') || this.#enabled.has('authorization_code')) {
+      this.#session = new SessionCookie({
+        secret,
+        issuer: config.issuer,
+        clientId: id ?? '',
+        cookieName: config.session_cookie_name,
+        path: config.session_cookie_path,
+        ...(config.session_cookie_domain !== undefined && { domain: config.session_cookie_domain }),
+        sameSite: config.session_cookie_same_site,
+        httpOnly: config.session_cookie_http_only,
+        ...(config.session_cookie_secure !== undefined && { secure: config.session_cookie_secure }),
+        idlingTimeout: config.session_idling_timeout,
+        rollingTimeout: config.session_rolling_timeout,
+        absoluteTimeout: config.session_absolute_timeout,
+      });
+    }
+    if ((this.#enabled.has('authorization_code') || this.#enabled.has('session')) && this.#client) {
+      this.#flow = new AuthorizationFlow({
+        config,
+        client: this.#client,
+        secret,
+        provider: services.provider,
+        tokens: services.tokens,
+        verify: async (tokens) => {
+          const outcome = await this.principalOf(tokens, Date.now() / 1000);
+          return outcome.ok ? outcome.value : undefined;
+        },
+      });
+    }
+    this.#realm = new URL(config.issuer).host;
+  }
+
+  async access(request: FastifyRequest, reply: FastifyReply, context: PluginContext): Promise<boolean> {
+    const config = this.#config;
+    if (!config.run_on_preflight && isPreflight(request)) return true;
+    const method = (m: string, outcome: string) =>
+      this.#services.metrics.decision(context.route.id, this.#id, m, outcome);
+    try {
+      const view = await this.#view(request, context);
+      if (this.#flow) {
+        const handled = await this.#flow.handle(request, reply, context, this.#session);
+        if (handled) {
+          method('authorization_code', handled);
+          return false;
+        }
+      }
+      const outcome = await this.#authenticate(view, request);
+      if (!outcome.ok) {
+        method(outcome.reason === 'no_credentials' ? 'none' : 'any', outcome.reason);
+        if (outcome.reason === 'no_credentials' && this.#flow?.canStart(request)) {
+          await this.#flow.start(request, reply, context);
+          method('authorization_code', 'redirected');
+          return false;
+        }
+        return this.#refuse(reply, outcome.refusal);
+      }
+      const verdict = await this.#authorize(outcome.value, request, context);
+      method(outcome.value.method, verdict.ok ? 'allowed' : verdict.reason);
+      if (!verdict.ok) return this.#refuse(reply, verdict.refusal);
+      return true;
+    } catch (error) {
+      if (error instanceof PortcullisError && error.code === 'PCS_IDP_UNAVAILABLE') {
+        method('any', 'idp_unavailable');
+        this.#services.log.warn({ plugin: this.#id, err: error.message }, 'identity provider unavailable');
+        reply
+          .code(503)
+          .header('content-type', 'application/json; charset=utf-8')
+          .header('retry-after', '5')
+          .send(errorBody('PCS_IDP_UNAVAILABLE'));
+        return false;
+      }
+      throw error;
+    }
+  }
+
+  /** The query and, when a method may read it, the form body. */
+  async #view(request: FastifyRequest, context: PluginContext): Promise<RequestView> {
+    const view: RequestView = {
+      headers: request.headers,
+      rawHeaders: request.raw.rawHeaders,
+      query: new URLSearchParams(context.query),
+    };
+    const config = this.#config;
+    const wantsBody =
+      ((this.#enabled.has('bearer') || this.#enabled.has('introspection')) &&
+        config.bearer_token_param_type.includes('body')) ||
+      (this.#enabled.has('password') && config.password_param_type.includes('body')) ||
+      (this.#enabled.has('client_credentials') && config.client_credentials_param_type.includes('body'));
+    if (wantsBody && request.method !== 'GET' && request.method !== 'HEAD') {
+      const form = await readFormBody(request.raw);
+      if (form) {
+        view.body = form.params;
+        context.upstream.body = form.bytes;
+      }
+    }
+    return view;
+  }
+
+  async #authenticate(view: RequestView, request: FastifyRequest): Promise<Outcome> {
+    const config = this.#config;
+    const now = Date.now() / 1000;
+    let presented = false;
+    let last: Outcome | undefined;
+    for (const method of SEARCH_ORDER) {
+      // A login by authorization code is kept in a session even when `session` is not listed.
+      const on =
+        this.#enabled.has(method) || (method === 'session' && this.#enabled.has('authorization_code'));
+      if (!on) continue;
+      if (method === 'session' && this.#session) {
+        const session = await this.#session.read(request.headers.cookie, now);
+        if (session) {
+          return {
+            ok: true,
+            value: {
+              method: 'session',
+              claims: session.data.claims,
+              accessToken: session.data.accessToken,
+              ...(session.data.idToken !== undefined && { idToken: session.data.idToken }),
+              ...(session.data.tokenExpiresAt !== undefined && { expiresAt: session.data.tokenExpiresAt }),
+              session: { startedAt: session.startedAt, renew: session.renew },
+            },
+          };
+        }
+      } else if (method === 'bearer' || method === 'introspection') {
+        const found = findBearerToken(view, config.bearer_token_param_type);
+        if (!found) continue;
+        if (!found.ok) return invalidRequest(found.problem, config);
+        presented = true;
+        const isJwt = found.value.split('.').length === 3;
+        if (method === 'bearer' && !isJwt) continue;
+        last =
+          method === 'bearer'
+            ? await this.#verifyJwt(found.value, now, found.location)
+            : await this.#introspect(found.value, found.location);
+        if (last.ok || method === 'introspection' || !this.#enabled.has('introspection')) return last;
+      } else if (method === 'password' || method === 'client_credentials') {
+        const names: [string, string] =
+          method === 'password' ? ['username', 'password'] : ['client_id', 'client_secret'];
+        const types =
+          method === 'password' ? config.password_param_type : config.client_credentials_param_type;
+        const found = findPair(view, types, names);
+        if (!found) continue;
+        if (!found.ok) return invalidRequest(found.problem, config);
+        presented = true;
+        last = await this.#exchange(method, found.value, found.location, now);
+        // Basic credentials are tried as a password first, then as client credentials (both use the header).
+        if (last.ok || method === 'client_credentials' || found.location.in !== 'header') return last;
+      }
+    }
+    if (last) return last;
+    return presented
+      ? unauthorized(config, 'invalid_token', 'unsupported_credential')
+      : {
+          ok: false,
+          refusal: { status: 401, message: config.unauthorized_error_message },
+          reason: 'no_credentials',
+        };
+  }
+
+  async #verifyJwt(token: string, now: number, location: Location): Promise<Outcome> {
+    const result = await this.#verifier.verify(token, now);
+    if (result.ok) {
+      return {
+        ok: true,
+        value: {
+          method: 'bearer',
+          claims: result.claims,
+          accessToken: token,
+          expiresAt: result.expiresAt,
+          location,
+        },
+      };
+    }
+    if ('unavailable' in result) throw result.unavailable;
+    return unauthorized(this.#config, 'invalid_token', result.reason);
+  }
+
+  async #introspect(token: string, location: Location): Promise<Outcome> {
+    if (!this.#client) return unauthorized(this.#config, 'invalid_token', 'no_client');
+    const config = this.#config;
+    const result = await this.#services.tokens.introspect(
+      this.#client,
+      token,
+      config.cache_ttl,
+      config.cache_introspection,
+    );
+    if (!result.ok) return unauthorized(config, 'invalid_token', result.reason);
+    const claims = result.value;
+    const expiresAt = typeof claims.exp === 'number' ? claims.exp : undefined;
+    const issuers = config.issuers_allowed ?? [(await this.#services.provider.metadata()).issuer];
+    if (typeof claims.iss === 'string' && !issuers.includes(claims.iss)) {
+      return unauthorized(config, 'invalid_token', 'iss');
+    }
+    return {
+      ok: true,
+      value: {
+        method: 'introspection',
+        claims,
+        accessToken: token,
+        ...(expiresAt !== undefined && { expiresAt }),
+        location,
+      },
+    };
+  }
+
+  /** Exchanges a caller's credentials at the token endpoint, then verifies the token it got. */
+  async #exchange(
+    method: 'password' | 'client_credentials',
+    pair: { id: string; secret: string },
+    location: Location,
+    now: number,
+  ): Promise<Outcome> {
+    const config = this.#config;
+    const tokens = this.#services.tokens;
+    let result;
+    if (method === 'password') {
+      if (!this.#client) return unauthorized(config, 'invalid_token', 'no_client');
+      result = await tokens.password(this.#client, pair.id, pair.secret, config.scopes, config.cache_tokens);
+    } else {
+      const auth = this.#client?.auth === 'client_secret_post' ? 'client_secret_post' : 'client_secret_basic';
+      result = await tokens.clientCredentials(
+        { id: pair.id, secret: pair.secret, auth },
+        config.scopes,
+        config.cache_tokens,
+      );
+    }
+    if (!result.ok) return unauthorized(config, 'invalid_token', result.reason);
+    const principal = await this.principalOf(result.value, now);
+    if (!principal.ok) return principal;
+    return { ok: true, value: { ...principal.value, method, location } };
+  }
+
+  /**
+   * The verified claims of tokens the IdP just issued: the access token's
+   * own when it is a JWT, else its introspection, else the ID token's
+   * claims (already checked by openid-client) or none.
+   */
+  async principalOf(tokens: Tokens & { idTokenClaims?: Claims }, now: number): Promise<Outcome> {
+    const base = {
+      accessToken: tokens.accessToken,
+      ...(tokens.idToken !== undefined && { idToken: tokens.idToken }),
+    };
+    if (tokens.accessToken.split('.').length === 3) {
+      const verified = await this.#verifyJwt(tokens.accessToken, now, {
+        in: 'header',
+        name: 'authorization',
+      });
+      if (!verified.ok) return verified;
+      return { ok: true, value: { ...verified.value, ...base } };
+    }
+    if (this.#enabled.has('introspection') && this.#client) {
+      const introspected = await this.#introspect(tokens.accessToken, {
+        in: 'header',
+        name: 'authorization',
+      });
+      if (!introspected.ok) return introspected;
+      return { ok: true, value: { ...introspected.value, ...base } };
+    }
+    const claims: Claims = {
+      ...(tokens.idTokenClaims ?? {}),
+      ...(tokens.scope !== undefined && { scope: tokens.scope }),
+    };
+    return {
+      ok: true,
+      value: {
+        method: 'bearer',
+        claims,
+        ...base,
+        ...(tokens.expiresAt !== undefined && { expiresAt: tokens.expiresAt }),
+      },
+    };
+  }
+
+  /** Claim rules, consumer mapping, upstream headers and the session cookie. */
+  async #authorize(
+    auth: Authenticated,
+    request: FastifyRequest,
+    context: PluginContext,
+  ): Promise<{ ok: true } | { ok: false; refusal: Refusal; reason: string }> {
+    const config = this.#config;
+    const verdict = checkClaimRules(auth.claims, config);
+    if (!verdict.ok) {
+      const refusal: Refusal =
+        verdict.status === 403
+          ? {
+              status: 403,
+              error: verdict.error as 'insufficient_scope',
+              message: config.forbidden_error_message,
+            }
+          : { status: 401, error: 'invalid_token', message: config.unauthorized_error_message };
+      return { ok: false, refusal, reason: verdict.reason };
+    }
+    const consumer = config.consumer_claim
+      ? this.#services.consumers(context.config).find(auth.claims, config.consumer_claim, config.consumer_by)
+      : undefined;
+    if (config.consumer_claim && !consumer && !config.consumer_optional) {
+      return {
+        ok: false,
+        refusal: { status: 403, message: config.forbidden_error_message },
+        reason: 'consumer',
+      };
+    }
+    const changes = context.upstream;
+    if (config.hide_credentials && auth.location) hideCredential(auth.location, context);
+    Object.assign(
+      changes.setHeaders,
+      upstreamIdentityHeaders(
+        {
+          claims: auth.claims,
+          accessToken: auth.accessToken,
+          ...(auth.idToken !== undefined && { idToken: auth.idToken }),
+          scopes: verdict.scopes,
+          ...(consumer && { consumer }),
+        },
+        config,
+      ),
+    );
+    // The session cookie is the proxy's; the upstream never sees it.
+    if (this.#session) this.#stripSessionCookie(request, changes);
+    await this.#maybeIssueSession(auth, request, context);
+    return { ok: true };
+  }
+
+  async #maybeIssueSession(
+    auth: Authenticated,
+    request: FastifyRequest,
+    context: PluginContext,
+  ): Promise<void> {
+    if (!this.#session || !this.#enabled.has('session')) return;
+    if (
+      auth.method === 'session' ? !auth.session?.renew : this.#config.disable_session?.includes(auth.method)
+    )
+      return;
+    const data: SessionData = {
+      accessToken: auth.accessToken,
+      claims: auth.claims,
+      method: auth.method === 'session' ? 'session' : auth.method,
+      ...(auth.idToken !== undefined && { idToken: auth.idToken }),
+      ...(auth.expiresAt !== undefined && { tokenExpiresAt: auth.expiresAt }),
+    };
+    try {
+      const cookies = await this.#session.issue(
+        data,
+        Date.now() / 1000,
+        context.proto === 'https',
+        auth.session?.startedAt,
+        request.headers.cookie,
+      );
+      context.upstream.setCookies.push(...cookies);
+    } catch (error) {
+      // Too large for cookies: the request is still authenticated, it just gets no session.
+      this.#services.log.warn({ plugin: this.#id, err: (error as Error).message }, 'session not issued');
+    }
+  }
+
+  #stripSessionCookie(request: FastifyRequest, changes: PluginContext['upstream']): void {
+    const cookie = request.headers.cookie;
+    if (!cookie) return;
+    const name = this.#config.session_cookie_name;
+    const kept = cookie
+      .split(';')
+      .map((c) => c.trim())
+      .filter((c) => {
+        const key = c.slice(0, c.indexOf('='));
+        return key !== name && !new RegExp(`^${escapeRegExp(name)}_\\d+$`).test(key);
+      });
+    if (kept.length > 0) changes.setHeaders.cookie = kept.join('; ');
+    else changes.removeHeaders.add('cookie');
+  }
+
+  #refuse(reply: FastifyReply, refusal: Refusal): false {
+    const response = refusalResponse(refusal, this.#realm);
+    reply.code(response.status).headers(response.headers).send(response.body);
+    return false;
+  }
+}
+
+function hideCredential(location: Location, context: PluginContext): void {
+  const changes = context.upstream;
+  if (location.in === 'header') {
+    changes.removeHeaders.add(location.name);
+    return;
+  }
+  if (location.in === 'query') {
+    const params = new URLSearchParams(changes.query ?? context.query);
+    for (const name of location.names) params.delete(name);
+    const rest = params.toString();
+    changes.query = rest ? `?${rest}` : '';
+    return;
+  }
+  if (changes.body) {
+    const params = new URLSearchParams(changes.body.toString('utf8'));
+    for (const name of location.names) params.delete(name);
+    changes.body = Buffer.from(params.toString(), 'utf8');
+  }
+}
+
+function isPreflight(request: FastifyRequest): boolean {
+  return (
+    request.method === 'OPTIONS' &&
+    request.headers.origin !== undefined &&
+    request.headers['access-control-request-method'] !== undefined
+  );
+}
+
+function unauthorized(config: OpenIdConnectConfig, error: 'invalid_token', reason: string): Outcome {
+  return { ok: false, refusal: { status: 401, error, message: config.unauthorized_error_message }, reason };
+}
+
+function invalidRequest(problem: string, config: OpenIdConnectConfig): Outcome {
+  return problem === 'malformed'
+    ? unauthorized(config, 'invalid_token', 'malformed')
+    : {
+        ok: false,
+        refusal: { status: 400, error: 'invalid_request', message: config.unauthorized_error_message },
+        reason: 'duplicate_credentials',
+      };
+}
+
+function escapeRegExp(value: string): string {
+  return value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

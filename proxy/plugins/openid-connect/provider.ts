@@ -1,0 +1,247 @@
+import {
+  createLocalJWKSet,
+  type FlattenedJWSInput,
+  type JSONWebKeySet,
+  type JWK,
+  type JWSHeaderParameters,
+} from 'jose';
+import { PortcullisError } from '../../../common/errors.js';
+import { IdpHttp } from './idp-http.js';
+import type { OidcMetrics } from './metrics.js';
+
+/** The fields of an issuer's discovery document that Portcullis uses. */
+export interface ProviderMetadata {
+  issuer: string;
+  jwks_uri?: string;
+  token_endpoint?: string;
+  introspection_endpoint?: string;
+  authorization_endpoint?: string;
+  end_session_endpoint?: string;
+  authorization_response_iss_parameter_supported?: boolean;
+  [key: string]: unknown;
+}
+
+export interface ProviderOptions {
+  issuer: string;
+  timeout: number;
+  sslVerify: boolean;
+  /** Seconds: at most one refetch for an unknown key per this long (Kong's `rediscovery_lifetime`). */
+  rediscoveryLifetime: number;
+  extraJwksUris: string[];
+  tokenEndpoint?: string;
+  introspectionEndpoint?: string;
+  authorizationEndpoint?: string;
+}
+
+/** Signature algorithms that use a public key; anything else is never taken from an IdP. */
+const ASYMMETRIC = new Set([
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+]);
+/** Discovery fields that advertise JWS algorithms of tokens the IdP signs (not client auth). */
+const ALG_FIELDS = [
+  'id_token_signing_alg_values_supported',
+  'userinfo_signing_alg_values_supported',
+  'introspection_signing_alg_values_supported',
+  'authorization_signing_alg_values_supported',
+];
+/** After a failed fetch with nothing cached, callers get 503 at once for this long rather than each trying the IdP. */
+const FAILURE_RETRY_MS = 2000;
+
+type KeyResolver = ReturnType<typeof createLocalJWKSet>;
+
+/**
+ * One identity provider as seen from a worker: its discovery document and
+ * its signing keys, fetched lazily and shared by every plugin instance
+ * with the same issuer settings, so config swaps keep them.
+ *
+ * Keys rotate: a token with an unknown `kid` triggers one refetch, and no
+ * more than one per `rediscovery_lifetime`, so a flood of made-up kids
+ * cannot flood the IdP. When the IdP is down, keys already fetched keep
+ * working; with none ever fetched the caller gets PCS_IDP_UNAVAILABLE (503).
+ */
+export class Provider {
+  readonly options: ProviderOptions;
+  readonly http: IdpHttp;
+  #metadata: ProviderMetadata | undefined;
+  #keys: { resolver: KeyResolver; algorithms: string[] } | undefined;
+  #lastAttempt = -Infinity;
+  #lastFailure = -Infinity;
+  #inflight: Promise<void> | undefined;
+
+  constructor(options: ProviderOptions, metrics: OidcMetrics) {
+    this.options = options;
+    this.http = new IdpHttp({
+      issuer: options.issuer,
+      timeout: options.timeout,
+      sslVerify: options.sslVerify,
+      metrics,
+    });
+  }
+
+  /** The discovery document (with configured endpoint overrides), fetched once and then kept. */
+  async metadata(): Promise<ProviderMetadata> {
+    if (!this.#metadata) await this.#refresh(true);
+    return this.#metadata!;
+  }
+
+  /** Algorithms a token from this issuer may use: advertised by discovery or named by its keys, never `none` or HS*. */
+  async algorithms(): Promise<string[]> {
+    if (!this.#keys) await this.#refresh(true);
+    return this.#keys!.algorithms;
+  }
+
+  /**
+   * The key resolver jose's `jwtVerify` calls. An unknown key refetches
+   * the JWKS (rate limited) and looks once more.
+   */
+  readonly resolveKey = async (header: JWSHeaderParameters, token: FlattenedJWSInput) => {
+    if (!this.#keys) await this.#refresh(true);
+    try {
+      return await this.#keys!.resolver(header, token);
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'ERR_JWKS_NO_MATCHING_KEY') throw error;
+      if (!this.#mayRefetch()) throw error;
+      await this.#refresh(false).catch(() => undefined);
+      return this.#keys!.resolver(header, token);
+    }
+  };
+
+  #mayRefetch(): boolean {
+    return performance.now() - this.#lastAttempt >= this.options.rediscoveryLifetime * 1000;
+  }
+
+  /** Fetches discovery and keys once for all concurrent callers. */
+  async #refresh(initial: boolean): Promise<void> {
+    if (initial && this.#keys && this.#metadata) return;
+    if (initial && performance.now() - this.#lastFailure < FAILURE_RETRY_MS) {
+      throw new PortcullisError('PCS_IDP_UNAVAILABLE', 'discovery or keys failed recently');
+    }
+    this.#inflight ??= this.#fetch().finally(() => {
+      this.#inflight = undefined;
+    });
+    await this.#inflight;
+  }
+
+  async #fetch(): Promise<void> {
+    this.#lastAttempt = performance.now();
+    try {
+      const metadata = await this.#discover();
+      const uris = [metadata.jwks_uri, ...this.options.extraJwksUris].filter((u): u is string => !!u);
+      if (uris.length === 0)
+        throw new PortcullisError('PCS_IDP_UNAVAILABLE', 'the issuer publishes no jwks_uri');
+      const sets = await Promise.all(uris.map((uri) => this.http.getJson(uri, 'jwks')));
+      const keys = sets.flatMap((set) => signingKeys(set));
+      if (keys.length === 0) throw new PortcullisError('PCS_IDP_UNAVAILABLE', 'the JWKS has no signing keys');
+      this.#metadata = metadata;
+      this.#keys = {
+        resolver: createLocalJWKSet({ keys } as JSONWebKeySet),
+        algorithms: allowedAlgorithms(metadata, keys),
+      };
+    } catch (error) {
+      this.#lastFailure = performance.now();
+      throw error instanceof PortcullisError
+        ? error
+        : new PortcullisError('PCS_IDP_UNAVAILABLE', 'discovery failed', { cause: error });
+    }
+  }
+
+  async #discover(): Promise<ProviderMetadata> {
+    const { issuer } = this.options;
+    const url = `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
+    const document = await this.http.getJson(url, 'discovery');
+    if (document === null || typeof document !== 'object' || Array.isArray(document)) {
+      throw new PortcullisError('PCS_IDP_UNAVAILABLE', 'discovery is not a JSON object');
+    }
+    const metadata = document as ProviderMetadata;
+    // OpenID Connect Discovery §4.3: the document must name the issuer it was fetched for.
+    if (metadata.issuer !== issuer && metadata.issuer !== issuer.replace(/\/$/, '')) {
+      throw new PortcullisError('PCS_IDP_UNAVAILABLE', 'discovery names another issuer');
+    }
+    return {
+      ...metadata,
+      ...(this.options.tokenEndpoint && { token_endpoint: this.options.tokenEndpoint }),
+      ...(this.options.introspectionEndpoint && {
+        introspection_endpoint: this.options.introspectionEndpoint,
+      }),
+      ...(this.options.authorizationEndpoint && {
+        authorization_endpoint: this.options.authorizationEndpoint,
+      }),
+    };
+  }
+
+  close(): Promise<void> {
+    return this.http.close();
+  }
+}
+
+/** Public signature keys of a JWKS; private parts and encryption keys are dropped. */
+function signingKeys(set: unknown): JWK[] {
+  const keys = (set as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(keys)) return [];
+  return keys
+    .filter((k): k is JWK => k !== null && typeof k === 'object' && typeof (k as JWK).kty === 'string')
+    .filter((k) => k.kty !== 'oct' && (k.use === undefined || k.use === 'sig'))
+    .filter((k) => k.alg === undefined || ASYMMETRIC.has(k.alg))
+    .map(({ d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicPart }) => publicPart);
+}
+
+function allowedAlgorithms(metadata: ProviderMetadata, keys: JWK[]): string[] {
+  const algorithms = new Set<string>();
+  for (const field of ALG_FIELDS) {
+    const values = metadata[field];
+    if (Array.isArray(values))
+      for (const v of values) if (ASYMMETRIC.has(v as string)) algorithms.add(v as string);
+  }
+  for (const key of keys) {
+    if (key.alg) algorithms.add(key.alg);
+    else if (algorithms.size === 0) algorithms.add(defaultAlgorithm(key));
+  }
+  return [...algorithms];
+}
+
+/** For a key without `alg` at an IdP that advertises none: the usual algorithm of its key type. */
+function defaultAlgorithm(key: JWK): string {
+  if (key.kty === 'EC') return key.crv === 'P-384' ? 'ES384' : key.crv === 'P-521' ? 'ES512' : 'ES256';
+  if (key.kty === 'OKP') return 'EdDSA';
+  return 'RS256';
+}
+
+/** Providers by their settings, shared across config swaps within a worker. */
+export class ProviderRegistry {
+  readonly #providers = new Map<string, Provider>();
+  readonly #metrics: OidcMetrics;
+
+  constructor(metrics: OidcMetrics) {
+    this.#metrics = metrics;
+  }
+
+  get(options: ProviderOptions): Provider {
+    const key = JSON.stringify(options);
+    let provider = this.#providers.get(key);
+    if (!provider) {
+      provider = new Provider(options, this.#metrics);
+      this.#providers.set(key, provider);
+    }
+    return provider;
+  }
+
+  /** Closes providers no plugin instance of the current config uses. */
+  retain(inUse: ReadonlySet<Provider>): void {
+    for (const [key, provider] of this.#providers) {
+      if (!inUse.has(provider)) {
+        this.#providers.delete(key);
+        void provider.close();
+      }
+    }
+  }
+}

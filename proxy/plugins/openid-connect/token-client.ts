@@ -1,0 +1,186 @@
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import * as oidc from 'openid-client';
+import { PortcullisError } from '../../../common/errors.js';
+import type { CacheName, IdpEndpoint, OidcMetrics } from './metrics.js';
+import type { Provider } from './provider.js';
+
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+
+/** A client at the IdP: the proxy's own (`client_id`) or a caller's, from its Basic credentials. */
+export interface Client {
+  id: string;
+  secret?: string;
+  auth?: ClientAuthMethod;
+}
+
+export interface Tokens {
+  accessToken: string;
+  idToken?: string;
+  /** Unix seconds; from `expires_in`, when the IdP gave one. */
+  expiresAt?: number;
+  scope?: string;
+}
+
+export type Exchange<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+/** Failed grants are remembered this long, so a wrong secret retried in a loop does not become an IdP flood. */
+const NEGATIVE_TTL_MS = 5_000;
+/** Tokens are reused until this long before they expire, so one never reaches an upstream already dead. */
+const EXPIRY_MARGIN_S = 10;
+const MAX_ENTRIES = 10_000;
+
+/**
+ * Calls to an issuer's token and introspection endpoints through
+ * openid-client, with the caching and single-flight the proxy needs on its
+ * request path: concurrent first requests for the same credentials make one
+ * IdP call, results are cached until shortly before the token expires
+ * (never past it), and failures are cached only briefly. Keys hold hashes,
+ * never secrets or tokens.
+ */
+export class TokenClient {
+  readonly #provider: Provider;
+  readonly #metrics: OidcMetrics;
+  readonly #grants = new LRUCache<string, Exchange<Tokens>>({ max: MAX_ENTRIES, ttl: NEGATIVE_TTL_MS });
+  readonly #introspections = new LRUCache<string, Exchange<Record<string, unknown>>>({
+    max: MAX_ENTRIES,
+    ttl: NEGATIVE_TTL_MS,
+  });
+  readonly #inflight = new Map<string, Promise<Exchange<unknown>>>();
+
+  constructor(provider: Provider, metrics: OidcMetrics) {
+    this.#provider = provider;
+    this.#metrics = metrics;
+  }
+
+  /** The client credentials grant for a caller's own client id and secret. */
+  clientCredentials(client: Client, scopes: string[], cache: boolean): Promise<Exchange<Tokens>> {
+    const key = `cc|${client.id}|${digest(client.secret ?? '')}|${scopes.join(' ')}`;
+    return this.#cached('grant', this.#grants, key, cache, tokenTtl, () =>
+      this.#grant(client, 'client_credentials', { scope: scopes.join(' ') }),
+    );
+  }
+
+  /** The resource owner password grant, made by the proxy's client for a caller's username and password. */
+  password(client: Client, username: string, password: string, scopes: string[], cache: boolean) {
+    const key = `pw|${client.id}|${digest(`${username}\u0000${password}`)}|${scopes.join(' ')}`;
+    return this.#cached('grant', this.#grants, key, cache, tokenTtl, () =>
+      this.#grant(client, 'password', { username, password, scope: scopes.join(' ') }),
+    );
+  }
+
+  /**
+   * RFC 7662 introspection of an opaque token, authenticated as the proxy's
+   * client. Active answers are cached for `ttlSeconds`, never past the
+   * token's `exp`.
+   */
+  introspect(client: Client, token: string, ttlSeconds: number, cache: boolean) {
+    const key = `in|${client.id}|${digest(token)}`;
+    const ttl = (result: Exchange<Record<string, unknown>>) => {
+      if (!result.ok) return NEGATIVE_TTL_MS;
+      const exp = result.value.exp;
+      const left = typeof exp === 'number' ? exp - Date.now() / 1000 : ttlSeconds;
+      return Math.max(0, Math.min(ttlSeconds, left)) * 1000;
+    };
+    return this.#cached('introspection', this.#introspections, key, cache, ttl, async () => {
+      const config = await this.configuration(client, 'introspection');
+      const answer = await oidc.tokenIntrospection(config, token);
+      return answer.active
+        ? { ok: true, value: answer as Record<string, unknown> }
+        : { ok: false, reason: 'inactive' };
+    });
+  }
+
+  /** An openid-client Configuration for one client, over the provider's HTTP client. */
+  async configuration(client: Client, endpoint: IdpEndpoint): Promise<oidc.Configuration> {
+    const metadata = await this.#provider.metadata();
+    const auth =
+      client.auth === 'none' || client.secret === undefined
+        ? oidc.None()
+        : client.auth === 'client_secret_post'
+          ? oidc.ClientSecretPost(client.secret)
+          : oidc.ClientSecretBasic(client.secret);
+    const config = new oidc.Configuration(metadata as oidc.ServerMetadata, client.id, undefined, auth);
+    config[oidc.customFetch] = this.#provider.http.fetchFor(endpoint);
+    config.timeout = Math.ceil(this.#provider.options.timeout / 1000);
+    // Kong allows plain-http issuers (in-cluster IdPs); TLS is the operator's choice, documented as recommended.
+    if (metadata.issuer.startsWith('http:')) oidc.allowInsecureRequests(config);
+    return config;
+  }
+
+  async #grant(client: Client, grant: string, parameters: Record<string, string>): Promise<Exchange<Tokens>> {
+    const config = await this.configuration(client, 'token');
+    const response = await oidc.genericGrantRequest(config, grant, parameters);
+    return { ok: true, value: tokensOf(response) };
+  }
+
+  async #cached<T>(
+    name: CacheName,
+    cache: LRUCache<string, Exchange<T>>,
+    key: string,
+    useCache: boolean,
+    ttl: (result: Exchange<T>) => number,
+    load: () => Promise<Exchange<T>>,
+  ): Promise<Exchange<T>> {
+    const hit = cache.get(key);
+    this.#metrics.cache(name, hit !== undefined);
+    if (hit) return hit;
+    let pending = this.#inflight.get(key) as Promise<Exchange<T>> | undefined;
+    if (!pending) {
+      pending = settle(load).finally(() => this.#inflight.delete(key));
+      this.#inflight.set(key, pending);
+    }
+    const result = await pending;
+    // Failures are always remembered briefly, successes only when caching is on.
+    const life = result.ok ? (useCache ? ttl(result) : 0) : NEGATIVE_TTL_MS;
+    if (life > 0) cache.set(key, result, { ttl: life });
+    return result;
+  }
+}
+
+/**
+ * Runs an IdP exchange: an OAuth error answer (wrong secret, inactive
+ * grant) is a refusal; an unreachable or failing IdP is thrown as
+ * PCS_IDP_UNAVAILABLE so the caller answers 503, not 401.
+ */
+async function settle<T>(load: () => Promise<Exchange<T>>): Promise<Exchange<T>> {
+  try {
+    return await load();
+  } catch (error) {
+    const unavailable = findUnavailable(error);
+    if (unavailable) throw unavailable;
+    if (error instanceof oidc.ResponseBodyError && error.status < 500) {
+      return { ok: false, reason: error.error === 'invalid_client' ? 'invalid_client' : 'invalid_grant' };
+    }
+    throw new PortcullisError('PCS_IDP_UNAVAILABLE', 'the IdP answered unexpectedly', { cause: error });
+  }
+}
+
+function findUnavailable(error: unknown): PortcullisError | undefined {
+  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof PortcullisError) return e;
+  }
+  return undefined;
+}
+
+function tokensOf(response: oidc.TokenEndpointResponse): Tokens {
+  const expiresIn = response.expires_in;
+  return {
+    accessToken: response.access_token,
+    ...(response.id_token && { idToken: response.id_token }),
+    ...(typeof expiresIn === 'number' && { expiresAt: Math.floor(Date.now() / 1000) + expiresIn }),
+    ...(response.scope && { scope: response.scope }),
+  };
+}
+
+function tokenTtl(result: Exchange<Tokens>): number {
+  if (!result.ok) return NEGATIVE_TTL_MS;
+  const { expiresAt } = result.value;
+  if (expiresAt === undefined) return 60_000;
+  return Math.max(0, expiresAt - EXPIRY_MARGIN_S - Date.now() / 1000) * 1000;
+}
+
+/** A cache key part that does not keep the secret itself. */
+export function digest(value: string): string {
+  return createHash('sha256').update(value).digest('base64url');
+}
