@@ -12,6 +12,7 @@
  */
 import {
   SCHEMA_VERSION,
+  type Application,
   type Certificate,
   type CompiledConfig,
   type PluginInstance,
@@ -83,6 +84,7 @@ export class ConfigBuilder {
   readonly #upstreams: Upstream[] = [];
   readonly #certificates: Certificate[] = [];
   readonly #plugins: PluginInstance[] = [];
+  readonly #applications: Application[] = [];
   #defaultCertificate: string | undefined;
   #defaultBackend: Route | undefined;
 
@@ -115,6 +117,18 @@ export class ConfigBuilder {
     return this;
   }
 
+  /** An Application: `id` is `namespace/name`, `clientId` the IdP client id (Kong's custom_id). */
+  application(id: string, clientId: string, approvedServices: string[] = []): this {
+    const [namespace = 'test', name = id] = id.split('/');
+    this.#applications.push({
+      id,
+      clientId,
+      approvedServices,
+      source: source('Application', name, namespace),
+    });
+    return this;
+  }
+
   /** The config as is, without validation (for tests of rejected pushes). */
   buildUnchecked(): CompiledConfig {
     return {
@@ -125,7 +139,7 @@ export class ConfigBuilder {
       ...(this.#defaultBackend ? { defaultBackend: this.#defaultBackend } : {}),
       upstreams: [...this.#upstreams],
       plugins: [...this.#plugins],
-      applications: [],
+      applications: [...this.#applications],
     };
   }
 
