@@ -11,6 +11,7 @@ import type { ProxyOptions } from './options.js';
 import { StateStore } from './state-store.js';
 import { createStatusApp } from './status-app.js';
 import { generateDefaultCertificate } from './tls/default-certificate.js';
+import { SESSION_SECRET_ENV, sessionFallbackSecret } from './plugins/session-secret.js';
 import { FALLBACK_PEM_ENV } from './worker.js';
 import { WorkerPool } from './worker-pool.js';
 
@@ -65,7 +66,10 @@ export async function runPrimary(options: ProxyOptions, log: Logger): Promise<Ru
   collectDefaultMetrics({ register: registry, prefix: 'portcullis_primary_' });
   const metrics = new ConfigMetrics(registry, () => workers.size);
   const fallbackPem = await generateDefaultCertificate();
-  const workers = new WorkerPool(log, options.workers, { [FALLBACK_PEM_ENV]: JSON.stringify(fallbackPem) });
+  const workers = new WorkerPool(log, options.workers, {
+    [FALLBACK_PEM_ENV]: JSON.stringify(fallbackPem),
+    [SESSION_SECRET_ENV]: sessionFallbackSecret(),
+  });
   const service = new ConfigService(workers, store, metrics, log);
 
   const admin = createAdminApp(service, { token, maxConfigBytes: options.maxConfigBytes });

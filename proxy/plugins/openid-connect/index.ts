@@ -1,20 +1,14 @@
-import { randomBytes } from 'node:crypto';
 import { createLogger } from '../../../common/logger.js';
 import type { CompiledConfig } from '../../../contract/index.js';
 import { pluginConfigWithDefaults, validatePluginConfig } from '../../../contract/plugins.js';
 import type { OpenIdConnectConfig } from '../../../contract/plugins/openid-connect.js';
 import { registerPlugin, type PluginFactory } from '../registry.js';
+import { sessionFallbackSecret } from '../session-secret.js';
 import { ConsumerIndex } from './consumer.js';
 import { sharedOidcMetrics } from './metrics.js';
 import { OpenIdConnectPlugin, type OidcServices } from './plugin.js';
 import { ProviderRegistry, type Provider } from './provider.js';
 import { TokenClient } from './token-client.js';
-
-/**
- * Set by the proxy's primary for its workers, so a session cookie issued by
- * one worker is accepted by the others when a config has no `session_secret`.
- */
-export const SESSION_SECRET_ENV = 'PORTCULLIS_SESSION_SECRET';
 
 /** Worker-wide state that outlives config swaps: IdP metadata, keys and token caches. */
 class SharedServices {
@@ -23,7 +17,7 @@ class SharedServices {
   readonly #tokenClients = new WeakMap<Provider, TokenClient>();
   readonly #consumers = new WeakMap<CompiledConfig, ConsumerIndex>();
   readonly log = createLogger({ name: 'portcullis-proxy' }).child({ plugin: 'openid-connect' });
-  readonly fallbackSessionSecret = process.env[SESSION_SECRET_ENV] ?? randomBytes(32).toString('base64url');
+  readonly fallbackSessionSecret = sessionFallbackSecret();
 
   forConfig(config: OpenIdConnectConfig): OidcServices {
     const provider = this.providers.get({
