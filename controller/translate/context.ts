@@ -65,6 +65,8 @@ export interface BackendResult {
   upstream: string;
   /** The Service as `namespace/name`, when the backend names one. */
   service?: string;
+  /** That Service, when it exists (its settings and plugins are looked up by object). */
+  found?: Service;
   /** Set when the backend cannot be reached as written: its routes answer 503. */
   unavailable?: Unavailable;
 }
@@ -151,13 +153,18 @@ export interface TranslateContext {
   globalPlugins: ResolvedPlugin[];
   /** Set when the global plugins cannot be applied as written: every route answers 503. */
   globalUnavailable?: Unavailable;
-  /** The plugins each Ingress or Service brings, by settings key. */
-  objectPlugins: Map<string, ObjectPlugins>;
-  /** Memo of plugin chains by Ingress and Service settings keys. */
-  chains: Map<string, PluginChain>;
+  /** The plugins each Ingress or Service brings. */
+  objectPlugins: Map<KubeObject, ObjectPlugins>;
+  /**
+   * Memo of plugin chains by Ingress, then Service. An Ingress that brings no
+   * plugins is memoised as `undefined`, so its routes share the Service's chain.
+   */
+  chains: Map<Ingress | undefined, Map<Service | undefined, PluginChain>>;
 
-  /** Annotation settings by `Kind/namespace/name`; filled on first use. */
-  settings: Map<string, RouteSettings>;
+  /** Annotation settings of our Ingresses and of the Services they route to. */
+  settings: Map<KubeObject, RouteSettings>;
+  /** The Services in `settings`, in namespace/name order. */
+  settingsServices: Service[];
 
   routes: CandidateRoute[];
   defaultBackends: CandidateRoute[];
@@ -199,6 +206,7 @@ export function createContext(snapshot: Snapshot, options: ResolvedOptions): Tra
     objectPlugins: new Map(),
     chains: new Map(),
     settings: new Map(),
+    settingsServices: [],
     routes: [],
     defaultBackends: [],
     ingressStatuses: new Map(),

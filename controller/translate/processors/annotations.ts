@@ -120,10 +120,6 @@ const SERVICE_ANNOTATIONS: Record<string, Parser> = {
   },
 };
 
-export function settingsKey(kind: Kind, obj: KubeObject): string {
-  return `${kind}/${obj.metadata.namespace}/${obj.metadata.name}`;
-}
-
 /** Parses one object's annotations, reporting each bad or unknown one. */
 export function parseSettings(ctx: TranslateContext, kind: Kind, obj: KubeObject): RouteSettings {
   const settings: RouteSettings = { plugins: [] };
@@ -159,16 +155,18 @@ export const annotationsProcessor: Processor = {
   run(ctx) {
     const services = new Map<string, Service>();
     for (const ingress of ctx.ingresses as Ingress[]) {
-      ctx.settings.set(settingsKey('Ingress', ingress), parseSettings(ctx, 'Ingress', ingress));
+      ctx.settings.set(ingress, parseSettings(ctx, 'Ingress', ingress));
       for (const { backend } of ingressBackends(ingress)) {
         const serviceKey = serviceKeyOf(ingress, backend);
-        const service = serviceKey === undefined ? undefined : ctx.index.services.get(serviceKey);
-        if (service) services.set(serviceKey!, service);
+        if (serviceKey === undefined || services.has(serviceKey)) continue;
+        const service = ctx.index.services.get(serviceKey);
+        if (service) services.set(serviceKey, service);
       }
     }
     for (const serviceKey of [...services.keys()].sort(compareStrings)) {
       const service = services.get(serviceKey)!;
-      ctx.settings.set(settingsKey('Service', service), parseSettings(ctx, 'Service', service));
+      ctx.settings.set(service, parseSettings(ctx, 'Service', service));
+      ctx.settingsServices.push(service);
     }
   },
 };

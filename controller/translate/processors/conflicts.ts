@@ -21,9 +21,10 @@ function describe(candidate: CandidateRoute): string {
 export const conflictsProcessor: Processor = {
   name: 'conflicts',
   run(ctx) {
-    const owners = new Map<string, CandidateRoute>();
-    const exact = new Map<string, CandidateRoute>();
+    // By `host path`: the first claim (the owner) and every kept route of that claim.
+    const claims = new Map<string, { owner: CandidateRoute; kept: CandidateRoute[] }>();
     const kept: CandidateRoute[] = [];
+    const methodsOf = (c: CandidateRoute) => (c.route.methods ?? []).join(',');
     const reject = (loser: CandidateRoute, winner: CandidateRoute, code: ProblemCode, what: string) => {
       const same = loser.ingress === winner.ingress;
       const by = same ? 'an earlier path of the same Ingress' : `older ${describe(winner)}`;
@@ -39,20 +40,25 @@ export const conflictsProcessor: Processor = {
     // ctx.routes is already oldest first, in rule order.
     for (const candidate of ctx.routes) {
       const { route, host } = candidate;
-      const claim = `${host} ${route.path}`;
-      const owner = owners.get(claim);
-      if (owner && owner.ingress.metadata.namespace !== candidate.ingress.metadata.namespace) {
-        reject(candidate, owner, 'ROUTE_CONFLICT', `host ${host} path ${route.path}`);
+      const key = `${host} ${route.path}`;
+      const claim = claims.get(key);
+      if (!claim) {
+        claims.set(key, { owner: candidate, kept: [candidate] });
+        kept.push(candidate);
         continue;
       }
-      owners.set(claim, owner ?? candidate);
-      const repeat = `${claim} ${route.pathType} ${(route.methods ?? []).join(',')}`;
-      const first = exact.get(repeat);
+      if (claim.owner.ingress.metadata.namespace !== candidate.ingress.metadata.namespace) {
+        reject(candidate, claim.owner, 'ROUTE_CONFLICT', `host ${host} path ${route.path}`);
+        continue;
+      }
+      // An exact repeat: same pathType and methods as a route already kept for this claim.
+      const methods = methodsOf(candidate);
+      const first = claim.kept.find((k) => k.route.pathType === route.pathType && methodsOf(k) === methods);
       if (first) {
         reject(candidate, first, 'ROUTE_DUPLICATE', `host ${host} path ${route.path} (${route.pathType})`);
         continue;
       }
-      exact.set(repeat, candidate);
+      claim.kept.push(candidate);
       kept.push(candidate);
     }
     ctx.routes = kept;

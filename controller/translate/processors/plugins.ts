@@ -31,11 +31,10 @@ import {
   type TranslateContext,
   type Processor,
 } from '../context.js';
-import type { KongPlugin, KubeObject, SecretKeyRef } from '../k8s-types.js';
+import type { Ingress, KongPlugin, KubeObject, SecretKeyRef, Service } from '../k8s-types.js';
 import { isPlainObject } from '../plugin-catalog.js';
 import type { ObjectRef, ProblemCode } from '../problem-codes.js';
 import { annotation, arr, compareStrings, label, record, ref, refOf, secretValue, str } from '../read.js';
-import { settingsKey } from './annotations.js';
 import { LEGACY_CLASS_ANNOTATION } from './ingress-class.js';
 
 type PluginKind = 'KongPlugin' | 'KongClusterPlugin';
@@ -252,6 +251,8 @@ function dedupeRefs(refs: ObjectRef[]): ObjectRef[] {
   });
 }
 
+const NO_PLUGINS: ObjectPlugins = Object.freeze({ byName: new Map<string, ResolvedPlugin>() });
+
 /** The plugins an Ingress or Service's konghq.com/plugins annotation brings. */
 export function objectPlugins(
   ctx: TranslateContext,
@@ -259,6 +260,8 @@ export function objectPlugins(
   obj: KubeObject,
   settings: RouteSettings,
 ): ObjectPlugins {
+  // Most objects name no plugins: they share one empty (never modified) result.
+  if (settings.plugins.length === 0) return NO_PLUGINS;
   const result: ObjectPlugins = { byName: new Map() };
   const objRef = refOf(kind, obj);
   const fail = (code: ProblemCode, message: string, objects: ObjectRef[]) => {
@@ -330,14 +333,10 @@ export const pluginsProcessor: Processor = {
     ctx.globalPlugins = [...globals.values()].sort(byPriority);
 
     for (const ingress of ctx.ingresses) {
-      const key = settingsKey('Ingress', ingress);
-      ctx.objectPlugins.set(key, objectPlugins(ctx, 'Ingress', ingress, ctx.settings.get(key)!));
+      ctx.objectPlugins.set(ingress, objectPlugins(ctx, 'Ingress', ingress, ctx.settings.get(ingress)!));
     }
-    for (const [key, settings] of ctx.settings) {
-      const service = key.startsWith('Service/')
-        ? ctx.index.services.get(key.slice('Service/'.length))
-        : undefined;
-      if (service) ctx.objectPlugins.set(key, objectPlugins(ctx, 'Service', service, settings));
+    for (const service of ctx.settingsServices) {
+      ctx.objectPlugins.set(service, objectPlugins(ctx, 'Service', service, ctx.settings.get(service)!));
     }
 
     for (const [, plugin] of ctx.index.kongPlugins) {
@@ -360,18 +359,26 @@ export const pluginsProcessor: Processor = {
  */
 export function pluginChain(
   ctx: TranslateContext,
-  ingressKey: string,
-  serviceKey: string | undefined,
+  ingress: Ingress,
+  service: Service | undefined,
 ): PluginChain {
-  const memoKey = `${ingressKey} ${serviceKey ?? ''}`;
-  let chain = ctx.chains.get(memoKey);
-  if (!chain) ctx.chains.set(memoKey, (chain = buildChain(ctx, ingressKey, serviceKey)));
+  const fromIngress = ctx.objectPlugins.get(ingress);
+  // An Ingress that brings nothing gives the same chain as no Ingress: memoise it once per Service.
+  const owner = fromIngress && (fromIngress.byName.size > 0 || fromIngress.unavailable) ? ingress : undefined;
+  let byService = ctx.chains.get(owner);
+  if (!byService) ctx.chains.set(owner, (byService = new Map()));
+  let chain = byService.get(service);
+  if (!chain) byService.set(service, (chain = buildChain(ctx, owner, service)));
   return chain;
 }
 
-function buildChain(ctx: TranslateContext, ingressKey: string, serviceKey: string | undefined): PluginChain {
-  const fromIngress = ctx.objectPlugins.get(ingressKey);
-  const fromService = serviceKey === undefined ? undefined : ctx.objectPlugins.get(serviceKey);
+function buildChain(
+  ctx: TranslateContext,
+  ingress: Ingress | undefined,
+  service: Service | undefined,
+): PluginChain {
+  const fromIngress = ingress === undefined ? undefined : ctx.objectPlugins.get(ingress);
+  const fromService = service === undefined ? undefined : ctx.objectPlugins.get(service);
   const chosen = new Map<string, ResolvedPlugin>();
   for (const plugin of ctx.globalPlugins) chosen.set(plugin.name, plugin);
   for (const [name, plugin] of fromService?.byName ?? []) chosen.set(name, plugin);

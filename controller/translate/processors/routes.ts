@@ -27,7 +27,6 @@ import {
 import type { HTTPIngressPath, Ingress, IngressBackend } from '../k8s-types.js';
 import { arr, normalizeHost, record, refOf, str } from '../read.js';
 import type { IngressPathStatus, IngressStatus } from '../statuses.js';
-import { settingsKey } from './annotations.js';
 import { pluginChain } from './plugins.js';
 import { backendSlot } from './upstreams.js';
 
@@ -95,65 +94,67 @@ interface Built {
   unavailable?: Unavailable;
 }
 
-/** Everything a backend use shares across the routes it makes (one per host). */
+/** A route's fields after id, path and pathType, in the contract's key order. */
+type RouteTail = Omit<Route, 'id' | 'path' | 'pathType'>;
+
+/**
+ * Everything a backend use shares across the routes it makes (one per path
+ * and host). Those routes share the tail's arrays and objects too: they are
+ * read-only, and 20,000 routes would otherwise mean 100,000 more objects to
+ * allocate and keep.
+ */
 interface PathTarget {
-  settings: ReturnType<typeof merge>;
-  backend: BackendResult;
-  plugins: string[];
+  tail: RouteTail;
+  hostAliases?: string[];
   unavailable?: Unavailable;
 }
 
-function resolveTarget(
-  ctx: TranslateContext,
-  ingress: Ingress,
-  backend: IngressBackend | undefined,
-): PathTarget {
-  const ingressKey = settingsKey('Ingress', ingress);
-  const ingressSettings = ctx.settings.get(ingressKey);
-  const target = ctx.backends.get(backendSlot(ingress, backend))!;
-  const serviceKey = target.service === undefined ? undefined : `Service/${target.service}`;
-  const serviceSettings = serviceKey === undefined ? undefined : ctx.settings.get(serviceKey);
-  const chain = pluginChain(ctx, ingressKey, serviceKey);
+function resolveTarget(ctx: TranslateContext, ingress: Ingress, slot: string): PathTarget {
+  const ingressSettings = ctx.settings.get(ingress);
+  const target = ctx.backends.get(slot)!;
+  const serviceSettings = target.found === undefined ? undefined : ctx.settings.get(target.found);
+  const chain = pluginChain(ctx, ingress, target.found);
   const unavailable =
     ingressSettings?.invalid ?? serviceSettings?.invalid ?? target.unavailable ?? chain.unavailable;
-  const resolved: PathTarget = {
-    settings: merge(ingressSettings, serviceSettings),
-    backend: target,
-    plugins: chain.ids,
-  };
+  const settings = merge(ingressSettings, serviceSettings);
+  const resolved: PathTarget = { tail: routeTail(ingress, settings, target, chain.ids, unavailable) };
+  if (settings.hostAliases) resolved.hostAliases = settings.hostAliases;
   if (unavailable) resolved.unavailable = unavailable;
   return resolved;
 }
 
-/** Builds the route with keys in the contract's order; optional keys only when set. */
-function buildRoute(
+/** The tail with keys in the contract's order; optional keys only when set. */
+function routeTail(
   ingress: Ingress,
-  id: string,
-  path: string,
-  pathType: PathType,
-  target: PathTarget,
-): Built {
-  const s = target.settings;
-  const route = { id, path, pathType } as Route;
-  if (s.methods) route.methods = [...s.methods];
-  route.protocols = s.forceSslRedirect ? ['https'] : s.protocols ? [...s.protocols] : ['http', 'https'];
-  route.httpsRedirectStatusCode = s.httpsRedirectStatusCode ?? (s.forceSslRedirect ? 302 : 426);
-  route.stripPath = s.stripPath ?? false;
-  route.preserveHost = s.preserveHost ?? true;
-  if (s.upstreamPath) route.upstreamPath = s.upstreamPath;
-  route.timeouts = {
+  s: ReturnType<typeof merge>,
+  backend: BackendResult,
+  plugins: string[],
+  unavailable: Unavailable | undefined,
+): RouteTail {
+  const tail = {} as RouteTail;
+  if (s.methods) tail.methods = [...s.methods];
+  tail.protocols = s.forceSslRedirect ? ['https'] : s.protocols ? [...s.protocols] : ['http', 'https'];
+  tail.httpsRedirectStatusCode = s.httpsRedirectStatusCode ?? (s.forceSslRedirect ? 302 : 426);
+  tail.stripPath = s.stripPath ?? false;
+  tail.preserveHost = s.preserveHost ?? true;
+  if (s.upstreamPath) tail.upstreamPath = s.upstreamPath;
+  tail.timeouts = {
     connectMs: s.connectMs ?? DEFAULTS.connectMs,
     readMs: s.readMs ?? DEFAULTS.readMs,
     writeMs: s.writeMs ?? DEFAULTS.writeMs,
   };
-  route.retries = s.retries ?? DEFAULTS.retries;
-  route.upstream = target.backend.upstream;
-  if (target.backend.service) route.service = target.backend.service;
-  route.plugins = [...target.plugins];
-  const unavailable = target.unavailable;
-  if (unavailable) route.unavailable = { code: unavailable.code, message: unavailable.message };
-  route.source = refOf('Ingress', ingress);
-  return unavailable ? { route, unavailable } : { route };
+  tail.retries = s.retries ?? DEFAULTS.retries;
+  tail.upstream = backend.upstream;
+  if (backend.service) tail.service = backend.service;
+  tail.plugins = [...plugins];
+  if (unavailable) tail.unavailable = { code: unavailable.code, message: unavailable.message };
+  tail.source = refOf('Ingress', ingress);
+  return tail;
+}
+
+function buildRoute(id: string, path: string, pathType: PathType, target: PathTarget): Built {
+  const route: Route = { id, path, pathType, ...target.tail };
+  return target.unavailable ? { route, unavailable: target.unavailable } : { route };
 }
 
 function pathStatus(host: string, path: string, pathType: string, built?: Built): IngressPathStatus {
@@ -170,6 +171,14 @@ function pathStatus(host: string, path: string, pathType: string, built?: Built)
 function translateIngress(ctx: TranslateContext, ingress: Ingress, age: number, status: IngressStatus): void {
   const ingressRef = refOf('Ingress', ingress);
   const base = `${ingress.metadata.namespace}.${ingress.metadata.name}`;
+  // Paths of one Ingress usually share a backend: resolve each backend once.
+  const targets = new Map<string, PathTarget>();
+  const targetOf = (backend: IngressBackend | undefined): PathTarget => {
+    const slot = backendSlot(ingress, backend);
+    let target = targets.get(slot);
+    if (!target) targets.set(slot, (target = resolveTarget(ctx, ingress, slot)));
+    return target;
+  };
 
   arr(record(ingress.spec)?.rules).forEach((rule, r) => {
     const rawHost = str(record(rule)?.host) || undefined;
@@ -210,17 +219,13 @@ function translateIngress(ctx: TranslateContext, ingress: Ingress, age: number, 
         status.paths.push({ ...invalid, reason: 'INGRESS_PATH_INVALID', message: parsed });
         return;
       }
-      const target = resolveTarget(
-        ctx,
-        ingress,
-        record(record(entry)?.backend) as IngressBackend | undefined,
-      );
+      const target = targetOf(record(record(entry)?.backend) as IngressBackend | undefined);
       // Aliases only widen a rule that has a host; a host-less rule already matches every host.
-      const aliases = host === '*' ? [] : (target.settings.hostAliases ?? []);
+      const aliases = host === '*' ? [] : (target.hostAliases ?? []);
       const hosts = [host, ...aliases.filter((a) => a !== host)];
       for (const h of hosts) {
         const id = h === host ? `${base}.${r}.${p}` : `${base}.${r}.${p}@${h}`;
-        const built = buildRoute(ingress, id, parsed.path, parsed.pathType, target);
+        const built = buildRoute(id, parsed.path, parsed.pathType, target);
         const entryStatus = pathStatus(h, parsed.path, parsed.pathType, built);
         status.paths.push(entryStatus);
         ctx.routes.push({ route: built.route, host: h, ingress, age, status: entryStatus });
@@ -230,13 +235,7 @@ function translateIngress(ctx: TranslateContext, ingress: Ingress, age: number, 
 
   const fallback = record(record(ingress.spec)?.defaultBackend) as IngressBackend | undefined;
   if (fallback) {
-    const built = buildRoute(
-      ingress,
-      `${base}.default`,
-      '/',
-      'Prefix',
-      resolveTarget(ctx, ingress, fallback),
-    );
+    const built = buildRoute(`${base}.default`, '/', 'Prefix', targetOf(fallback));
     const entryStatus = pathStatus('*', '/', 'Prefix', built);
     status.paths.push(entryStatus);
     ctx.defaultBackends.push({ route: built.route, host: '*', ingress, age, status: entryStatus });

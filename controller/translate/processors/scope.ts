@@ -6,7 +6,7 @@
  */
 import { addProblem, key, type Processor, type TranslateContext } from '../context.js';
 import type { KubeObject } from '../k8s-types.js';
-import { arr, byName, creationTime, label, record, str } from '../read.js';
+import { arr, compareStrings, creationTime, label, record, str } from '../read.js';
 
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
@@ -17,7 +17,9 @@ function inScope<T extends KubeObject>(
   items: unknown,
   namespaced: boolean,
 ): T[] {
-  const kept: T[] = [];
+  // Sort keys are read once into one shape of record: a comparator that reads
+  // the objects' own metadata (of many shapes) is several times slower.
+  const kept: { namespace: string; name: string; item: T }[] = [];
   for (const item of arr<unknown>(items)) {
     const meta = record(record(item)?.metadata);
     const name = str(meta?.name);
@@ -32,15 +34,18 @@ function inScope<T extends KubeObject>(
       continue;
     }
     if (namespaced && ctx.options.watchNamespaces && !ctx.options.watchNamespaces.has(namespace!)) continue;
-    kept.push(item as T);
+    kept.push({ namespace: namespace ?? '', name, item: item as T });
   }
-  return kept.sort(byName);
+  kept.sort((a, b) => compareStrings(a.namespace, b.namespace) || compareStrings(a.name, b.name));
+  return kept.map((k) => k.item);
 }
 
 /** Sorted by creationTimestamp, then namespace/name (the input is already in name order; sort is stable). */
 function oldestFirst<T extends KubeObject>(items: T[]): T[] {
-  const times = new Map(items.map((item) => [item, creationTime(item)]));
-  return items.sort((a, b) => times.get(a)! - times.get(b)! || 0);
+  const timed = items.map((item) => ({ time: creationTime(item), item }));
+  // Equal times (manifests have none) keep the name order. `||` makes -Inf - -Inf (NaN) a tie.
+  timed.sort((a, b) => a.time - b.time || 0);
+  return timed.map((t) => t.item);
 }
 
 function byKey<T extends KubeObject>(items: T[]): Map<string, T> {

@@ -16,7 +16,6 @@ import type { Target, Upstream } from '../../../contract/compiled-config.js';
 import { addProblem, type BackendResult, type Processor, type TranslateContext } from '../context.js';
 import type { Ingress, IngressBackend, Service, ServicePort } from '../k8s-types.js';
 import { arr, compareStrings, record, ref, refOf, str } from '../read.js';
-import { settingsKey } from './annotations.js';
 import { backendKey, backendPort, ingressBackends, serviceKeyOf } from './backends.js';
 
 const DEFAULT_WEIGHT = 100;
@@ -82,11 +81,16 @@ function resolveServiceBackend(
     const upstream = `${namespace}.${name}.${port}`;
     missing(upstream);
     const message = `Service ${serviceKey} has no port ${typeof port === 'number' ? port : `named "${port}"`}`;
-    return { upstream, service: serviceKey, unavailable: { code: 'SERVICE_PORT_NOT_FOUND', message } };
+    return {
+      upstream,
+      service: serviceKey,
+      found: service,
+      unavailable: { code: 'SERVICE_PORT_NOT_FOUND', message },
+    };
   }
   const upstream = `${namespace}.${name}.${servicePort.port}`;
   if (!ctx.upstreams.has(upstream)) {
-    const settings = ctx.settings.get(settingsKey('Service', service));
+    const settings = ctx.settings.get(service);
     const targets = externalName
       ? [{ host: externalName, port: servicePort.port, weight: DEFAULT_WEIGHT }]
       : readyTargets(ctx, service, servicePort);
@@ -98,7 +102,7 @@ function resolveServiceBackend(
     };
     ctx.upstreams.set(upstream, entry);
   }
-  return { upstream, service: serviceKey };
+  return { upstream, service: serviceKey, found: service };
 }
 
 /** The key a backend is stored under in `ctx.backends`; invalid backends are per Ingress. */
@@ -110,7 +114,7 @@ export const upstreamsProcessor: Processor = {
   name: 'upstreams',
   run(ctx) {
     for (const ingress of ctx.ingresses) {
-      const reported = new Set<string>();
+      let reported: Set<string> | undefined;
       for (const { backend } of ingressBackends(ingress)) {
         const slot = backendSlot(ingress, backend);
         let result = ctx.backends.get(slot);
@@ -133,8 +137,8 @@ export const upstreamsProcessor: Processor = {
           ctx.backends.set(slot, result);
         }
         // One problem per Ingress and broken backend, naming both, so each Ingress hears of it.
-        if (result.unavailable && !reported.has(slot)) {
-          reported.add(slot);
+        if (result.unavailable && !reported?.has(slot)) {
+          (reported ??= new Set()).add(slot);
           const objects = [refOf('Ingress', ingress)];
           if (result.service) {
             const [namespace, name] = result.service.split('/') as [string, string];
