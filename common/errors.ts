@@ -21,7 +21,6 @@ export const ERRORS = {
     status: 503,
     message: 'the identity provider could not be reached and no cached answer can be used',
   },
-  PCS_AUTH_INVALID_REQUEST: { status: 400, message: 'the request carries credentials in more than one way' },
   PCS_INTERNAL: { status: 500, message: 'internal error' },
   PCS_CONFIG_INVALID: { status: 400, message: 'the compiled config is invalid' },
   PCS_CONFIG_TOO_LARGE: { status: 413, message: 'the compiled config is too large' },
