@@ -127,8 +127,13 @@ export class OpenIdConnectPlugin implements PluginRuntime {
   async access(request: FastifyRequest, reply: FastifyReply, context: PluginContext): Promise<boolean> {
     const config = this.#config;
     if (!config.run_on_preflight && isPreflight(request)) return true;
-    const method = (m: string, outcome: string) =>
+    const method = (m: string, outcome: string) => {
       this.#services.metrics.decision(context.route.id, this.#id, m, outcome);
+      // The reason is never in the answer (it would help an attacker); operators find it here.
+      if (outcome !== 'allowed') {
+        this.#services.log.debug({ route: context.route.id, plugin: this.#id, method: m, outcome }, 'decision');
+      }
+    };
     try {
       const view = await this.#view(request, context);
       if (this.#flow) {
