@@ -131,7 +131,10 @@ export class OpenIdConnectPlugin implements PluginRuntime {
       this.#services.metrics.decision(context.route.id, this.#id, m, outcome);
       // The reason is never in the answer (it would help an attacker); operators find it here.
       if (outcome !== 'allowed') {
-        this.#services.log.debug({ route: context.route.id, plugin: this.#id, method: m, outcome }, 'decision');
+        this.#services.log.debug(
+          { route: context.route.id, plugin: this.#id, method: m, outcome },
+          'decision',
+        );
       }
     };
     try {
@@ -324,7 +327,9 @@ export class OpenIdConnectPlugin implements PluginRuntime {
       );
     }
     if (!result.ok) return unauthorized(config, 'invalid_token', result.reason);
-    const principal = await this.principalOf(result.value, now);
+    // The clock is read again: `now` predates the exchange, and a token issued during it can carry
+    // an `iat` (or `nbf`) of the next second, which would be refused as issued in the future.
+    const principal = await this.principalOf(result.value, Math.max(now, Date.now() / 1000));
     if (!principal.ok) return principal;
     return { ok: true, value: { ...principal.value, method, location } };
   }

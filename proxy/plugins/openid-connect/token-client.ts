@@ -152,6 +152,11 @@ async function settle<T>(load: () => Promise<Exchange<T>>): Promise<Exchange<T>>
     if (error instanceof oidc.ResponseBodyError && error.status < 500) {
       return { ok: false, reason: error.error === 'invalid_client' ? 'invalid_client' : 'invalid_grant' };
     }
+    // A 401 with `WWW-Authenticate` (what IdPs answer a wrong client secret sent with Basic auth)
+    // is thrown by openid-client as this error, not ResponseBodyError: it is a refusal, not an outage.
+    if (error instanceof oidc.WWWAuthenticateChallengeError && error.status < 500) {
+      return { ok: false, reason: error.status === 401 ? 'invalid_client' : 'invalid_grant' };
+    }
     throw new PortcullisError('PCS_IDP_UNAVAILABLE', 'the IdP answered unexpectedly', { cause: error });
   }
 }
