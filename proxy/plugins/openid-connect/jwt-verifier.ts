@@ -2,6 +2,7 @@ import { decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import { PortcullisError } from '../../../common/errors.js';
 import { looksLikeIdToken, type Claims } from './claims.js';
 import type { Provider } from './provider.js';
+import { digest } from './token-client.js';
 
 const HS_ALGORITHMS = ['HS256', 'HS384', 'HS512'];
 
@@ -31,13 +32,34 @@ export type JwtResult =
 export class JwtVerifier {
   readonly #options: JwtVerifierOptions;
   readonly #hsKeys: Uint8Array[];
+  /** Verified tokens are cached per rule set: another instance may allow other issuers or leeway. */
+  readonly #cachePrefix: string;
 
   constructor(options: JwtVerifierOptions) {
     this.#options = options;
     this.#hsKeys = options.hsSecrets.map((s) => new TextEncoder().encode(s));
+    this.#cachePrefix = digest(JSON.stringify([options.issuersAllowed, options.leeway, options.hsSecrets]));
   }
 
+  /**
+   * Verifies a token, or finds it among tokens verified before: a signature
+   * check costs far more than a hash, and a client sends the same token
+   * many times. Cached results never outlive the token's `exp`.
+   */
   async verify(token: string, nowSeconds: number): Promise<JwtResult> {
+    const key = `${this.#cachePrefix}|${digest(token)}`;
+    const cache = this.#options.provider.verifiedTokens;
+    const hit = cache.get(key);
+    this.#options.provider.metrics.cache('token', hit !== undefined && nowSeconds < hit.expiresAt);
+    if (hit && nowSeconds < hit.expiresAt) return hit;
+    const result = await this.#verify(token, nowSeconds);
+    if (result.ok && result.expiresAt > nowSeconds) {
+      cache.set(key, result, { ttl: (result.expiresAt - nowSeconds) * 1000 });
+    }
+    return result;
+  }
+
+  async #verify(token: string, nowSeconds: number): Promise<JwtResult> {
     let alg: string | undefined;
     try {
       alg = decodeProtectedHeader(token).alg;

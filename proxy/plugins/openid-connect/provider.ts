@@ -5,7 +5,9 @@ import {
   type JWK,
   type JWSHeaderParameters,
 } from 'jose';
+import { LRUCache } from 'lru-cache';
 import { PortcullisError } from '../../../common/errors.js';
+import type { Claims } from './claims.js';
 import { IdpHttp } from './idp-http.js';
 import type { OidcMetrics } from './metrics.js';
 
@@ -72,6 +74,11 @@ type KeyResolver = ReturnType<typeof createLocalJWKSet>;
 export class Provider {
   readonly options: ProviderOptions;
   readonly http: IdpHttp;
+  readonly metrics: OidcMetrics;
+  /** Access tokens verified against this issuer's keys, by a hash of the token; see JwtVerifier. */
+  readonly verifiedTokens = new LRUCache<string, { ok: true; claims: Claims; expiresAt: number }>({
+    max: 10_000,
+  });
   #metadata: ProviderMetadata | undefined;
   #keys: { resolver: KeyResolver; algorithms: string[] } | undefined;
   #lastAttempt = -Infinity;
@@ -80,6 +87,7 @@ export class Provider {
 
   constructor(options: ProviderOptions, metrics: OidcMetrics) {
     this.options = options;
+    this.metrics = metrics;
     this.http = new IdpHttp({
       issuer: options.issuer,
       timeout: options.timeout,
