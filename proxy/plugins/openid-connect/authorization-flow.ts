@@ -3,6 +3,7 @@ import * as oidc from 'openid-client';
 import type { OpenIdConnectConfig } from '../../../contract/plugins/openid-connect.js';
 import type { PluginContext } from '../registry.js';
 import { AuthorizationStateCookie } from './authorization-state.js';
+import { refusalResponse } from './challenge.js';
 import type { Claims } from './claims.js';
 import type { Provider } from './provider.js';
 import { safeReturnPath } from './return-path.js';
@@ -105,12 +106,12 @@ export class AuthorizationFlow {
     if (!saved) return undefined; // not a login this proxy started: treat it as an ordinary request
     const clear = this.#state.clear(https);
     const fail = (reason: string) => {
-      reply
-        .code(401)
-        .header('content-type', 'application/json; charset=utf-8')
-        .header('cache-control', 'no-store')
-        .header('set-cookie', clear)
-        .send(JSON.stringify({ message: this.#options.config.unauthorized_error_message }));
+      // A 401 must carry a challenge (RFC 9110 §15.5.2), like every other refusal of the plugin.
+      const refusal = refusalResponse(
+        { status: 401, message: this.#options.config.unauthorized_error_message },
+        new URL(this.#options.config.issuer).host,
+      );
+      reply.code(401).headers(refusal.headers).header('set-cookie', clear).send(refusal.body);
       return `callback_${reason}`;
     };
     if (query.get('state') !== saved.state) return fail('state');
