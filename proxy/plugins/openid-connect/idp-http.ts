@@ -80,10 +80,6 @@ export class IdpHttp {
     return ((url: string | URL, init?: RequestInit) =>
       this.fetch(endpoint, String(url), init ?? {})) as unknown as typeof globalThis.fetch;
   }
-
-  close(): Promise<void> {
-    return this.#agent.close();
-  }
 }
 
 async function readLimited(response: Response): Promise<string> {

@@ -186,10 +186,6 @@ export class Provider {
       }),
     };
   }
-
-  close(): Promise<void> {
-    return this.http.close();
-  }
 }
 
 /** Public signature keys of a JWKS; private parts and encryption keys are dropped. */
@@ -224,9 +220,13 @@ function defaultAlgorithm(key: JWK): string {
   return 'RS256';
 }
 
-/** Providers by their settings, shared across config swaps within a worker. */
+/**
+ * Providers by their settings, shared across config swaps within a worker.
+ * Bounded: settings that changed long ago fall out; an instance still using
+ * one keeps its reference, and idle IdP connections close by themselves.
+ */
 export class ProviderRegistry {
-  readonly #providers = new Map<string, Provider>();
+  readonly #providers = new LRUCache<string, Provider>({ max: 256 });
   readonly #metrics: OidcMetrics;
 
   constructor(metrics: OidcMetrics) {
@@ -241,15 +241,5 @@ export class ProviderRegistry {
       this.#providers.set(key, provider);
     }
     return provider;
-  }
-
-  /** Closes providers no plugin instance of the current config uses. */
-  retain(inUse: ReadonlySet<Provider>): void {
-    for (const [key, provider] of this.#providers) {
-      if (!inUse.has(provider)) {
-        this.#providers.delete(key);
-        void provider.close();
-      }
-    }
   }
 }
