@@ -1,0 +1,211 @@
+import { describe, expect, it } from 'vitest';
+import { pluginConfigWithDefaults, validatePluginConfig } from '../../contract/plugins.js';
+import type { OpenIdConnectConfig } from '../../contract/plugins/openid-connect.js';
+
+const ISSUER = 'https://idp.example.test/oauth2/default';
+const validate = (config: Record<string, unknown>) => validatePluginConfig('openid-connect', config);
+const withDefaults = (config: Record<string, unknown>) =>
+  pluginConfigWithDefaults<OpenIdConnectConfig>('openid-connect', config);
+
+describe('openid-connect config schema', () => {
+  it('accepts the minimal config and fills in Kong defaults', () => {
+    expect(validate({ issuer: ISSUER })).toEqual([]);
+    const config = withDefaults({ issuer: ISSUER });
+    expect(config).toMatchObject({
+      issuer: ISSUER,
+      auth_methods: [
+        'password',
+        'client_credentials',
+        'authorization_code',
+        'bearer',
+        'introspection',
+        'session',
+      ],
+      scopes: ['openid'],
+      bearer_token_param_type: ['header', 'query', 'body'],
+      scopes_claim: ['scope'],
+      audience_claim: ['aud'],
+      leeway: 0,
+      enable_hs_signatures: false,
+      consumer_by: ['username', 'custom_id'],
+      consumer_optional: false,
+      credential_claim: ['sub'],
+      upstream_access_token_header: 'authorization:bearer',
+      hide_credentials: false,
+      session_cookie_name: 'session',
+      rediscovery_lifetime: 30,
+      ssl_verify: true,
+      logout_methods: ['POST', 'DELETE'],
+      unauthorized_error_message: 'Unauthorized',
+      run_on_preflight: true,
+    });
+    expect(config.scopes_required).toBeUndefined();
+    expect(config.audience_required).toBeUndefined();
+    expect(config.issuers_allowed).toBeUndefined();
+  });
+
+  it('does not modify its input', () => {
+    const input = { issuer: ISSUER, client_id: 'gateway', scopes: null };
+    const copy = structuredClone(input);
+    withDefaults(input);
+    validate(input);
+    expect(input).toEqual(copy);
+  });
+
+  it.each([
+    ['an unknown field', { issuer: ISSUER, frobnicate: true }, 'unknown field "frobnicate"'],
+    // A Kong field Portcullis does not implement: refused by name, never silently ignored.
+    [
+      'a Kong field not implemented',
+      { issuer: ISSUER, introspection_hint: 'access_token' },
+      'unknown field "introspection_hint"',
+    ],
+    ['a misspelt field', { issuer: ISSUER, scope_required: ['a'] }, 'unknown field "scope_required"'],
+  ])('rejects %s by name', (_name, config, problem) => {
+    expect(validate(config)).toContain(problem);
+  });
+
+  it('treats null as unset: the default applies', () => {
+    expect(validate({ issuer: ISSUER, scopes: null, leeway: null, audience_required: null })).toEqual([]);
+    const config = withDefaults({ issuer: ISSUER, scopes: null, leeway: null, audience_required: null });
+    expect(config.scopes).toEqual(['openid']);
+    expect(config.leeway).toBe(0);
+    expect(config).not.toHaveProperty('audience_required');
+  });
+
+  it('keeps null where null is a value of its own', () => {
+    expect(validate({ issuer: ISSUER, upstream_access_token_header: null })).toEqual([]);
+    expect(
+      withDefaults({ issuer: ISSUER, upstream_access_token_header: null }).upstream_access_token_header,
+    ).toBe(null);
+  });
+
+  it('turns a lone string into a one-item list', () => {
+    const input = {
+      issuer: ISSUER,
+      client_id: 'gateway',
+      client_secret: 's3cret',
+      scopes_required: 'read write',
+    };
+    expect(validate(input)).toEqual([]);
+    expect(withDefaults(input)).toMatchObject({
+      client_id: ['gateway'],
+      client_secret: ['s3cret'],
+      scopes_required: ['read write'],
+    });
+  });
+
+  it('does not turn a string into a list where a string is expected', () => {
+    expect(withDefaults({ issuer: ISSUER, session_cookie_name: 'sid' }).session_cookie_name).toBe('sid');
+  });
+
+  it.each(['verify_signature', 'verify_claims', 'verify_nonce'])(
+    'rejects %s false, accepts true',
+    (field) => {
+      expect(validate({ issuer: ISSUER, [field]: false })).not.toEqual([]);
+      expect(validate({ issuer: ISSUER, [field]: false }).join(' ')).toContain(field);
+      expect(validate({ issuer: ISSUER, [field]: true })).toEqual([]);
+    },
+  );
+
+  it.each([
+    ['issuer missing', {}, 'issuer'],
+    ['issuer not http(s)', { issuer: 'ftp://idp' }, 'issuer'],
+    ['unknown auth method', { issuer: ISSUER, auth_methods: ['bearer', 'kerberos'] }, 'auth_methods'],
+    ['duplicate auth method', { issuer: ISSUER, auth_methods: ['bearer', 'bearer'] }, 'auth_methods'],
+    [
+      'unknown param type',
+      { issuer: ISSUER, bearer_token_param_type: ['cookie'] },
+      'bearer_token_param_type',
+    ],
+    ['negative leeway', { issuer: ISSUER, leeway: -1 }, 'leeway'],
+    ['huge leeway', { issuer: ISSUER, leeway: 86400 }, 'leeway'],
+    ['empty string in a list', { issuer: ISSUER, scopes_required: [''] }, 'scopes_required'],
+    ['short session secret', { issuer: ISSUER, session_secret: 'short' }, 'session_secret'],
+    ['bad cookie name', { issuer: ISSUER, session_cookie_name: 'a b;c' }, 'session_cookie_name'],
+    [
+      'enable_hs_signatures not boolean',
+      { issuer: ISSUER, enable_hs_signatures: 'yes' },
+      'enable_hs_signatures',
+    ],
+    ['bad same-site', { issuer: ISSUER, session_cookie_same_site: 'Loose' }, 'session_cookie_same_site'],
+  ])('rejects %s, naming the field', (_name, config, field) => {
+    const problems = validate(config);
+    expect(problems).not.toEqual([]);
+    expect(problems.join(' ')).toContain(field);
+  });
+
+  describe('cross-field rules', () => {
+    it.each([
+      [
+        'enable_hs_signatures without a client secret',
+        { issuer: ISSUER, client_id: ['gw'], enable_hs_signatures: true },
+        'field "client_secret" is required by "enable_hs_signatures"',
+      ],
+      [
+        'more secrets than client ids',
+        { issuer: ISSUER, client_id: ['gw'], client_secret: ['a', 'b'] },
+        'field "client_secret" has more entries than "client_id"',
+      ],
+      [
+        'more client_auth than client ids',
+        { issuer: ISSUER, client_auth: ['none'] },
+        'field "client_auth" has more entries than "client_id"',
+      ],
+      [
+        'claims without header names',
+        { issuer: ISSUER, upstream_headers_claims: ['email'] },
+        'fields "upstream_headers_claims" and "upstream_headers_names" must have the same length',
+      ],
+      [
+        'login_action redirect without a target',
+        { issuer: ISSUER, login_action: 'redirect' },
+        'field "login_redirect_uri" is required by login_action "redirect"',
+      ],
+      [
+        'SameSite None without Secure',
+        { issuer: ISSUER, session_cookie_same_site: 'None', session_cookie_secure: false },
+        'field "session_cookie_secure" must not be false with session_cookie_same_site "None"',
+      ],
+      [
+        'a redirect URI that is not absolute',
+        { issuer: ISSUER, redirect_uri: ['/callback'] },
+        'field "redirect_uri.0" must be an absolute http(s) URL',
+      ],
+      [
+        'a logout redirect with credentials',
+        { issuer: ISSUER, logout_redirect_uri: ['https://user:pw@example.test/'] },
+        'field "logout_redirect_uri.0" must be an absolute http(s) URL',
+      ],
+      [
+        'an issuer with credentials',
+        { issuer: 'https://user:pw@idp.example.test/' },
+        'field "issuer" must be an absolute http(s) URL',
+      ],
+    ])('rejects %s', (_name, config, problem) => {
+      expect(validate(config)).toContain(problem);
+    });
+
+    it.each([
+      [
+        'enable_hs_signatures with a secret',
+        { issuer: ISSUER, client_id: ['gw'], client_secret: ['s'], enable_hs_signatures: true },
+      ],
+      [
+        'enable_hs_signatures with a lone-string secret',
+        { issuer: ISSUER, client_id: 'gw', client_secret: 's', enable_hs_signatures: true },
+      ],
+      [
+        'claims with names',
+        { issuer: ISSUER, upstream_headers_claims: ['email'], upstream_headers_names: ['x-email'] },
+      ],
+      [
+        'login_action redirect with a target',
+        { issuer: ISSUER, login_action: 'redirect', login_redirect_uri: ['https://app.example.test/'] },
+      ],
+      ['SameSite None with Secure unset', { issuer: ISSUER, session_cookie_same_site: 'None' }],
+    ])('accepts %s (control)', (_name, config) => {
+      expect(validate(config)).toEqual([]);
+    });
+  });
+});
