@@ -228,13 +228,14 @@ export class OpenIdConnectPlugin implements PluginRuntime {
         if (!found) continue;
         if (!found.ok) return invalidRequest(found.problem, config);
         presented = true;
-        const isJwt = found.value.split('.').length === 3;
-        if (method === 'bearer' && !isJwt) continue;
-        last =
-          method === 'bearer'
-            ? await this.#verifyJwt(found.value, now, found.location)
-            : await this.#introspect(found.value, found.location);
-        if (last.ok || method === 'introspection' || !this.#enabled.has('introspection')) return last;
+        // A JWT is settled locally when `bearer` is on; only opaque tokens (or
+        // every token, without `bearer`) are introspected, so made-up JWTs never
+        // cost an IdP call.
+        if (method === 'bearer') {
+          if (found.value.split('.').length !== 3) continue;
+          return this.#verifyJwt(found.value, now, found.location);
+        }
+        return this.#introspect(found.value, found.location);
       } else if (method === 'password' || method === 'client_credentials') {
         const names: [string, string] =
           method === 'password' ? ['username', 'password'] : ['client_id', 'client_secret'];
