@@ -44,8 +44,17 @@ export class OidcMetrics {
     });
   }
 
+  /** Labelled children, bound once: prom-client's label lookup costs more than the increment on the request path. */
+  readonly #bound = new Map<string, { inc(): void }>();
+
   decision(route: string, plugin: string, method: string, outcome: string): void {
-    this.#decisions.inc({ route, plugin, method, outcome });
+    const key = `d\u0000${route}\u0000${plugin}\u0000${method}\u0000${outcome}`;
+    let child = this.#bound.get(key);
+    if (!child) {
+      child = this.#decisions.labels({ route, plugin, method, outcome });
+      this.#bound.set(key, child);
+    }
+    child.inc();
   }
 
   idpRequest(issuer: string, endpoint: IdpEndpoint, outcome: string, seconds: number): void {
@@ -54,7 +63,13 @@ export class OidcMetrics {
   }
 
   cache(cache: CacheName, hit: boolean): void {
-    this.#cache.inc({ cache, result: hit ? 'hit' : 'miss' });
+    const key = `c\u0000${cache}\u0000${hit}`;
+    let child = this.#bound.get(key);
+    if (!child) {
+      child = this.#cache.labels({ cache, result: hit ? 'hit' : 'miss' });
+      this.#bound.set(key, child);
+    }
+    child.inc();
   }
 }
 
