@@ -215,7 +215,7 @@ describe.skipIf(!existsSync(CHROMIUM))('authorization code in a real headless Ch
       await page.fill('input[name=login]', 'alice');
       await page.fill('input[name=password]', 'alice-password');
       await Promise.all([page.waitForURL(target), page.click('button[type=submit]')]);
-      const echo = JSON.parse(await page.evaluate(() => document.body.innerText)) as EchoResponse;
+      const echo = JSON.parse(await page.locator('body').innerText()) as EchoResponse;
       expect(echo.url).toBe('/web/page?from=browser');
       expect(echo.headers['x-credential-identifier']).toBe('alice@example.test');
       expect(upstreamToken(echo).sub).toBe('alice@example.test');
@@ -226,7 +226,7 @@ describe.skipIf(!existsSync(CHROMIUM))('authorization code in a real headless Ch
         await page.goto(`${fx.origin}/web/second`);
       });
       expect(page.url()).toBe(`${fx.origin}/web/second`);
-      const second = JSON.parse(await page.evaluate(() => document.body.innerText)) as EchoResponse;
+      const second = JSON.parse(await page.locator('body').innerText()) as EchoResponse;
       expect(second.headers['x-credential-identifier']).toBe('alice@example.test');
       expect(calls.authorization + calls.token + calls.interaction).toBe(0);
     } finally {
