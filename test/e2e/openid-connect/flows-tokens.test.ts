@@ -69,6 +69,7 @@ beforeAll(async () => {
     { id: 'cccache', plugin: cc({ timeout: 10_003 }) },
     { id: 'ccflight', plugin: cc({ timeout: 10_004 }) },
     { id: 'ccwrong', plugin: cc({ timeout: 10_005 }) },
+    { id: 'ccclock', plugin: cc({ timeout: 10_008 }) },
     { id: 'pw', plugin: pw() },
     { id: 'pwadmins', plugin: pw({ groups_required: ['admins'], timeout: 10_006 }) },
     {
@@ -222,6 +223,16 @@ describe('client credentials', () => {
       client_secret: BILLING_SECRET,
     });
     expect(body.status).toBe(401);
+  });
+
+  it('accepts a token the IdP minted in the next second while the exchange ran', async () => {
+    // A fresh instance: its first request fetches discovery, the token and the keys (tens of ms),
+    // started just before a second boundary so the token's `iat` is the next second.
+    while (Date.now() % 1000 < 960) await new Promise((resolve) => setTimeout(resolve, 5));
+    const res = await call(fx, '/ccclock/x', {
+      headers: { authorization: basic('app-billing', BILLING_SECRET) },
+    });
+    expect(res.status, res.text).toBe(200);
   });
 
   it('caches the token: once each worker has one, requests make no token call', async () => {
