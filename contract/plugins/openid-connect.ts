@@ -15,6 +15,9 @@ import { Type, type Static } from '@sinclair/typebox';
 const Strings = (options: { default?: string[]; description: string; minItems?: number }) =>
   Type.Array(Type.String({ minLength: 1 }), options);
 
+/** Items of a `*_required` list: blank ones would require nothing. */
+const Required = (description: string) => Type.Array(Type.String({ pattern: '\\S' }), { description });
+
 const Enums = <T extends string>(values: readonly T[], options: { default?: T[]; description: string }) =>
   Type.Array(Type.Union(values.map((v) => Type.Literal(v))), { uniqueItems: true, ...options });
 
@@ -69,19 +72,19 @@ export const OpenIdConnectConfig = Type.Object(
     }),
     scopes_claim: Strings({ default: ['scope'], description: 'Claim path of the scopes.' }),
     scopes_required: Type.Optional(
-      Strings({ description: 'Alternatives; each is space-separated scopes that must all be present.' }),
+      Required('Alternatives; each is space-separated scopes that must all be present.'),
     ),
     audience_claim: Strings({ default: ['aud'], description: 'Claim path of the audience.' }),
     audience_required: Type.Optional(
-      Strings({ description: 'Alternatives; each is space-separated audiences that must all be present.' }),
+      Required('Alternatives; each is space-separated audiences that must all be present.'),
     ),
     groups_claim: Strings({ default: ['groups'], description: 'Claim path of the groups.' }),
     groups_required: Type.Optional(
-      Strings({ description: 'Alternatives; each is space-separated groups that must all be present.' }),
+      Required('Alternatives; each is space-separated groups that must all be present.'),
     ),
     roles_claim: Strings({ default: ['roles'], description: 'Claim path of the roles.' }),
     roles_required: Type.Optional(
-      Strings({ description: 'Alternatives; each is space-separated roles that must all be present.' }),
+      Required('Alternatives; each is space-separated roles that must all be present.'),
     ),
     issuers_allowed: Type.Optional(
       Strings({ description: 'Accepted `iss` values; the discovered issuer when unset.' }),

@@ -121,6 +121,9 @@ describe('openid-connect config schema', () => {
     ['negative leeway', { issuer: ISSUER, leeway: -1 }, 'leeway'],
     ['huge leeway', { issuer: ISSUER, leeway: 86400 }, 'leeway'],
     ['empty string in a list', { issuer: ISSUER, scopes_required: [''] }, 'scopes_required'],
+    ['blank requirement', { issuer: ISSUER, scopes_required: [' '] }, 'scopes_required'],
+    ['blank group requirement', { issuer: ISSUER, groups_required: ['read', '  '] }, 'groups_required'],
+    ['blank audience requirement', { issuer: ISSUER, audience_required: ['\t'] }, 'audience_required'],
     ['short session secret', { issuer: ISSUER, session_secret: 'short' }, 'session_secret'],
     ['bad cookie name', { issuer: ISSUER, session_cookie_name: 'a b;c' }, 'session_cookie_name'],
     [

@@ -39,12 +39,11 @@ export function meetsRequirement(
 ): boolean {
   if (!required || required.length === 0) return true;
   const have = new Set(present);
-  return required.some((alternative) =>
-    alternative
-      .split(' ')
-      .filter((v) => v !== '')
-      .every((v) => have.has(v)),
-  );
+  return required.some((alternative) => {
+    const words = alternative.split(' ').filter((v) => v !== '');
+    // A blank alternative would require nothing: it never matches, so a config typo fails closed.
+    return words.length > 0 && words.every((v) => have.has(v));
+  });
 }
 
 export interface ClaimRules {

@@ -76,6 +76,9 @@ describe('meetsRequirement', () => {
     [['reader'], ['read'], false],
     [['READ'], ['read'], false],
     [[], ['read'], false],
+    // A blank alternative requires nothing, so it never matches (a config typo fails closed).
+    [['read'], [' '], false],
+    [[], ['', '  '], false],
   ])('%j against %j → %s', (present, required, expected) => {
     expect(meetsRequirement(present, required)).toBe(expected);
   });
