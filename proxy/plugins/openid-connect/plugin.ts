@@ -146,9 +146,10 @@ export class OpenIdConnectPlugin implements PluginRuntime {
           return false;
         }
       }
-      const outcome = await this.#authenticate(view, request);
+      const attempt = { method: 'none' };
+      const outcome = await this.#authenticate(view, request, attempt);
       if (!outcome.ok) {
-        method(outcome.reason === 'no_credentials' ? 'none' : 'any', outcome.reason);
+        method(attempt.method, outcome.reason);
         if (outcome.reason === 'no_credentials' && this.#flow?.canStart(request)) {
           await this.#flow.start(request, reply, context);
           method('authorization_code', 'redirected');
@@ -198,7 +199,12 @@ export class OpenIdConnectPlugin implements PluginRuntime {
     return view;
   }
 
-  async #authenticate(view: RequestView, request: FastifyRequest): Promise<Outcome> {
+  /** Finds and verifies the caller's credential; `attempt.method` names the method that judged it, for metrics. */
+  async #authenticate(
+    view: RequestView,
+    request: FastifyRequest,
+    attempt: { method: string },
+  ): Promise<Outcome> {
     const config = this.#config;
     const now = Date.now() / 1000;
     let presented = false;
@@ -226,13 +232,17 @@ export class OpenIdConnectPlugin implements PluginRuntime {
       } else if (method === 'bearer' || method === 'introspection') {
         const found = findBearerToken(view, config.bearer_token_param_type);
         if (!found) continue;
+        attempt.method = method;
         if (!found.ok) return invalidRequest(found.problem, config);
         presented = true;
         // A JWT is settled locally when `bearer` is on; only opaque tokens (or
         // every token, without `bearer`) are introspected, so made-up JWTs never
         // cost an IdP call.
         if (method === 'bearer') {
-          if (found.value.split('.').length !== 3) continue;
+          if (found.value.split('.').length !== 3) {
+            attempt.method = 'none';
+            continue;
+          }
           return this.#verifyJwt(found.value, now, found.location);
         }
         return this.#introspect(found.value, found.location);
@@ -243,6 +253,7 @@ export class OpenIdConnectPlugin implements PluginRuntime {
           method === 'password' ? config.password_param_type : config.client_credentials_param_type;
         const found = findPair(view, types, names);
         if (!found) continue;
+        attempt.method = method;
         if (!found.ok) return invalidRequest(found.problem, config);
         presented = true;
         last = await this.#exchange(method, found.value, found.location, now);

@@ -81,7 +81,8 @@ export class Provider {
   });
   #metadata: ProviderMetadata | undefined;
   #keys: { resolver: KeyResolver; algorithms: string[] } | undefined;
-  #lastAttempt = -Infinity;
+  /** When an unknown key last caused a refetch; the first fetch does not count, so a key rotated in soon after start is fetched at once. */
+  #lastRefetch = -Infinity;
   #lastFailure = -Infinity;
   #inflight: Promise<void> | undefined;
 
@@ -119,13 +120,14 @@ export class Provider {
     } catch (error) {
       if ((error as { code?: string }).code !== 'ERR_JWKS_NO_MATCHING_KEY') throw error;
       if (!this.#mayRefetch()) throw error;
+      this.#lastRefetch = performance.now();
       await this.#refresh(false).catch(() => undefined);
       return this.#keys!.resolver(header, token);
     }
   };
 
   #mayRefetch(): boolean {
-    return performance.now() - this.#lastAttempt >= this.options.rediscoveryLifetime * 1000;
+    return performance.now() - this.#lastRefetch >= this.options.rediscoveryLifetime * 1000;
   }
 
   /** Fetches discovery and keys once for all concurrent callers. */
@@ -141,7 +143,6 @@ export class Provider {
   }
 
   async #fetch(): Promise<void> {
-    this.#lastAttempt = performance.now();
     try {
       const metadata = await this.#discover();
       const uris = [metadata.jwks_uri, ...this.options.extraJwksUris].filter((u): u is string => !!u);
