@@ -71,6 +71,7 @@ export class OpenIdConnectPlugin implements PluginRuntime {
   readonly #session: SessionCookie | undefined;
   readonly #flow: AuthorizationFlow | undefined;
   readonly #realm: string;
+  #lastOutageLog = 0;
 
   constructor(instance: PluginInstance, config: OpenIdConnectConfig, services: OidcServices) {
     this.#id = instance.id;
@@ -137,6 +138,7 @@ export class OpenIdConnectPlugin implements PluginRuntime {
         );
       }
     };
+    const attempt = { method: 'none' };
     try {
       const view = await this.#view(request, context);
       if (this.#flow) {
@@ -146,7 +148,6 @@ export class OpenIdConnectPlugin implements PluginRuntime {
           return false;
         }
       }
-      const attempt = { method: 'none' };
       const outcome = await this.#authenticate(view, request, attempt);
       if (!outcome.ok) {
         method(attempt.method, outcome.reason);
@@ -163,8 +164,12 @@ export class OpenIdConnectPlugin implements PluginRuntime {
       return true;
     } catch (error) {
       if (error instanceof PortcullisError && error.code === 'PCS_IDP_UNAVAILABLE') {
-        method('any', 'idp_unavailable');
-        this.#services.log.warn({ plugin: this.#id, err: error.message }, 'identity provider unavailable');
+        method(attempt.method, 'idp_unavailable');
+        // Once per 10 s per instance: an outage must not become a log flood.
+        if (Date.now() - this.#lastOutageLog > 10_000) {
+          this.#lastOutageLog = Date.now();
+          this.#services.log.warn({ plugin: this.#id, err: error.message }, 'identity provider unavailable');
+        }
         reply
           .code(503)
           .header('content-type', 'application/json; charset=utf-8')
