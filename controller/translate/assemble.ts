@@ -34,11 +34,16 @@ export function assembleConfig(ctx: TranslateContext): CompiledConfig {
     .sort(compareStrings)
     .map((host) => ({ host, routes: hosts.get(host)!.sort(byRouteOrder) }));
 
-  const routes = ctx.routes.map((c) => c.route);
   const defaultBackend = ctx.defaultBackend?.route;
-  if (defaultBackend) routes.push(defaultBackend);
-  const upstreamNames = new Set(routes.map((r) => r.upstream));
-  const pluginIds = new Set(routes.flatMap((r) => r.plugins));
+  // One pass, no intermediate arrays: there are tens of thousands of routes.
+  const upstreamNames = new Set<string>();
+  const pluginIds = new Set<string>();
+  const use = (route: Route) => {
+    upstreamNames.add(route.upstream);
+    for (const id of route.plugins) pluginIds.add(id);
+  };
+  for (const { route } of ctx.routes) use(route);
+  if (defaultBackend) use(defaultBackend);
   const upstreams: Upstream[] = [...upstreamNames]
     .sort(compareStrings)
     .map((name) => ctx.upstreams.get(name)!);

@@ -141,7 +141,8 @@ describe('translate', () => {
 describe('plugin order and catalog', () => {
   const plugins = [
     kongPlugin('shop', 'authz', 'application-registration', {}),
-    kongPlugin('shop', 'authn', 'openid-connect', {}),
+    // A valid openid-connect config (the shared catalog checks it): the order is what is tested.
+    kongPlugin('shop', 'authn', 'openid-connect', { issuer: 'https://idp.example.com' }),
     kongPlugin('shop', 'first', 'pre-check', {}),
     kongPlugin('shop', 'logger', 'audit-log', {}),
   ];

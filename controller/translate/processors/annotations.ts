@@ -124,7 +124,9 @@ const SERVICE_ANNOTATIONS: Record<string, Parser> = {
 export function parseSettings(ctx: TranslateContext, kind: Kind, obj: KubeObject): RouteSettings {
   const settings: RouteSettings = { plugins: [] };
   const annotations = record(obj.metadata.annotations) ?? {};
-  for (const name of Object.keys(annotations).sort(compareStrings)) {
+  const names = Object.keys(annotations);
+  if (names.length > 1) names.sort(compareStrings);
+  for (const name of names) {
     const value = str(annotations[name]);
     const parser = ROUTE_ANNOTATIONS[name] ?? (kind === 'Service' ? SERVICE_ANNOTATIONS[name] : undefined);
     const report = (code: ProblemCode, message: string) => addProblem(ctx, code, message, [refOf(kind, obj)]);

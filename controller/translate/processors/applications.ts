@@ -13,7 +13,7 @@
  * Pending. Two Applications with one clientId: the oldest keeps it, the
  * other is left out (a token must map to exactly one Application).
  */
-import type { Application as ConfigApplication } from '../../../contract/compiled-config.js';
+import type { Application as ConfigApplication, Route } from '../../../contract/compiled-config.js';
 import { addProblem, key, type Processor, type TranslateContext } from '../context.js';
 import {
   REGISTRATION_STATES,
@@ -59,17 +59,17 @@ function readRegistration(reg: ApplicationRegistration): ReadRegistration {
 /** Services (`namespace/name`) whose routes all auto-approve, and have at least one application-registration plugin. */
 function autoApprovedServices(ctx: TranslateContext): Set<string> {
   const verdict = new Map<string, boolean>();
-  const routes = ctx.routes.map((c) => c.route);
-  if (ctx.defaultBackend) routes.push(ctx.defaultBackend.route);
-  for (const route of routes) {
-    if (!route.service) continue;
+  const judge = (route: Route) => {
+    if (!route.service) return;
     for (const id of route.plugins) {
       const plugin = ctx.plugins.get(id);
       if (plugin?.name !== APPLICATION_REGISTRATION_PLUGIN) continue;
       const auto = plugin.config.auto_approve === true;
       verdict.set(route.service, (verdict.get(route.service) ?? true) && auto);
     }
-  }
+  };
+  for (const { route } of ctx.routes) judge(route);
+  if (ctx.defaultBackend) judge(ctx.defaultBackend.route);
   return new Set([...verdict].filter(([, auto]) => auto).map(([service]) => service));
 }
 

@@ -85,7 +85,8 @@ function readPath(entry: HTTPIngressPath | undefined): { path: string; pathType:
     }
     return { path: `~${regex}`, pathType };
   }
-  const path = pathType === 'Prefix' && raw.length > 1 ? raw.replace(/\/+$/, '') || '/' : raw;
+  const trailing = pathType === 'Prefix' && raw.length > 1 && raw.endsWith('/');
+  const path = trailing ? raw.replace(/\/+$/, '') || '/' : raw;
   return { path, pathType: pathType as PathType };
 }
 
@@ -220,15 +221,17 @@ function translateIngress(ctx: TranslateContext, ingress: Ingress, age: number, 
         return;
       }
       const target = targetOf(record(record(entry)?.backend) as IngressBackend | undefined);
-      // Aliases only widen a rule that has a host; a host-less rule already matches every host.
-      const aliases = host === '*' ? [] : (target.hostAliases ?? []);
-      const hosts = [host, ...aliases.filter((a) => a !== host)];
-      for (const h of hosts) {
-        const id = h === host ? `${base}.${r}.${p}` : `${base}.${r}.${p}@${h}`;
+      const add = (h: string, id: string) => {
         const built = buildRoute(id, parsed.path, parsed.pathType, target);
         const entryStatus = pathStatus(h, parsed.path, parsed.pathType, built);
         status.paths.push(entryStatus);
         ctx.routes.push({ route: built.route, host: h, ingress, age, status: entryStatus });
+      };
+      const id = `${base}.${r}.${p}`;
+      add(host, id);
+      // Aliases only widen a rule that has a host; a host-less rule already matches every host.
+      if (host !== '*' && target.hostAliases) {
+        for (const alias of target.hostAliases) if (alias !== host) add(alias, `${id}@${alias}`);
       }
     });
   });
