@@ -21,7 +21,6 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { startNginxProxy, startNginxUpstream } from './nginx.mjs';
 import { BENCH_CLIENT, startIdp } from './oidc-idp.mjs';
 import { startPortcullis } from './portcullis.mjs';
@@ -36,6 +35,7 @@ import {
 } from './processes.mjs';
 import { median } from './report.mjs';
 import { checkRequirements, findBinary, HAPROXY, NGINX, PORTCULLIS, WRK } from './requirements.mjs';
+import { benchOptions, fail } from './options.mjs';
 import { runWrk } from './wrk.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -66,51 +66,9 @@ Needs haproxy, nginx and wrk (apt-get install -y haproxy nginx-light wrk) and a
 build (npm run build). A missing haproxy, nginx or wrk skips the benchmark
 with exit code 0. Total run time is bounded; override with BENCH_MAX_SECONDS.`;
 
-function fail(message, code = 2) {
-  console.error(message);
-  process.exit(code);
-}
-
-function positive(name, value, fallback) {
-  const v = Number(value ?? fallback);
-  if (!Number.isFinite(v) || v <= 0) fail(`${name} must be a positive number, got '${value}'`);
-  return v;
-}
-
 function options() {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      options: {
-        only: { type: 'string' },
-        list: { type: 'boolean' },
-        rounds: { type: 'string' },
-        duration: { type: 'string' },
-        warmup: { type: 'string' },
-        out: { type: 'string' },
-        'keep-tmp': { type: 'boolean' },
-        strict: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
-  } catch (err) {
-    fail(`${err.message}\n\n${HELP}`);
-  }
-  const env = process.env;
-  return {
-    help: parsed.help,
-    list: parsed.list,
-    only: parsed.only
-      ?.split(',')
-      .map((s) => s.trim())
-      .filter(Boolean),
-    rounds: Math.round(positive('rounds', parsed.rounds ?? env.BENCH_ROUNDS, 2)),
-    durationS: Math.round(positive('duration', parsed.duration ?? env.BENCH_DURATION, 10)),
-    warmupS: Math.round(Number(parsed.warmup ?? env.BENCH_WARMUP ?? 2)) || 0,
-    out: parsed.out ? path.resolve(parsed.out) : undefined,
-    keepTmp: parsed['keep-tmp'] ?? false,
-    strict: parsed.strict ?? false,
-  };
+  const { parsed, ...common } = benchOptions(HELP);
+  return { ...common, out: parsed.out ? path.resolve(parsed.out) : undefined };
 }
 
 // ---------------------------------------------------------------------------

@@ -12,12 +12,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { runConstantRate } from './constant-rate.mjs';
 import { httpGet, installCleanup, parkIfClosing, stopAll } from './processes.mjs';
 import { evaluateChecks, median, summarize, toMarkdown, writeJson } from './report.mjs';
 import { checkRequirements, findBinary, WRK } from './requirements.mjs';
 import { BASELINE, checks, scenarios, servers } from './scenarios.mjs';
+import { benchOptions, fail, positive } from './options.mjs';
 import { runWrk } from './wrk.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -49,53 +49,13 @@ Portcullis scenarios need a build (npm run build; npm run bench does it).
 Constant-rate client: BENCH_GENERATOR=raw (default) or agent (node:http).
 Total run time is bounded; override the bound with BENCH_MAX_SECONDS.`;
 
-function fail(message, code = 2) {
-  console.error(message);
-  process.exit(code);
-}
-
-function positive(name, value, fallback) {
-  const v = Number(value ?? fallback);
-  if (!Number.isFinite(v) || v <= 0) fail(`${name} must be a positive number, got '${value}'`);
-  return v;
-}
-
 function options() {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      options: {
-        only: { type: 'string' },
-        list: { type: 'boolean' },
-        rounds: { type: 'string' },
-        duration: { type: 'string' },
-        warmup: { type: 'string' },
-        rate: { type: 'string' },
-        out: { type: 'string' },
-        'keep-tmp': { type: 'boolean' },
-        strict: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
-  } catch (err) {
-    fail(`${err.message}\n\n${HELP}`);
-  }
-  const env = process.env;
+  const { parsed, ...common } = benchOptions(HELP, { rate: { type: 'string' } });
   return {
-    help: parsed.help,
-    list: parsed.list,
-    only: parsed.only
-      ?.split(',')
-      .map((s) => s.trim())
-      .filter(Boolean),
-    rounds: Math.round(positive('rounds', parsed.rounds ?? env.BENCH_ROUNDS, 2)),
-    durationS: Math.round(positive('duration', parsed.duration ?? env.BENCH_DURATION, 10)),
-    warmupS: Math.round(Number(parsed.warmup ?? env.BENCH_WARMUP ?? 2)) || 0,
+    ...common,
     rate: parsed.rate === undefined ? undefined : Math.round(positive('rate', parsed.rate)),
-    engine: env.BENCH_GENERATOR === 'agent' ? 'agent' : 'raw',
+    engine: process.env.BENCH_GENERATOR === 'agent' ? 'agent' : 'raw',
     out: path.resolve(parsed.out ?? path.join(ROOT, 'bench/results/latest.json')),
-    keepTmp: parsed['keep-tmp'] ?? false,
-    strict: parsed.strict ?? false,
   };
 }
 

@@ -157,7 +157,7 @@ export async function createTrafficServers(deps: TrafficDependencies): Promise<T
         localPort: socket.localPort ?? 0,
         preserveHost: resolution.route.preserveHost,
         strippedPrefix: resolution.strippedPrefix,
-        ...(changes && { changes }),
+        changes,
       },
     });
   }

@@ -3,14 +3,13 @@
  * proxy as a child process and the controller in-process; we change files
  * and watch what the proxy serves. Build first: `npx tsc -p tsconfig.build.json`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, http } from '../support/http-client.js';
-import { CLI, REPO_ROOT } from '../support/proxy-process.js';
-import { freePorts, startEcho, type EchoServer } from '../support/upstreams.js';
+import { RunProcess, type RunPorts } from '../support/run-process.js';
+import { startEcho, type EchoServer } from '../support/upstreams.js';
 
 const backend = (name: string, upstreamPort: number) => `apiVersion: v1
 kind: Service
@@ -49,10 +48,8 @@ spec: { controller: portcullis.dev/ingress-controller }
 describe('portcullis run --manifests', () => {
   let dir: string;
   let echo: EchoServer;
-  let child: ChildProcess;
-  let output = '';
-  let exited: Promise<number | null>;
-  let ports: { http: number; https: number; admin: number; status: number; controller: number };
+  let run: RunProcess;
+  let ports: RunPorts;
 
   const get = (path: string) => http({ port: ports.http, path });
   const serves = (path: string, status: number) =>
@@ -69,47 +66,12 @@ describe('portcullis run --manifests', () => {
     await writeFile(join(dir, 'backend.yaml'), backend('echo', echo.port));
     await writeFile(join(dir, 'ingress.yaml'), ingressFor('web', '/one', 'echo'));
     await writeFile(join(dir, 'other.yaml'), ingressFor('other', '/other', 'echo'));
-    const [h, s, a, st, c] = (await freePorts(5)) as [number, number, number, number, number];
-    ports = { http: h, https: s, admin: a, status: st, controller: c };
-    child = spawn(
-      process.execPath,
-      [
-        CLI,
-        'run',
-        '--manifests',
-        dir,
-        ...[
-          '--address',
-          '127.0.0.1',
-          '--status-address',
-          '127.0.0.1',
-          '--controller-status-address',
-          '127.0.0.1',
-        ],
-        ...['--http-port', String(h), '--https-port', String(s), '--admin-port', String(a)],
-        ...['--status-port', String(st), '--controller-status-port', String(c), '--workers', '1'],
-      ],
-      {
-        cwd: REPO_ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, PORTCULLIS_LOG_LEVEL: 'info' },
-      },
-    );
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-    exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-    await eventually(
-      async () => ((await http({ port: c, path: '/readyz' })).status === 200 ? true : undefined),
-      `controller ready; output:\n${output}`,
-      20_000,
-    );
+    run = await RunProcess.start(dir);
+    ports = run.ports;
   });
 
   afterAll(async () => {
-    if (child && child.exitCode === null) {
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await run?.stop();
     await echo?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
@@ -135,7 +97,7 @@ describe('portcullis run --manifests', () => {
       'apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: [\n',
     );
     await eventually(
-      () => (output.includes('manifest does not parse') ? true : undefined),
+      () => (run.output.includes('manifest does not parse') ? true : undefined),
       'parse error logged',
     );
     // The broken file's last good Ingress is still served.
@@ -155,8 +117,8 @@ describe('portcullis run --manifests', () => {
   });
 
   it('stops controller and proxy on SIGTERM', async () => {
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
     // The proxy child is gone too: nothing answers on its admin port.
     await eventually(
       async () => {

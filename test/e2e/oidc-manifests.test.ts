@@ -6,15 +6,14 @@
  * A second KongPlugin with a field the plugin does not have breaks only its
  * own route, which answers 503 rather than running without auth.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestIdp, type TestIdp } from '../idp/test-idp.js';
-import { eventually, http } from '../support/http-client.js';
-import { CLI, REPO_ROOT } from '../support/proxy-process.js';
-import { freePorts, startEcho, type EchoServer } from '../support/upstreams.js';
+import { http } from '../support/http-client.js';
+import { RunProcess } from '../support/run-process.js';
+import { startEcho, type EchoServer } from '../support/upstreams.js';
 
 function manifests(idp: TestIdp, upstreamPort: number): string {
   return `apiVersion: networking.k8s.io/v1
@@ -108,9 +107,7 @@ describe('KongPlugin manifests drive openid-connect', () => {
   let idp: TestIdp;
   let echo: EchoServer;
   let dir: string;
-  let child: ChildProcess;
-  let output = '';
-  let exited: Promise<number | null>;
+  let run: RunProcess;
   let httpPort: number;
 
   beforeAll(async () => {
@@ -118,47 +115,12 @@ describe('KongPlugin manifests drive openid-connect', () => {
     echo = await startEcho({ name: 'payments' });
     dir = await mkdtemp(join(tmpdir(), 'portcullis-oidc-'));
     await writeFile(join(dir, 'all.yaml'), manifests(idp, echo.port));
-    const [h, s, a, st, c] = (await freePorts(5)) as [number, number, number, number, number];
-    httpPort = h;
-    child = spawn(
-      process.execPath,
-      [
-        CLI,
-        'run',
-        '--manifests',
-        dir,
-        ...[
-          '--address',
-          '127.0.0.1',
-          '--status-address',
-          '127.0.0.1',
-          '--controller-status-address',
-          '127.0.0.1',
-        ],
-        ...['--http-port', String(h), '--https-port', String(s), '--admin-port', String(a)],
-        ...['--status-port', String(st), '--controller-status-port', String(c), '--workers', '1'],
-      ],
-      {
-        cwd: REPO_ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, PORTCULLIS_LOG_LEVEL: 'info' },
-      },
-    );
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-    exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-    await eventually(
-      async () => ((await http({ port: c, path: '/readyz' })).status === 200 ? true : undefined),
-      `controller ready; output:\n${output}`,
-      20_000,
-    );
+    run = await RunProcess.start(dir);
+    httpPort = run.ports.http;
   }, 40_000);
 
   afterAll(async () => {
-    if (child && child.exitCode === null) {
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await run?.stop();
     await echo?.close();
     await idp?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
@@ -198,6 +160,6 @@ describe('KongPlugin manifests drive openid-connect', () => {
     });
     expect(res.status).toBe(503);
     expect(echo.requests.length).toBe(before);
-    expect(output).toContain('unknown field \\"bearer_only\\"');
+    expect(run.output).toContain('unknown field \\"bearer_only\\"');
   });
 });

@@ -9,11 +9,36 @@ export type CacheName = 'token' | 'introspection' | 'grant';
  * bounded: routes and plugin ids come from the config, methods and
  * outcomes from fixed lists.
  */
+/**
+ * Counts kept as plain numbers on the request path and added to the
+ * prom-client counter when it is scraped: a prom-client increment (label
+ * hashing, bookkeeping) costs more than the rest of a cached token check.
+ */
+class Tally<L extends string> {
+  readonly #pending = new Map<string, { labels: Partial<Record<L, string>>; count: number }>();
+
+  add(key: string, labels: () => Partial<Record<L, string>>): void {
+    const entry = this.#pending.get(key);
+    if (entry) entry.count++;
+    else this.#pending.set(key, { labels: labels(), count: 1 });
+  }
+
+  flushInto(counter: Counter<L>): void {
+    for (const entry of this.#pending.values()) {
+      if (entry.count === 0) continue;
+      counter.inc(entry.labels, entry.count);
+      entry.count = 0;
+    }
+  }
+}
+
 export class OidcMetrics {
   readonly #decisions: Counter<'route' | 'plugin' | 'method' | 'outcome'>;
   readonly #idpRequests: Counter<'issuer' | 'endpoint' | 'outcome'>;
   readonly #idpDuration: Histogram<'issuer' | 'endpoint'>;
   readonly #cache: Counter<'cache' | 'result'>;
+  readonly #decisionTally = new Tally<'route' | 'plugin' | 'method' | 'outcome'>();
+  readonly #cacheTally = new Tally<'cache' | 'result'>();
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -22,6 +47,7 @@ export class OidcMetrics {
       help: 'openid-connect decisions by route, plugin instance, auth method and outcome (allowed or the reason refused).',
       labelNames: ['route', 'plugin', 'method', 'outcome'],
       registers,
+      collect: () => this.#decisionTally.flushInto(this.#decisions),
     });
     this.#idpRequests = new Counter({
       name: 'portcullis_oidc_idp_requests_total',
@@ -41,20 +67,17 @@ export class OidcMetrics {
       help: 'Cache lookups by cache (token, introspection, grant) and result (hit, miss).',
       labelNames: ['cache', 'result'],
       registers,
+      collect: () => this.#cacheTally.flushInto(this.#cache),
     });
   }
 
-  /** Labelled children, bound once: prom-client's label lookup costs more than the increment on the request path. */
-  readonly #bound = new Map<string, { inc(): void }>();
-
   decision(route: string, plugin: string, method: string, outcome: string): void {
-    const key = `d\u0000${route}\u0000${plugin}\u0000${method}\u0000${outcome}`;
-    let child = this.#bound.get(key);
-    if (!child) {
-      child = this.#decisions.labels({ route, plugin, method, outcome });
-      this.#bound.set(key, child);
-    }
-    child.inc();
+    this.#decisionTally.add(`${route}\u0000${plugin}\u0000${method}\u0000${outcome}`, () => ({
+      route,
+      plugin,
+      method,
+      outcome,
+    }));
   }
 
   idpRequest(issuer: string, endpoint: IdpEndpoint, outcome: string, seconds: number): void {
@@ -63,13 +86,10 @@ export class OidcMetrics {
   }
 
   cache(cache: CacheName, hit: boolean): void {
-    const key = `c\u0000${cache}\u0000${hit}`;
-    let child = this.#bound.get(key);
-    if (!child) {
-      child = this.#cache.labels({ cache, result: hit ? 'hit' : 'miss' });
-      this.#bound.set(key, child);
-    }
-    child.inc();
+    this.#cacheTally.add(hit ? `${cache} hit` : `${cache} miss`, () => ({
+      cache,
+      result: hit ? 'hit' : 'miss',
+    }));
   }
 }
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import * as oidc from 'openid-client';
 import { PortcullisError } from '../../../common/errors.js';
@@ -187,5 +187,6 @@ function tokenTtl(result: Exchange<Tokens>): number {
 
 /** A cache key part that does not keep the secret itself. */
 export function digest(value: string): string {
-  return createHash('sha256').update(value).digest('base64url');
+  // One-shot: on the request path (every bearer token) it costs half of createHash().update().digest().
+  return hash('sha256', value, 'base64url');
 }

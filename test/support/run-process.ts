@@ -1,0 +1,77 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { eventually, http } from './http-client.js';
+import { CLI, REPO_ROOT } from './proxy-process.js';
+import { freePorts } from './upstreams.js';
+
+export interface RunPorts {
+  http: number;
+  https: number;
+  admin: number;
+  status: number;
+  controller: number;
+}
+
+/** `portcullis run --manifests DIR` from the built CLI, on free loopback ports, with one worker. */
+export class RunProcess {
+  readonly child: ChildProcess;
+  readonly ports: RunPorts;
+  readonly exited: Promise<number | null>;
+  #output = '';
+
+  private constructor(child: ChildProcess, ports: RunPorts) {
+    this.child = child;
+    this.ports = ports;
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (this.#output += chunk));
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.#output += chunk));
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  }
+
+  /** Everything the process printed so far. */
+  get output(): string {
+    return this.#output;
+  }
+
+  /** Starts it and waits until the controller reports ready (synced and pushed). */
+  static async start(dir: string): Promise<RunProcess> {
+    const [h, s, a, st, c] = (await freePorts(5)) as [number, number, number, number, number];
+    const ports = { http: h, https: s, admin: a, status: st, controller: c };
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'run',
+        '--manifests',
+        dir,
+        ...[
+          '--address',
+          '127.0.0.1',
+          '--status-address',
+          '127.0.0.1',
+          '--controller-status-address',
+          '127.0.0.1',
+        ],
+        ...['--http-port', String(h), '--https-port', String(s), '--admin-port', String(a)],
+        ...['--status-port', String(st), '--controller-status-port', String(c), '--workers', '1'],
+      ],
+      {
+        cwd: REPO_ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, PORTCULLIS_LOG_LEVEL: 'info' },
+      },
+    );
+    const run = new RunProcess(child, ports);
+    await eventually(
+      async () => ((await http({ port: c, path: '/readyz' })).status === 200 ? true : undefined),
+      `controller ready; output:\n${run.output}`,
+      20_000,
+    );
+    return run;
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null) {
+      this.child.kill('SIGTERM');
+      await this.exited;
+    }
+  }
+}
