@@ -46,17 +46,19 @@ export class JwtVerifier {
    * check costs far more than a hash, and a client sends the same token
    * many times. Cached results never outlive the token's `exp`.
    */
-  async verify(token: string, nowSeconds: number): Promise<JwtResult> {
+  verify(token: string, nowSeconds: number): JwtResult | Promise<JwtResult> {
     const key = `${this.#cachePrefix}|${digest(token)}`;
     const cache = this.#options.provider.verifiedTokens;
     const hit = cache.get(key);
     this.#options.provider.metrics.cache('token', hit !== undefined && nowSeconds < hit.expiresAt);
+    // A hit is answered synchronously: no promise per request on the common path.
     if (hit && nowSeconds < hit.expiresAt) return hit;
-    const result = await this.#verify(token, nowSeconds);
-    if (result.ok && result.expiresAt > nowSeconds) {
-      cache.set(key, result, { ttl: (result.expiresAt - nowSeconds) * 1000 });
-    }
-    return result;
+    return this.#verify(token, nowSeconds).then((result) => {
+      if (result.ok && result.expiresAt > nowSeconds) {
+        cache.set(key, result, { ttl: (result.expiresAt - nowSeconds) * 1000 });
+      }
+      return result;
+    });
   }
 
   async #verify(token: string, nowSeconds: number): Promise<JwtResult> {

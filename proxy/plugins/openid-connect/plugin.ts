@@ -10,7 +10,7 @@ import { checkClaimRules, type Claims } from './claims.js';
 import { refusalResponse, type Refusal } from './challenge.js';
 import { ConsumerIndex } from './consumer.js';
 import { findBearerToken, findPair, type Location, type RequestView } from './credentials.js';
-import { JwtVerifier } from './jwt-verifier.js';
+import { JwtVerifier, type JwtResult } from './jwt-verifier.js';
 import type { OidcMetrics } from './metrics.js';
 import type { Provider } from './provider.js';
 import { SessionCookie, type SessionData } from './session-cookie.js';
@@ -52,6 +52,8 @@ interface Authenticated {
 }
 
 type Outcome = { ok: true; value: Authenticated } | { ok: false; refusal: Refusal; reason: string };
+type Verdict = { ok: true } | { ok: false; refusal: Refusal; reason: string };
+const ALLOWED: Verdict = { ok: true };
 
 /**
  * One `openid-connect` plugin instance on one config: finds the caller's
@@ -71,6 +73,8 @@ export class OpenIdConnectPlugin implements PluginRuntime {
   readonly #session: SessionCookie | undefined;
   readonly #flow: AuthorizationFlow | undefined;
   readonly #realm: string;
+  /** Whether an enabled method may find credentials in a form body. */
+  readonly #wantsBody: boolean;
   #lastOutageLog = 0;
 
   constructor(instance: PluginInstance, config: OpenIdConnectConfig, services: OidcServices) {
@@ -123,6 +127,11 @@ export class OpenIdConnectPlugin implements PluginRuntime {
       });
     }
     this.#realm = new URL(config.issuer).host;
+    this.#wantsBody =
+      ((this.#enabled.has('bearer') || this.#enabled.has('introspection')) &&
+        config.bearer_token_param_type.includes('body')) ||
+      (this.#enabled.has('password') && config.password_param_type.includes('body')) ||
+      (this.#enabled.has('client_credentials') && config.client_credentials_param_type.includes('body'));
   }
 
   async access(request: FastifyRequest, reply: FastifyReply, context: PluginContext): Promise<boolean> {
@@ -140,7 +149,10 @@ export class OpenIdConnectPlugin implements PluginRuntime {
     };
     const attempt = { method: 'none' };
     try {
-      const view = await this.#view(request, context);
+      const view = this.#view(request, context);
+      if (this.#wantsBody && request.method !== 'GET' && request.method !== 'HEAD') {
+        await this.#readBody(request, context, view);
+      }
       if (this.#flow) {
         const handled = await this.#flow.handle(request, reply, context, this.#session);
         if (handled) {
@@ -158,7 +170,8 @@ export class OpenIdConnectPlugin implements PluginRuntime {
         }
         return this.#refuse(reply, outcome.refusal);
       }
-      const verdict = await this.#authorize(outcome.value, request, context);
+      const pending = this.#authorize(outcome.value, request, context);
+      const verdict = pending instanceof Promise ? await pending : pending;
       method(outcome.value.method, verdict.ok ? 'allowed' : verdict.reason);
       if (!verdict.ok) return this.#refuse(reply, verdict.refusal);
       return true;
@@ -181,27 +194,22 @@ export class OpenIdConnectPlugin implements PluginRuntime {
     }
   }
 
-  /** The query and, when a method may read it, the form body. */
-  async #view(request: FastifyRequest, context: PluginContext): Promise<RequestView> {
-    const view: RequestView = {
+  /** What the credential search reads of the request, without its body. */
+  #view(request: FastifyRequest, context: PluginContext): RequestView {
+    return {
       headers: request.headers,
       rawHeaders: request.raw.rawHeaders,
       query: new URLSearchParams(context.query),
     };
-    const config = this.#config;
-    const wantsBody =
-      ((this.#enabled.has('bearer') || this.#enabled.has('introspection')) &&
-        config.bearer_token_param_type.includes('body')) ||
-      (this.#enabled.has('password') && config.password_param_type.includes('body')) ||
-      (this.#enabled.has('client_credentials') && config.client_credentials_param_type.includes('body'));
-    if (wantsBody && request.method !== 'GET' && request.method !== 'HEAD') {
-      const form = await readFormBody(request.raw);
-      if (form) {
-        view.body = form.params;
-        context.upstream.body = form.bytes;
-      }
+  }
+
+  /** A small form body, when a method may find credentials in it; the bytes then go upstream as read. */
+  async #readBody(request: FastifyRequest, context: PluginContext, view: RequestView): Promise<void> {
+    const form = await readFormBody(request.raw);
+    if (form) {
+      view.body = form.params;
+      context.upstream.body = form.bytes;
     }
-    return view;
   }
 
   /** Finds and verifies the caller's credential; `attempt.method` names the method that judged it, for metrics. */
@@ -276,8 +284,14 @@ export class OpenIdConnectPlugin implements PluginRuntime {
         };
   }
 
-  async #verifyJwt(token: string, now: number, location: Location): Promise<Outcome> {
-    const result = await this.#verifier.verify(token, now);
+  #verifyJwt(token: string, now: number, location: Location): Outcome | Promise<Outcome> {
+    const result = this.#verifier.verify(token, now);
+    return result instanceof Promise
+      ? result.then((r) => this.#jwtOutcome(r, token, location))
+      : this.#jwtOutcome(result, token, location);
+  }
+
+  #jwtOutcome(result: JwtResult, token: string, location: Location): Outcome {
     if (result.ok) {
       return {
         ok: true,
@@ -393,11 +407,11 @@ export class OpenIdConnectPlugin implements PluginRuntime {
   }
 
   /** Claim rules, consumer mapping, upstream headers and the session cookie. */
-  async #authorize(
+  #authorize(
     auth: Authenticated,
     request: FastifyRequest,
     context: PluginContext,
-  ): Promise<{ ok: true } | { ok: false; refusal: Refusal; reason: string }> {
+  ): Verdict | Promise<Verdict> {
     const config = this.#config;
     const verdict = checkClaimRules(auth.claims, config);
     if (!verdict.ok) {
@@ -438,20 +452,19 @@ export class OpenIdConnectPlugin implements PluginRuntime {
     );
     // The session cookie is the proxy's; the upstream never sees it.
     if (this.#session) this.#stripSessionCookie(request, changes);
-    await this.#maybeIssueSession(auth, request, context);
-    return { ok: true };
+    if (this.#startsSession(auth)) return this.#issueSession(auth, request, context).then(() => ALLOWED);
+    return ALLOWED;
   }
 
-  async #maybeIssueSession(
-    auth: Authenticated,
-    request: FastifyRequest,
-    context: PluginContext,
-  ): Promise<void> {
-    if (!this.#session || !this.#enabled.has('session')) return;
-    if (
-      auth.method === 'session' ? !auth.session?.renew : this.#config.disable_session?.includes(auth.method)
-    )
-      return;
+  #startsSession(auth: Authenticated): boolean {
+    if (!this.#session || !this.#enabled.has('session')) return false;
+    return auth.method === 'session'
+      ? auth.session?.renew === true
+      : !this.#config.disable_session?.includes(auth.method);
+  }
+
+  async #issueSession(auth: Authenticated, request: FastifyRequest, context: PluginContext): Promise<void> {
+    if (!this.#session) return;
     const data: SessionData = {
       accessToken: auth.accessToken,
       claims: auth.claims,
