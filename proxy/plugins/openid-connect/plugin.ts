@@ -137,7 +137,7 @@ export class OpenIdConnectPlugin implements PluginRuntime {
   async access(request: FastifyRequest, reply: FastifyReply, context: PluginContext): Promise<boolean> {
     const config = this.#config;
     if (!config.run_on_preflight && isPreflight(request)) return true;
-    const method = (m: string, outcome: string) => {
+    const record = (m: string, outcome: string) => {
       this.#services.metrics.decision(context.route.id, this.#id, m, outcome);
       // The reason is never in the answer (it would help an attacker); operators find it here.
       if (outcome !== 'allowed') {
@@ -156,28 +156,28 @@ export class OpenIdConnectPlugin implements PluginRuntime {
       if (this.#flow) {
         const handled = await this.#flow.handle(request, reply, context, this.#session);
         if (handled) {
-          method('authorization_code', handled);
+          record('authorization_code', handled);
           return false;
         }
       }
       const outcome = await this.#authenticate(view, request, attempt);
       if (!outcome.ok) {
-        method(attempt.method, outcome.reason);
+        record(attempt.method, outcome.reason);
         if (outcome.reason === 'no_credentials' && this.#flow?.canStart(request)) {
           await this.#flow.start(request, reply, context);
-          method('authorization_code', 'redirected');
+          record('authorization_code', 'redirected');
           return false;
         }
         return this.#refuse(reply, outcome.refusal);
       }
       const pending = this.#authorize(outcome.value, request, context);
       const verdict = pending instanceof Promise ? await pending : pending;
-      method(outcome.value.method, verdict.ok ? 'allowed' : verdict.reason);
+      record(outcome.value.method, verdict.ok ? 'allowed' : verdict.reason);
       if (!verdict.ok) return this.#refuse(reply, verdict.refusal);
       return true;
     } catch (error) {
       if (error instanceof PortcullisError && error.code === 'PCS_IDP_UNAVAILABLE') {
-        method(attempt.method, 'idp_unavailable');
+        record(attempt.method, 'idp_unavailable');
         // Once per 10 s per instance: an outage must not become a log flood.
         if (Date.now() - this.#lastOutageLog > 10_000) {
           this.#lastOutageLog = Date.now();
