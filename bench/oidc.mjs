@@ -23,7 +23,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startNginxProxy, startNginxUpstream } from './nginx.mjs';
 import { BENCH_CLIENT, startIdp } from './oidc-idp.mjs';
-import { startPortcullis } from './portcullis.mjs';
+import { benchRoute, benchUpstream, NAMESPACE, startPortcullis } from './portcullis.mjs';
 import {
   freePorts,
   httpGet,
@@ -35,14 +35,13 @@ import {
 } from './processes.mjs';
 import { median } from './report.mjs';
 import { checkRequirements, findBinary, HAPROXY, NGINX, PORTCULLIS, WRK } from './requirements.mjs';
-import { benchOptions, fail } from './options.mjs';
+import { benchOptions, boundRunTime, fail } from './options.mjs';
 import { runWrk } from './wrk.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CONNECTIONS = 64;
 const MAX_FAILED_SHARE = 0.001;
 const HOST = 'bench.local';
-const NAMESPACE = 'bench';
 
 const HELP = `Usage: node bench/oidc.mjs [options]
 
@@ -155,21 +154,6 @@ const MAX_TOKEN_CALLS = 2;
 // Servers
 
 function portcullisConfig({ issuer, upstreamPort }) {
-  const routeTo = (name, prefix, plugins) => ({
-    id: `${NAMESPACE}.${name}.0`,
-    path: prefix,
-    pathType: 'Prefix',
-    protocols: ['http', 'https'],
-    httpsRedirectStatusCode: 426,
-    stripPath: false,
-    preserveHost: true,
-    timeouts: { connectMs: 5_000, readMs: 60_000, writeMs: 60_000 },
-    retries: 5,
-    upstream: 'svc',
-    service: `${NAMESPACE}/svc`,
-    plugins,
-    source: { kind: 'Ingress', namespace: NAMESPACE, name },
-  });
   const plugin = (name, config) => ({
     id: `${NAMESPACE}/${name}`,
     name: 'openid-connect',
@@ -183,20 +167,13 @@ function portcullisConfig({ issuer, upstreamPort }) {
       {
         host: HOST,
         routes: [
-          routeTo('jwt', '/jwt/api', [`${NAMESPACE}/oidc-bearer`]),
-          routeTo('open', '/open/api', []),
-          routeTo('cc', '/cc/api', [`${NAMESPACE}/oidc-cc`]),
+          benchRoute('jwt', '/jwt/api', 'svc', [`${NAMESPACE}/oidc-bearer`]),
+          benchRoute('open', '/open/api', 'svc'),
+          benchRoute('cc', '/cc/api', 'svc', [`${NAMESPACE}/oidc-cc`]),
         ],
       },
     ],
-    upstreams: [
-      {
-        name: 'svc',
-        protocol: 'http',
-        targets: [{ host: '127.0.0.1', port: upstreamPort, weight: 100 }],
-        source: { kind: 'Service', namespace: NAMESPACE, name: 'svc' },
-      },
-    ],
+    upstreams: [benchUpstream('svc', upstreamPort)],
     plugins: [
       plugin('oidc-bearer', { auth_methods: ['bearer'] }),
       plugin('oidc-cc', { auth_methods: ['client_credentials'] }),
@@ -377,12 +354,10 @@ async function main() {
     return shutdown(1, `\nABORTED: ${message}`);
   };
 
-  const runs = selected.length * opts.rounds;
-  const budgetS = Number(process.env.BENCH_MAX_SECONDS) || 180 + runs * (opts.durationS + opts.warmupS + 10);
-  setTimeout(() => {
+  const budgetS = boundRunTime(selected.length * opts.rounds, opts, (message) => {
     keepTmp = true;
-    shutdown(124, `Time budget of ${budgetS} s exceeded (BENCH_MAX_SECONDS): stopping.`);
-  }, budgetS * 1000).unref();
+    shutdown(124, message);
+  });
 
   const info = {
     date: new Date().toISOString(),

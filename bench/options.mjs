@@ -55,3 +55,17 @@ export function benchOptions(help, extra = {}) {
     strict: parsed.strict ?? false,
   };
 }
+
+/**
+ * Bounds the whole run (server start-up, every measured and warm-up second,
+ * slack), or BENCH_MAX_SECONDS: past it `onExceeded(message)` runs. Returns
+ * the budget in seconds.
+ */
+export function boundRunTime(runs, opts, onExceeded) {
+  const budgetS = Number(process.env.BENCH_MAX_SECONDS) || 180 + runs * (opts.durationS + opts.warmupS + 10);
+  setTimeout(
+    () => onExceeded(`Time budget of ${budgetS} s exceeded (BENCH_MAX_SECONDS): stopping.`),
+    budgetS * 1000,
+  ).unref();
+  return budgetS;
+}

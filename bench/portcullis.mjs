@@ -17,9 +17,10 @@ export const MEASURED_INDEX = 5000;
 export const MEASURED_PREFIX = `/svc-${MEASURED_INDEX}/api`;
 export const MEASURED_PATH = `${MEASURED_PREFIX}/items`;
 
-const NAMESPACE = 'bench';
+export const NAMESPACE = 'bench';
 
-function upstream(name, port) {
+/** A CompiledConfig upstream `name` with one loopback target. */
+export function benchUpstream(name, port) {
   return {
     name,
     protocol: 'http',
@@ -28,10 +29,11 @@ function upstream(name, port) {
   };
 }
 
-function route(i, upstreamName) {
+/** A Prefix route `prefix` of Ingress `name`, to upstream `upstreamName` (also its Service's name). */
+export function benchRoute(name, prefix, upstreamName, plugins = []) {
   return {
-    id: `${NAMESPACE}.svc-${i}.0`,
-    path: `/svc-${i}/api`,
+    id: `${NAMESPACE}.${name}.0`,
+    path: prefix,
     pathType: 'Prefix',
     protocols: ['http', 'https'],
     httpsRedirectStatusCode: 426,
@@ -40,9 +42,9 @@ function route(i, upstreamName) {
     timeouts: { connectMs: 5_000, readMs: 60_000, writeMs: 60_000 },
     retries: 5,
     upstream: upstreamName,
-    service: `${NAMESPACE}/svc-${i}`,
-    plugins: [],
-    source: { kind: 'Ingress', namespace: NAMESPACE, name: `svc-${i}` },
+    service: `${NAMESPACE}/${upstreamName}`,
+    plugins,
+    source: { kind: 'Ingress', namespace: NAMESPACE, name },
   };
 }
 
@@ -60,8 +62,10 @@ export function benchConfig({ routeCount, upstreamPort }) {
   return {
     schemaVersion: 1,
     certificates: [],
-    virtualHosts: [{ host: BENCH_HOST, routes: indexes.map((i) => route(i, `svc-${i}`)) }],
-    upstreams: indexes.map((i) => upstream(`svc-${i}`, upstreamPort)),
+    virtualHosts: [
+      { host: BENCH_HOST, routes: indexes.map((i) => benchRoute(`svc-${i}`, `/svc-${i}/api`, `svc-${i}`)) },
+    ],
+    upstreams: indexes.map((i) => benchUpstream(`svc-${i}`, upstreamPort)),
     plugins: [],
     applications: [],
   };

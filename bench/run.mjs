@@ -17,7 +17,7 @@ import { httpGet, installCleanup, parkIfClosing, stopAll } from './processes.mjs
 import { evaluateChecks, median, summarize, toMarkdown, writeJson } from './report.mjs';
 import { checkRequirements, findBinary, WRK } from './requirements.mjs';
 import { BASELINE, checks, scenarios, servers } from './scenarios.mjs';
-import { benchOptions, fail, positive } from './options.mjs';
+import { benchOptions, boundRunTime, fail, positive } from './options.mjs';
 import { runWrk } from './wrk.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -143,12 +143,10 @@ async function main() {
   });
 
   // Bound the whole run: server start-up, every measured and warm-up second, slack.
-  const runs = selected.length * opts.rounds;
-  const budgetS = Number(process.env.BENCH_MAX_SECONDS) || 180 + runs * (opts.durationS + opts.warmupS + 10);
-  setTimeout(() => {
+  const budgetS = boundRunTime(selected.length * opts.rounds, opts, (message) => {
     keepTmp = true;
-    shutdown(124, `Time budget of ${budgetS} s exceeded (BENCH_MAX_SECONDS): stopping.`);
-  }, budgetS * 1000).unref();
+    shutdown(124, message);
+  });
 
   const info = {
     date: new Date().toISOString(),

@@ -1,4 +1,4 @@
-import type { CompiledConfig, Route } from '../contract/index.js';
+import type { CompiledConfig, PluginInstance, Route } from '../contract/index.js';
 import { pluginPriority, validatePluginConfig } from '../contract/plugins.js';
 import './plugins/builtin.js';
 import { pluginFactory, type PluginRuntime } from './plugins/registry.js';
@@ -40,7 +40,16 @@ export class RuntimeConfig {
     const balancers = new Map(config.upstreams.map((u) => [u.name, new Balancer(u)]));
     for (const balancer of balancers.values())
       for (const origin of balancer.origins) this.origins.add(origin);
-    const plugins = new Map(config.plugins.map((p) => [p.id, p]));
+    const instances = new Map(config.plugins.map((p) => [p.id, p]));
+    const resolvedPlugins = new Map<string, ResolvedPlugin>();
+    const plugins = (id: string) => {
+      let plugin = resolvedPlugins.get(id);
+      if (!plugin) {
+        plugin = resolvePlugin(instances.get(id), id);
+        resolvedPlugins.set(id, plugin);
+      }
+      return plugin;
+    };
     const all = config.virtualHosts.flatMap((v) => v.routes);
     if (config.defaultBackend) all.push(config.defaultBackend);
     for (const route of all) {
@@ -55,10 +64,42 @@ export class RuntimeConfig {
   }
 }
 
+type ResolvedPlugin =
+  { runtime: PluginRuntime; priority: number } | { unavailable: { code: string; message: string } };
+
+/**
+ * Each plugin instance once per config, however many routes name it: its
+ * config is checked with the contract's rules (the controller applies the
+ * same ones) and its runtime built. A broken or unsupported one makes every
+ * route naming it unavailable (fail closed).
+ */
+function resolvePlugin(instance: PluginInstance | undefined, id: string): ResolvedPlugin {
+  // The contract's check first, for every plugin it knows: the controller applies the same one.
+  const problems =
+    instance && pluginPriority(instance.name) !== undefined
+      ? validatePluginConfig(instance.name, instance.config)
+      : [];
+  if (problems.length > 0) {
+    return {
+      unavailable: { code: 'PLUGIN_CONFIG_INVALID', message: `plugin "${id}": ${problems.join('; ')}` },
+    };
+  }
+  const factory = instance && pluginFactory(instance.name);
+  if (!instance || !factory) {
+    return {
+      unavailable: {
+        code: 'PLUGIN_UNSUPPORTED',
+        message: `plugin "${instance?.name ?? id}" is not supported by this proxy`,
+      },
+    };
+  }
+  return { runtime: factory.create(instance), priority: pluginPriority(instance.name) ?? factory.priority };
+}
+
 function resolveRoute(
   route: Route,
   balancers: Map<string, Balancer>,
-  instances: Map<string, CompiledConfig['plugins'][number]>,
+  plugins: (id: string) => ResolvedPlugin,
 ): RouteRuntime {
   const balancer = balancers.get(route.upstream);
   // Validation guarantees the upstream exists; guard anyway rather than crash a worker.
@@ -67,40 +108,9 @@ function resolveRoute(
 
   const resolved: { priority: number; index: number; runtime: PluginRuntime }[] = [];
   for (const [index, id] of route.plugins.entries()) {
-    const instance = instances.get(id);
-    // The contract's check first: the controller applies the same one, so a config it let through is one the proxy accepts.
-    const invalid = instance ? validatePluginConfig(instance.name, instance.config) : [];
-    if (instance && invalid.length > 0 && pluginPriority(instance.name) !== undefined) {
-      return {
-        balancer,
-        plugins: [],
-        unavailable: { code: 'PLUGIN_CONFIG_INVALID', message: `plugin "${id}": ${invalid.join('; ')}` },
-      };
-    }
-    const factory = instance && pluginFactory(instance.name);
-    if (!instance || !factory) {
-      return {
-        balancer,
-        plugins: [],
-        unavailable: {
-          code: 'PLUGIN_UNSUPPORTED',
-          message: `plugin "${instance?.name ?? id}" is not supported by this proxy`,
-        },
-      };
-    }
-    const problems = factory.validate(instance.config);
-    if (problems.length > 0) {
-      return {
-        balancer,
-        plugins: [],
-        unavailable: { code: 'PLUGIN_CONFIG_INVALID', message: `plugin "${id}": ${problems.join('; ')}` },
-      };
-    }
-    resolved.push({
-      priority: pluginPriority(instance.name) ?? factory.priority,
-      index,
-      runtime: factory.create(instance),
-    });
+    const plugin = plugins(id);
+    if ('unavailable' in plugin) return { balancer, plugins: [], unavailable: plugin.unavailable };
+    resolved.push({ priority: plugin.priority, index, runtime: plugin.runtime });
   }
   resolved.sort((a, b) => b.priority - a.priority || a.index - b.index);
   return { balancer, plugins: resolved.map((r) => r.runtime) };

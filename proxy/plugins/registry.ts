@@ -44,8 +44,7 @@ export interface PluginFactory {
   readonly name: string;
   /** Kong's priority: higher runs first. */
   readonly priority: number;
-  /** Problems with a config, each a sentence naming the field; empty when valid. */
-  validate(config: Record<string, unknown>): string[];
+  /** A runtime for an instance whose config passed the contract's `validatePluginConfig`. */
   create(instance: PluginInstance): PluginRuntime;
 }
 

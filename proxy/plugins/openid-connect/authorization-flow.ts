@@ -95,10 +95,10 @@ export class AuthorizationFlow {
     request: FastifyRequest,
     reply: FastifyReply,
     context: PluginContext,
+    query: URLSearchParams,
     session: SessionCookie | undefined,
   ): Promise<string | undefined> {
     if (this.#isLogout(request, context)) return this.#logout(request, reply, context, session);
-    const query = new URLSearchParams(context.query);
     if (!query.has('state') || !(query.has('code') || query.has('error'))) return undefined;
     if (!this.#login || !this.#isCallbackPath(context)) return undefined;
     const https = context.proto === 'https';

@@ -1,6 +1,6 @@
 import { createLogger } from '../../../common/logger.js';
 import type { CompiledConfig } from '../../../contract/index.js';
-import { pluginConfigWithDefaults, validatePluginConfig } from '../../../contract/plugins.js';
+import { pluginConfigWithDefaults } from '../../../contract/plugins.js';
 import type { OpenIdConnectConfig } from '../../../contract/plugins/openid-connect.js';
 import { registerPlugin, type PluginFactory } from '../registry.js';
 import { sessionFallbackSecret } from '../session-secret.js';
@@ -62,7 +62,6 @@ let shared: SharedServices | undefined;
 export const openIdConnectFactory: PluginFactory = {
   name: 'openid-connect',
   priority: 1050,
-  validate: (config) => validatePluginConfig('openid-connect', config),
   create(instance) {
     shared ??= new SharedServices();
     const config = pluginConfigWithDefaults<OpenIdConnectConfig>('openid-connect', instance.config);

@@ -154,7 +154,7 @@ export class OpenIdConnectPlugin implements PluginRuntime {
         await this.#readBody(request, context, view);
       }
       if (this.#flow) {
-        const handled = await this.#flow.handle(request, reply, context, this.#session);
+        const handled = await this.#flow.handle(request, reply, context, view.query, this.#session);
         if (handled) {
           record('authorization_code', handled);
           return false;
@@ -491,13 +491,13 @@ export class OpenIdConnectPlugin implements PluginRuntime {
     const cookie = request.headers.cookie;
     if (!cookie) return;
     const name = this.#config.session_cookie_name;
+    // The session cookie and its chunks (`name_2`, `name_3`, …).
+    const isSession = (key: string) =>
+      key === name || (key.startsWith(`${name}_`) && /^\d+$/.test(key.slice(name.length + 1)));
     const kept = cookie
       .split(';')
       .map((c) => c.trim())
-      .filter((c) => {
-        const key = c.slice(0, c.indexOf('='));
-        return key !== name && !new RegExp(`^${escapeRegExp(name)}_\\d+$`).test(key);
-      });
+      .filter((c) => !isSession(c.slice(0, c.indexOf('='))));
     if (kept.length > 0) changes.setHeaders.cookie = kept.join('; ');
     else changes.removeHeaders.add('cookie');
   }
@@ -549,8 +549,4 @@ function invalidRequest(problem: string, config: OpenIdConnectConfig): Outcome {
         refusal: { status: 400, error: 'invalid_request', message: config.unauthorized_error_message },
         reason: 'duplicate_credentials',
       };
-}
-
-function escapeRegExp(value: string): string {
-  return value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
