@@ -19,24 +19,30 @@ function tokenMatches(expected: string, header: string | undefined): boolean {
 /** The JSON parser's output; anything else (no body, another content type) is never a valid config. */
 function received(body: unknown): ReceivedConfig {
   const parsed = body as Partial<ReceivedConfig> | undefined;
-  return typeof parsed?.text === 'string' && 'value' in parsed
-    ? { text: parsed.text, value: parsed.value }
-    : { text: typeof body === 'string' ? body : '', value: body };
+  return typeof parsed?.text === 'string' && typeof parsed.parse === 'function'
+    ? { text: parsed.text, parse: parsed.parse }
+    : { text: typeof body === 'string' ? body : '', parse: () => body };
 }
 
 /** The admin API: `PUT /config` to push a compiled config, `GET /config` to see what is served. */
 export function createAdminApp(service: ConfigService, options: AdminOptions): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: options.maxConfigBytes });
 
-  // The config's hash is over the bytes received, so keep the text beside the
-  // parsed value. Parsing stays Fastify's own (prototype-poisoning checks included).
+  // The config's hash is over the bytes received, so keep the text. Parsing
+  // stays Fastify's own (prototype-poisoning checks included) but is left to
+  // the push, which first hands the text to the workers to parse alongside.
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = body.toString();
-    parseJson(request, text, (error, value) =>
-      error ? done(error) : done(null, { text, value } satisfies ReceivedConfig),
-    );
+    const parse = (): unknown => {
+      // Fastify's parser answers synchronously, with errors that do not quote the text.
+      let result: { error: Error | null; value?: unknown } | undefined;
+      parseJson(request, text, (error, value) => (result = { error, value }));
+      if (!result || result.error) throw result?.error ?? new Error('the body could not be parsed');
+      return result.value;
+    };
+    done(null, { text, parse } satisfies ReceivedConfig);
   });
   // Shutting down waits for the last accepted config to reach the state file.
   app.addHook('onClose', async () => service.persisted());

@@ -18,16 +18,17 @@ export type ParseResult = { ok: true; loaded: LoadedConfig } | { ok: false; prob
 
 /**
  * Checks a received config completely (shape, references, certificates).
- * `input` is `text` parsed; the hash is over `text`, never a re-serialisation.
+ * `input` is `text` parsed; the hash is over `text`, never a re-serialisation
+ * (a caller that already hashed it passes the hash).
  */
-export function checkConfig(text: string, input: unknown): ParseResult {
+export function checkConfig(text: string, input: unknown, hash?: string): ParseResult {
   const result = validateConfig(input);
   if (!result.ok) return result;
   const problems = certificateProblems(result.config);
   if (problems.length > 0) return { ok: false, problems };
   // validateConfig returns its input when it was complete; otherwise a copy with defaults.
   const json = result.config === input ? text : JSON.stringify(result.config);
-  return { ok: true, loaded: { hash: configTextHash(text), text, json } };
+  return { ok: true, loaded: { hash: hash ?? configTextHash(text), text, json } };
 }
 
 export function parseConfigText(text: string): ParseResult {

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { PortcullisError } from '../common/errors.js';
-import type { Problem } from '../contract/index.js';
-import { checkConfig, type LoadedConfig } from './config-loader.js';
+import { configTextHash, type Problem } from '../contract/index.js';
+import { checkConfig, type LoadedConfig, type ParseResult } from './config-loader.js';
 import type { ConfigMetrics } from './metrics.js';
 import type { StateStore } from './state-store.js';
 import type { WorkerPool } from './worker-pool.js';
@@ -11,10 +11,14 @@ export type PushResult =
   | { ok: false; problems: Problem[] }
   | { ok: false; error: PortcullisError };
 
-/** A pushed body: its text (what is hashed and stored) and that text parsed. */
+/** A pushed body: its text (what is hashed and stored) and how to parse it. */
 export interface ReceivedConfig {
   text: string;
-  value: unknown;
+  /**
+   * `text` parsed; throws when it is not JSON, with a message that does not
+   * quote it. Left to the push so the workers start on the text first.
+   */
+  parse: () => unknown;
 }
 
 /**
@@ -58,10 +62,14 @@ export class ConfigService {
     this.#metrics.rejected();
   }
 
-  /** Serves an already checked config; start-up passes `persist = false` (it came from disk). */
-  async serve(loaded: LoadedConfig, persist = false): Promise<void> {
+  /**
+   * Serves an already checked config; start-up passes `persist = false` (it
+   * came from disk). `prepared` names the push the workers were handed, when
+   * its text is exactly `loaded.json`.
+   */
+  async serve(loaded: LoadedConfig, persist = false, prepared?: number): Promise<void> {
     const generation = this.generation + 1;
-    await this.#workers.apply(generation, loaded);
+    await this.#workers.apply(generation, loaded, prepared);
     this.generation = generation;
     this.hash = loaded.hash;
     this.loadedAt = new Date();
@@ -99,8 +107,14 @@ export class ConfigService {
   }
 
   async #push(received: ReceivedConfig): Promise<PushResult> {
-    const result = checkConfig(received.text, received.value);
+    const hash = configTextHash(received.text);
+    // Pipelined: the workers parse and build the text while this process
+    // parses and checks it; a valid, complete text is then only committed.
+    // Text already in service needs nothing built.
+    const prepared = hash === this.hash ? undefined : this.#workers.prepare(hash, received.text);
+    const result = this.#check(received, hash);
     if (!result.ok) {
+      if (prepared !== undefined) this.#workers.discard(prepared);
       this.#metrics.rejected();
       this.#log.warn(
         { problems: result.problems.slice(0, 10), count: result.problems.length },
@@ -111,8 +125,11 @@ export class ConfigService {
     if (result.loaded.hash === this.hash) {
       return { ok: true, hash: this.hash, generation: this.generation, changed: false };
     }
+    // Defaults filled in make the config to serve differ from what the workers built.
+    const complete = prepared !== undefined && result.loaded.json === received.text;
+    if (prepared !== undefined && !complete) this.#workers.discard(prepared);
     try {
-      await this.serve(result.loaded, true);
+      await this.serve(result.loaded, true, complete ? prepared : undefined);
     } catch (error) {
       this.#metrics.rejected();
       const coded =
@@ -124,5 +141,15 @@ export class ConfigService {
     }
     this.#log.info({ hash: result.loaded.hash, generation: this.generation }, 'config applied');
     return { ok: true, hash: result.loaded.hash, generation: this.generation, changed: true };
+  }
+
+  #check(received: ReceivedConfig, hash: string): ParseResult {
+    let input: unknown;
+    try {
+      input = received.parse();
+    } catch (error) {
+      return { ok: false, problems: [{ path: '/', message: (error as Error).message }] };
+    }
+    return checkConfig(received.text, input, hash);
   }
 }

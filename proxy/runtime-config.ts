@@ -21,7 +21,8 @@ export interface RouteRuntime {
  * once, so requests in flight finish on the config they started with.
  */
 export class RuntimeConfig {
-  readonly generation: number;
+  /** 0 until `serveAs`: a config can be built (prepared) before the primary numbers it. */
+  #generation = 0;
   readonly hash: string;
   readonly config: CompiledConfig;
   readonly routes: RouteTable;
@@ -30,10 +31,9 @@ export class RuntimeConfig {
   /** Every upstream origin in this config, so connection pools of removed ones can close. */
   readonly origins = new Set<string>();
 
-  constructor(config: CompiledConfig, hash: string, generation: number, fallbackPem: PemPair) {
+  constructor(config: CompiledConfig, hash: string, fallbackPem: PemPair) {
     this.config = config;
     this.hash = hash;
-    this.generation = generation;
     this.routes = RouteTable.build(config);
     this.certificates = CertificateStore.build(config, fallbackPem);
 
@@ -55,6 +55,16 @@ export class RuntimeConfig {
     for (const route of all) {
       this.#routes.set(route, resolveRoute(route, balancers, plugins));
     }
+  }
+
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** Numbers the config just before it is swapped in. */
+  serveAs(generation: number): this {
+    this.#generation = generation;
+    return this;
   }
 
   runtimeOf(route: Route): RouteRuntime {

@@ -8,6 +8,8 @@ interface WorkerState {
   worker: Worker;
   listening: boolean;
   generation: number;
+  /** The last push this worker was sent a prepare for. */
+  prepared: number | undefined;
 }
 
 interface Pending {
@@ -29,7 +31,9 @@ export class WorkerPool {
   readonly #size: number;
   readonly #env: Record<string, string>;
   readonly #workers = new Map<number, WorkerState>();
-  #current: { generation: number; loaded: LoadedConfig } | undefined;
+  /** `prepared`: the push whose text, as prepared, is exactly `loaded.json`. */
+  #current: { generation: number; loaded: LoadedConfig; prepared: number | undefined } | undefined;
+  #pushes = 0;
   #pending: Pending | undefined;
   #stopping = false;
   ports: { http: number; https: number } | undefined;
@@ -62,9 +66,38 @@ export class WorkerPool {
     return this.#workers.size;
   }
 
-  /** Sends a config to every worker and resolves once all have swapped to it. */
-  apply(generation: number, loaded: LoadedConfig): Promise<void> {
-    this.#current = { generation, loaded };
+  /**
+   * Hands every worker a pushed text before the primary has checked it, so
+   * each worker's parse and build overlap the primary's. Returns the push's
+   * id for `apply` (commit) or `discard`.
+   */
+  prepare(hash: string, json: string): number {
+    const id = ++this.#pushes;
+    const message: PrimaryMessage = { type: 'portcullis:prepare', id, hash, json };
+    for (const state of this.#workers.values()) {
+      state.prepared = id;
+      state.worker.send(message);
+    }
+    return id;
+  }
+
+  /** Drops a prepared push that will not be committed (rejected, or sent in full instead). */
+  discard(id: number): void {
+    const message: PrimaryMessage = { type: 'portcullis:discard', id };
+    for (const state of this.#workers.values()) {
+      if (state.prepared !== id) continue;
+      state.prepared = undefined;
+      state.worker.send(message);
+    }
+  }
+
+  /**
+   * Sends a config to every worker and resolves once all have swapped to it.
+   * `prepared` names a push whose prepared text is exactly `loaded.json`:
+   * workers that were sent it get a short commit, any other the full config.
+   */
+  apply(generation: number, loaded: LoadedConfig, prepared?: number): Promise<void> {
+    this.#current = { generation, loaded, prepared };
     this.#pending?.reject(new PortcullisError('PCS_APPLY_TIMEOUT', 'superseded by a newer config'));
     return new Promise<void>((resolve, reject) => {
       const waiting = new Set([...this.#workers.keys()]);
@@ -77,7 +110,7 @@ export class WorkerPool {
         fn();
       };
       this.#pending = { generation, waiting, resolve: done(resolve), reject: (e) => done(() => reject(e))() };
-      for (const state of this.#workers.values()) this.#send(state.worker);
+      for (const state of this.#workers.values()) this.#send(state);
       this.#settle();
     });
   }
@@ -98,20 +131,21 @@ export class WorkerPool {
 
   #fork(): void {
     const worker = cluster.fork(this.#env);
-    this.#workers.set(worker.id, { worker, listening: false, generation: 0 });
+    this.#workers.set(worker.id, { worker, listening: false, generation: 0, prepared: undefined });
     worker.on('message', (message: WorkerMessage) => this.#onMessage(worker, message));
   }
 
-  #send(worker: Worker): void {
+  /** The current config: a commit when the worker has it prepared, else in full. */
+  #send(state: WorkerState, full = false): void {
     if (!this.#current) return;
-    const { generation, loaded } = this.#current;
-    const message: PrimaryMessage = {
-      type: 'portcullis:config',
-      generation,
-      hash: loaded.hash,
-      json: loaded.json,
-    };
-    worker.send(message);
+    const { generation, loaded, prepared } = this.#current;
+    const commit = !full && prepared !== undefined && state.prepared === prepared;
+    // A worker holds one prepared push at most, and this one is used up either way.
+    state.prepared = undefined;
+    const message: PrimaryMessage = commit
+      ? { type: 'portcullis:commit', id: prepared, generation }
+      : { type: 'portcullis:config', generation, hash: loaded.hash, json: loaded.json };
+    state.worker.send(message);
   }
 
   #onMessage(worker: Worker, message: WorkerMessage): void {
@@ -119,7 +153,11 @@ export class WorkerPool {
     if (!state) return;
     switch (message.type) {
       case 'portcullis:want-config':
-        this.#send(worker);
+        this.#send(state, true);
+        break;
+      case 'portcullis:not-prepared':
+        // Its prepare failed or never reached it: the full text, checked, must still be served.
+        if (this.#current?.generation === message.generation) this.#send(state, true);
         break;
       case 'portcullis:listening':
         state.listening = true;

@@ -13,11 +13,22 @@ import { UpstreamPools } from './traffic/upstream-pools.js';
 export type PrimaryMessage =
   /** `json` is a checked CompiledConfig with its defaults filled in. */
   | { type: 'portcullis:config'; generation: number; hash: string; json: string }
+  /**
+   * A pushed text not yet checked: the worker builds it (but does not serve
+   * it) while the primary validates, so the two overlap. `id` numbers pushes.
+   */
+  | { type: 'portcullis:prepare'; id: number; hash: string; json: string }
+  /** The prepared text passed the checks as it is: serve it under `generation`. */
+  | { type: 'portcullis:commit'; id: number; generation: number }
+  /** The prepared text was rejected, or will come as a full config instead. */
+  | { type: 'portcullis:discard'; id: number }
   | { type: 'portcullis:shutdown' };
 export type WorkerMessage =
   | { type: 'portcullis:want-config' }
   | { type: 'portcullis:listening'; httpPort: number; httpsPort: number }
   | { type: 'portcullis:applied'; generation: number }
+  /** A commit found nothing prepared under its id (forked later, or the build threw): send the full config. */
+  | { type: 'portcullis:not-prepared'; id: number; generation: number }
   | { type: 'portcullis:apply-failed'; generation: number; message: string };
 
 export const FALLBACK_PEM_ENV = 'PORTCULLIS_FALLBACK_PEM';
@@ -47,28 +58,53 @@ export async function runWorker(options: ProxyOptions): Promise<void> {
     fallbackPem,
   });
 
+  /** At most one: a newer prepare replaces it, so a worker never holds more than one spare config. */
+  let prepared: { id: number; config: RuntimeConfig } | undefined;
+
+  /** Builds (unless prepared) and swaps in a checked config; on failure the previous one stays. */
+  const serve = (build: () => RuntimeConfig, generation: number): void => {
+    try {
+      const next = build().serveAs(generation);
+      if (next.certificates.defaultPem !== current?.certificates.defaultPem) {
+        servers.https.setSecureContext(next.certificates.defaultPem);
+      }
+      current = next;
+      pools.retain(next.origins);
+      send({ type: 'portcullis:applied', generation });
+    } catch (error) {
+      log.error({ err: error, generation }, 'config could not be applied; keeping the previous one');
+      send({ type: 'portcullis:apply-failed', generation, message: (error as Error).message });
+    }
+  };
+
+  // Every handler is synchronous and IPC keeps order, so a commit always
+  // finds the prepare sent before it already built (or failed).
   process.on('message', (message: PrimaryMessage) => {
-    if (message.type === 'portcullis:config') {
+    if (message.type === 'portcullis:prepare') {
+      prepared = undefined;
       try {
         const config = JSON.parse(message.json) as CompiledConfig;
-        const next = new RuntimeConfig(config, message.hash, message.generation, fallbackPem);
-        if (next.certificates.defaultPem !== current?.certificates.defaultPem) {
-          servers.https.setSecureContext(next.certificates.defaultPem);
-        }
-        current = next;
-        pools.retain(next.origins);
-        send({ type: 'portcullis:applied', generation: message.generation });
-      } catch (error) {
-        log.error(
-          { err: error, generation: message.generation },
-          'config could not be applied; keeping the previous one',
-        );
-        send({
-          type: 'portcullis:apply-failed',
-          generation: message.generation,
-          message: (error as Error).message,
-        });
+        prepared = { id: message.id, config: new RuntimeConfig(config, message.hash, fallbackPem) };
+      } catch {
+        // Not an error: the text is unchecked (and its parse error may quote it, so it is not
+        // logged). Should it pass the checks anyway, its commit is answered with not-prepared.
+        log.debug({ push: message.id }, 'could not prepare a pushed config');
       }
+    } else if (message.type === 'portcullis:commit') {
+      const next = prepared?.id === message.id ? prepared.config : undefined;
+      prepared = undefined;
+      if (next) serve(() => next, message.generation);
+      else send({ type: 'portcullis:not-prepared', id: message.id, generation: message.generation });
+    } else if (message.type === 'portcullis:discard') {
+      if (prepared?.id === message.id) prepared = undefined;
+    } else if (message.type === 'portcullis:config') {
+      // A full config supersedes whatever was prepared before it.
+      prepared = undefined;
+      const { json, hash } = message;
+      serve(
+        () => new RuntimeConfig(JSON.parse(json) as CompiledConfig, hash, fallbackPem),
+        message.generation,
+      );
     } else if (message.type === 'portcullis:shutdown') {
       // Stop accepting, let requests in flight finish, then leave.
       servers.https.close();
