@@ -157,7 +157,12 @@ export class WorkerPool {
         break;
       case 'portcullis:not-prepared':
         // Its prepare failed or never reached it: the full text, checked, must still be served.
-        if (this.#current?.generation === message.generation) this.#send(state, true);
+        if (this.#current?.generation !== message.generation) break;
+        this.#log.warn(
+          { worker: worker.id, generation: message.generation },
+          'worker had not prepared the pushed config; sending it in full',
+        );
+        this.#send(state, true);
         break;
       case 'portcullis:listening':
         state.listening = true;
