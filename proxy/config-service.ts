@@ -111,7 +111,7 @@ export class ConfigService {
     // Pipelined: the workers parse and build the text while this process
     // parses and checks it; a valid, complete text is then only committed.
     // Text already in service needs nothing built.
-    const prepared = hash === this.hash ? undefined : this.#workers.prepare(hash, received.text);
+    const prepared = hash === this.hash ? undefined : await this.#workers.prepare(hash, received.text);
     const result = this.#check(received, hash);
     if (!result.ok) {
       if (prepared !== undefined) this.#workers.discard(prepared);

@@ -21,6 +21,7 @@ interface Pending {
 
 const APPLY_TIMEOUT_MS = 15_000;
 const RESTART_DELAY_MS = 500;
+const PREPARE_SEND_WAIT_MS = 1_000;
 
 /**
  * Forks the traffic workers, keeps them alive, and hands every one of them
@@ -68,16 +69,24 @@ export class WorkerPool {
 
   /**
    * Hands every worker a pushed text before the primary has checked it, so
-   * each worker's parse and build overlap the primary's. Returns the push's
-   * id for `apply` (commit) or `discard`.
+   * each worker's parse and build overlap the primary's. Resolves with the
+   * push's id (for `apply` to commit, or `discard`) once the text has left:
+   * an IPC pipe holds only some 64 KB, and the rest would otherwise wait for
+   * the primary's event loop, which its own parse is about to block.
    */
-  prepare(hash: string, json: string): number {
+  async prepare(hash: string, json: string): Promise<number> {
     const id = ++this.#pushes;
     const message: PrimaryMessage = { type: 'portcullis:prepare', id, hash, json };
-    for (const state of this.#workers.values()) {
+    const sent = [...this.#workers.values()].map((state) => {
       state.prepared = id;
-      state.worker.send(message);
-    }
+      // An error here means the worker is gone; its exit is handled elsewhere.
+      return new Promise<void>((resolve) => state.worker.send(message, undefined, () => resolve()));
+    });
+    // A worker too busy to read must not hold the push up: past this, the text flows on its own.
+    let timer: NodeJS.Timeout | undefined;
+    const cap = new Promise<void>((resolve) => (timer = setTimeout(resolve, PREPARE_SEND_WAIT_MS)));
+    await Promise.race([Promise.all(sent), cap]);
+    clearTimeout(timer);
     return id;
   }
 
