@@ -33,6 +33,8 @@ export class ObjectStore implements ObjectSink {
   readonly #objects = new Map<WatchedKind, Map<string, { object: KubeObject; json: string }>>();
   readonly #synced = new Set<WatchedKind>();
   readonly #listeners = new Set<ChangeListener>();
+  /** Each kind's list as last handed out, until that kind changes: translate reuses its work per list. */
+  readonly #lists = new Map<WatchedKind, KubeObject[]>();
 
   /** Adds or replaces an object; unchanged content (a resync, a status-only echo) notifies nobody. */
   upsert(object: KubeObject): void {
@@ -44,11 +46,15 @@ export class ObjectStore implements ObjectSink {
     const json = canonicalJson(object);
     if (byKey.get(key)?.json === json) return;
     byKey.set(key, { object, json });
+    this.#lists.delete(kind);
     this.#notify();
   }
 
   remove(kind: WatchedKind, namespace: string | undefined, name: string): void {
-    if (this.#objects.get(kind)?.delete(this.#key(kind, namespace, name))) this.#notify();
+    if (this.#objects.get(kind)?.delete(this.#key(kind, namespace, name))) {
+      this.#lists.delete(kind);
+      this.#notify();
+    }
   }
 
   synced(kind: WatchedKind): void {
@@ -74,12 +80,22 @@ export class ObjectStore implements ObjectSink {
     return n;
   }
 
-  /** The objects as translate's input. Lists are fresh; objects are shared (translate does not modify them). */
+  /**
+   * The objects as translate's input. Objects and the lists of kinds that
+   * did not change are the same as last time (translate modifies neither),
+   * so a Translator reuses what it built from them.
+   */
   snapshot(): Snapshot {
     const snapshot = emptySnapshot();
-    for (const [kind, byKey] of this.#objects) {
-      const list = snapshot[BUCKETS[kind]] as KubeObject[];
-      for (const { object } of byKey.values()) list.push(object);
+    for (const { kind } of WATCHED_KINDS) {
+      let list = this.#lists.get(kind);
+      if (!list) {
+        list = [];
+        for (const { object } of this.#objects.get(kind)?.values() ?? []) list.push(object);
+        Object.freeze(list);
+        this.#lists.set(kind, list);
+      }
+      (snapshot as unknown as Record<string, KubeObject[]>)[BUCKETS[kind]] = list;
     }
     return snapshot;
   }

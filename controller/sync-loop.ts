@@ -2,8 +2,9 @@
  * The controller's heartbeat (ARCHITECTURE.md, rule 2). Store changes only
  * mark the world dirty; after a hold-off (100 ms after the last change, at
  * most 1 s after the first, so a steady trickle of events cannot starve the
- * build) the whole config is rebuilt from a snapshot, serialised once, and
- * the hash of those bytes decides whether every proxy's pusher gets them.
+ * build) the config is rebuilt from a snapshot (a Translator redoes only the
+ * objects that changed), serialised once, and the hash of those bytes
+ * decides whether every proxy's pusher gets them.
  *
  * Nothing is built before every kind has synced: a config built from a
  * half-listed cluster would drop routes that exist.
@@ -11,10 +12,11 @@
 import type { Logger } from 'pino';
 import { canonicalJson, configTextHash } from '../contract/hash.js';
 import { systemClock, type Clock } from './clock.js';
+import { ConfigWriter } from './config-writer.js';
 import type { ControllerMetrics } from './metrics.js';
 import type { ProxyAdmin } from './proxy-client.js';
 import { ProxyPusher } from './proxy-pusher.js';
-import { translate, type Snapshot, type TranslateOptions, type TranslateResult } from './translate/index.js';
+import { Translator, type Snapshot, type TranslateOptions, type TranslateResult } from './translate/index.js';
 
 /** What the loop reads; the ObjectStore is one. */
 export interface SyncInput {
@@ -45,7 +47,8 @@ export class SyncLoop {
   readonly #log: Logger;
   readonly #clock: Clock;
   readonly #metrics: ControllerMetrics | undefined;
-  readonly #translateOptions: TranslateOptions;
+  readonly #translator: Translator;
+  readonly #writer = new ConfigWriter();
   readonly #holdOffMs: number;
   readonly #maxHoldOffMs: number;
   readonly #pushers: ProxyPusher[];
@@ -62,7 +65,7 @@ export class SyncLoop {
     this.#log = options.log;
     this.#clock = options.clock ?? systemClock;
     this.#metrics = options.metrics;
-    this.#translateOptions = options.translateOptions ?? {};
+    this.#translator = new Translator(options.translateOptions);
     this.#holdOffMs = options.holdOffMs ?? 100;
     this.#maxHoldOffMs = options.maxHoldOffMs ?? 1000;
     this.#pushers = options.proxies.map(
@@ -132,15 +135,16 @@ export class SyncLoop {
     let result: TranslateResult;
     const started = performance.now();
     try {
-      result = translate(this.#store.snapshot(), this.#translateOptions);
+      result = this.#translator.translate(this.#store.snapshot());
     } catch (error) {
       // translate never throws for bad objects; this is a bug. Keep serving the last config.
       this.#log.error({ err: error }, 'translate failed; the proxies keep the last config');
       return;
     }
-    // translate emits keys in a fixed order, so equal configs give equal text:
-    // the text is hashed and sent as it is, never re-serialised.
-    const body = JSON.stringify(result.config);
+    // translate emits keys in a fixed order, so equal configs give equal text
+    // (JSON.stringify's, with unchanged hosts' text reused): the text is
+    // hashed and sent as it is, never re-serialised.
+    const body = this.#writer.write(result.config);
     const hash = configTextHash(body);
     this.#metrics?.translated((performance.now() - started) / 1000, result.problems.length);
     this.#logProblems(result);

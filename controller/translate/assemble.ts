@@ -30,9 +30,14 @@ export function assembleConfig(ctx: TranslateContext): CompiledConfig {
     if (list) list.push(route);
     else hosts.set(host, [route]);
   }
-  const virtualHosts: VirtualHost[] = [...hosts.keys()]
-    .sort(compareStrings)
-    .map((host) => ({ host, routes: hosts.get(host)!.sort(byRouteOrder) }));
+  // A host whose routes are all unchanged keeps its VirtualHost object, and so its cached JSON.
+  const virtualHosts: VirtualHost[] = [...hosts.keys()].sort(compareStrings).map((host) => {
+    const routes = hosts.get(host)!;
+    return ctx.memo.use('virtual-host', host, routes, ctx.problems, () => ({
+      host,
+      routes: [...routes].sort(byRouteOrder),
+    }));
+  });
 
   const defaultBackend = ctx.defaultBackend?.route;
   // One pass, no intermediate arrays: there are tens of thousands of routes.

@@ -1,7 +1,7 @@
 /**
  * The working state that translate's processors share. Each processor reads
  * what earlier ones left here and adds its own part; the last one assembles
- * the CompiledConfig. Nothing here outlives one translate() call.
+ * the CompiledConfig. Only `memo` outlives one translate() call.
  */
 import type {
   Application as ConfigApplication,
@@ -22,14 +22,10 @@ import type {
   Service,
   Snapshot,
 } from './k8s-types.js';
+import { TranslateMemo } from './memo.js';
 import type { ResolvedOptions } from './options.js';
 import type { ObjectRef, ProblemCode, TranslateProblem } from './problem-codes.js';
-import type {
-  ApplicationRegistrationStatus,
-  ApplicationStatus,
-  IngressPathStatus,
-  IngressStatus,
-} from './statuses.js';
+import type { ApplicationRegistrationStatus, ApplicationStatus, IngressStatus } from './statuses.js';
 
 /** Why a route answers 503 instead of being served. */
 export interface Unavailable {
@@ -106,10 +102,14 @@ export interface CandidateRoute {
   route: Route;
   /** The virtual host it belongs to (`*` for host-less rules). */
   host: string;
+  /** `host path`: routes with the same claim conflict. */
+  claim: string;
   ingress: Ingress;
   /** Position of the Ingress oldest-first; lower wins conflicts. */
   age: number;
-  status: IngressPathStatus;
+  /** The Ingress's status, and the index of this route's entry in its paths. */
+  status: IngressStatus;
+  pathIndex: number;
 }
 
 export interface SnapshotIndex {
@@ -131,6 +131,8 @@ export interface SnapshotIndex {
 export interface TranslateContext {
   readonly snapshot: Snapshot;
   readonly options: ResolvedOptions;
+  /** Results of per-object steps kept between calls (see memo.ts); fresh for a one-off translate. */
+  readonly memo: TranslateMemo;
   /** Filled by the scope processor: the snapshot, filtered to watched namespaces, indexed. */
   index: SnapshotIndex;
   readonly problems: TranslateProblem[];
@@ -190,10 +192,15 @@ export function emptyIndex(): SnapshotIndex {
   };
 }
 
-export function createContext(snapshot: Snapshot, options: ResolvedOptions): TranslateContext {
+export function createContext(
+  snapshot: Snapshot,
+  options: ResolvedOptions,
+  memo: TranslateMemo = new TranslateMemo(),
+): TranslateContext {
   return {
     snapshot,
     options,
+    memo,
     index: emptyIndex(),
     problems: [],
     ingresses: [],

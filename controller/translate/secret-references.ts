@@ -16,6 +16,25 @@ export interface SecretRef {
   name: string;
 }
 
+/**
+ * The Secrets (`namespace/name`) a plugin's configFrom and configPatches
+ * name. `ownNamespace` is the KongPlugin's namespace; a KongClusterPlugin's
+ * references carry their own.
+ */
+export function pluginSecretKeys(plugin: KongPlugin, ownNamespace: string | undefined): string[] {
+  const keys: string[] = [];
+  const refs = [
+    record(record(plugin.configFrom)?.secretKeyRef),
+    ...arr(plugin.configPatches).map((p) => record(record(record(p)?.valueFrom)?.secretKeyRef)),
+  ];
+  for (const ref of refs) {
+    const namespace = ownNamespace ?? str(ref?.namespace);
+    const name = str(ref?.name);
+    if (namespace && name) keys.push(`${namespace}/${name}`);
+  }
+  return keys;
+}
+
 export function secretReferences(snapshot: Snapshot, options: TranslateOptions = {}): SecretRef[] {
   const ctx = createContext({ ...snapshot, secrets: [] }, resolveOptions(options));
   scopeProcessor.run(ctx);
@@ -29,11 +48,7 @@ export function secretReferences(snapshot: Snapshot, options: TranslateOptions =
       add(ingress.metadata.namespace, str(record(tls)?.secretName));
   }
   const fromPlugin = (plugin: KongPlugin, ownNamespace: string | undefined) => {
-    const refs = [
-      record(record(plugin.configFrom)?.secretKeyRef),
-      ...arr(plugin.configPatches).map((p) => record(record(record(p)?.valueFrom)?.secretKeyRef)),
-    ];
-    for (const ref of refs) add(ownNamespace ?? str(ref?.namespace), str(ref?.name));
+    for (const k of pluginSecretKeys(plugin, ownNamespace)) found.add(k);
   };
   for (const plugin of ctx.index.kongPlugins.values()) fromPlugin(plugin, plugin.metadata.namespace);
   for (const plugin of ctx.index.kongClusterPlugins.values()) {

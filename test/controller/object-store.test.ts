@@ -117,9 +117,20 @@ describe('ObjectStore', () => {
     expect(snapshot.services.map((s) => s.metadata.name)).toEqual(['web']);
     expect(snapshot.ingresses.map((s) => s.metadata.name)).toEqual(['a']);
     expect(snapshot.ingressClasses.map((s) => s.metadata.name)).toEqual(['portcullis']);
-    // A fresh snapshot each time: a caller cannot change the store through it.
-    snapshot.services.length = 0;
-    expect(store.snapshot().services).toHaveLength(1);
+    // A kind's list is shared until the kind changes (translate reuses its work per list),
+    // and frozen: a caller cannot change the store through it.
+    expect(() => {
+      snapshot.services.length = 0;
+    }).toThrow(TypeError);
+    expect(store.snapshot().services).toBe(snapshot.services);
+    expect(store.snapshot().ingresses).toBe(snapshot.ingresses);
+    store.upsert(service('shop', 'api'));
+    const next = store.snapshot();
+    expect(next.services.map((s) => s.metadata.name)).toEqual(['web', 'api']);
+    expect(next.ingresses).toBe(snapshot.ingresses);
+    store.remove('Ingress', 'shop', 'a');
+    expect(store.snapshot().ingresses).toEqual([]);
+    expect(store.snapshot().services).toBe(next.services);
   });
 
   it('is synced only when every watched kind is', () => {

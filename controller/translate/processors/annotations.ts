@@ -152,22 +152,38 @@ export function parseSettings(ctx: TranslateContext, kind: Kind, obj: KubeObject
   return settings;
 }
 
+/** An object's settings, parsed again only when the object changed. */
+export function settingsOf(ctx: TranslateContext, kind: Kind, obj: KubeObject): RouteSettings {
+  return ctx.memo.use(`settings:${kind}`, obj, [obj], ctx.problems, () => parseSettings(ctx, kind, obj));
+}
+
+/** The Services (`namespace/name`) an Ingress's backends name, in order, without repeats. */
+function serviceKeys(ctx: TranslateContext, ingress: Ingress): string[] {
+  return ctx.memo.use('ingress-services', ingress, [ingress], ctx.problems, () => {
+    const keys = new Set<string>();
+    for (const { backend } of ingressBackends(ingress)) {
+      const serviceKey = serviceKeyOf(ingress, backend);
+      if (serviceKey !== undefined) keys.add(serviceKey);
+    }
+    return [...keys];
+  });
+}
+
 export const annotationsProcessor: Processor = {
   name: 'annotations',
   run(ctx) {
     const services = new Map<string, Service>();
     for (const ingress of ctx.ingresses as Ingress[]) {
-      ctx.settings.set(ingress, parseSettings(ctx, 'Ingress', ingress));
-      for (const { backend } of ingressBackends(ingress)) {
-        const serviceKey = serviceKeyOf(ingress, backend);
-        if (serviceKey === undefined || services.has(serviceKey)) continue;
+      ctx.settings.set(ingress, settingsOf(ctx, 'Ingress', ingress));
+      for (const serviceKey of serviceKeys(ctx, ingress)) {
+        if (services.has(serviceKey)) continue;
         const service = ctx.index.services.get(serviceKey);
         if (service) services.set(serviceKey, service);
       }
     }
     for (const serviceKey of [...services.keys()].sort(compareStrings)) {
       const service = services.get(serviceKey)!;
-      ctx.settings.set(service, parseSettings(ctx, 'Service', service));
+      ctx.settings.set(service, settingsOf(ctx, 'Service', service));
       ctx.settingsServices.push(service);
     }
   },

@@ -92,230 +92,240 @@ function condition(
 export const applicationsProcessor: Processor = {
   name: 'applications',
   run(ctx) {
-    const registrations = ctx.index.applicationRegistrations.map(readRegistration);
-    const byPair = new Map<string, ReadRegistration[]>();
-    for (const r of registrations) {
-      if (r.error || !r.application || !r.service) continue;
-      const pair = `${r.application} ${r.service}`;
-      byPair.set(pair, [...(byPair.get(pair) ?? []), r]);
-    }
-    const effective = new Map<string, ReadRegistration>();
-    for (const [pair, list] of byPair) {
-      const strictest = [...list].sort(
-        (a, b) => STRICTNESS.indexOf(a.state) - STRICTNESS.indexOf(b.state),
-      )[0]!;
-      effective.set(pair, strictest);
-      if (list.length > 1) {
-        addProblem(
-          ctx,
-          'APPLICATION_REGISTRATION_DUPLICATE',
-          `${list.length} ApplicationRegistrations cover Application ${strictest.application} and Service ${strictest.service}; ${strictest.state} (${key(strictest.reg)}) applies`,
-          list.map((r) => refOf('ApplicationRegistration', r.reg)),
-        );
-      }
-    }
-    // An invalid registration still blocks auto-approval for its pair: it counts as Pending.
-    for (const r of registrations) {
-      if (r.error && r.application && r.service && !effective.has(`${r.application} ${r.service}`)) {
-        effective.set(`${r.application} ${r.service}`, { ...r, state: 'Pending' });
-      }
-    }
-
     const auto = autoApprovedServices(ctx);
-    const accepted = new Map<string, { app: Application; requested: Set<string> }>();
-    const clientIds = new Map<string, Application>();
-    for (const app of [...ctx.index.applications.values()].sort(byAge)) {
-      const appKey = key(app);
-      const spec = record(app.spec);
-      const clientId = str(spec?.clientId)?.trim();
-      const displayName = spec?.displayName;
-      const problems: { code: ProblemCode; message: string }[] = [];
-      const report = (code: ProblemCode, message: string, others: Application[] = []) => {
-        problems.push({ code, message });
-        addProblem(ctx, code, `Application ${appKey}: ${message}`, [
-          refOf('Application', app),
-          ...others.map((o) => refOf('Application', o)),
-        ]);
+    // Redone only when an Application or ApplicationRegistration changed, or which Services auto-approve.
+    const deps = [ctx.index.applications, ctx.index.applicationRegistrations, [...auto].sort().join('\n')];
+    const built = ctx.memo.use('applications', 'all', deps, ctx.problems, () => {
+      buildApplications(ctx, auto);
+      return {
+        applications: ctx.applications,
+        applicationStatuses: ctx.applicationStatuses,
+        registrationStatuses: ctx.registrationStatuses,
       };
+    });
+    ctx.applications = built.applications;
+    ctx.applicationStatuses = built.applicationStatuses;
+    ctx.registrationStatuses = built.registrationStatuses;
+  },
+};
 
-      const requested = new Set<string>();
-      arr(spec?.registrations).forEach((entry, i) => {
-        const service = record(record(entry)?.service);
-        const name = str(service?.name);
-        if (!name)
-          report(
-            'APPLICATION_INVALID',
-            `spec.registrations[${i}].service.name is missing; the entry is ignored`,
-          );
-        else requested.add(`${str(service?.namespace) ?? app.metadata.namespace}/${name}`);
-      });
-      let inConfig = false;
-      if (!clientId || clientId.length > 512)
-        report('APPLICATION_INVALID', 'spec.clientId must be a non-empty string of at most 512 characters');
-      else if (displayName !== undefined && (typeof displayName !== 'string' || displayName.length > 512)) {
-        report('APPLICATION_INVALID', 'spec.displayName must be a string of at most 512 characters');
-      } else if (clientIds.has(clientId)) {
-        const owner = clientIds.get(clientId)!;
+function buildApplications(ctx: TranslateContext, auto: Set<string>): void {
+  const registrations = ctx.index.applicationRegistrations.map(readRegistration);
+  const byPair = new Map<string, ReadRegistration[]>();
+  for (const r of registrations) {
+    if (r.error || !r.application || !r.service) continue;
+    const pair = `${r.application} ${r.service}`;
+    byPair.set(pair, [...(byPair.get(pair) ?? []), r]);
+  }
+  const effective = new Map<string, ReadRegistration>();
+  for (const [pair, list] of byPair) {
+    const strictest = [...list].sort((a, b) => STRICTNESS.indexOf(a.state) - STRICTNESS.indexOf(b.state))[0]!;
+    effective.set(pair, strictest);
+    if (list.length > 1) {
+      addProblem(
+        ctx,
+        'APPLICATION_REGISTRATION_DUPLICATE',
+        `${list.length} ApplicationRegistrations cover Application ${strictest.application} and Service ${strictest.service}; ${strictest.state} (${key(strictest.reg)}) applies`,
+        list.map((r) => refOf('ApplicationRegistration', r.reg)),
+      );
+    }
+  }
+  // An invalid registration still blocks auto-approval for its pair: it counts as Pending.
+  for (const r of registrations) {
+    if (r.error && r.application && r.service && !effective.has(`${r.application} ${r.service}`)) {
+      effective.set(`${r.application} ${r.service}`, { ...r, state: 'Pending' });
+    }
+  }
+
+  const accepted = new Map<string, { app: Application; requested: Set<string> }>();
+  const clientIds = new Map<string, Application>();
+  for (const app of [...ctx.index.applications.values()].sort(byAge)) {
+    const appKey = key(app);
+    const spec = record(app.spec);
+    const clientId = str(spec?.clientId)?.trim();
+    const displayName = spec?.displayName;
+    const problems: { code: ProblemCode; message: string }[] = [];
+    const report = (code: ProblemCode, message: string, others: Application[] = []) => {
+      problems.push({ code, message });
+      addProblem(ctx, code, `Application ${appKey}: ${message}`, [
+        refOf('Application', app),
+        ...others.map((o) => refOf('Application', o)),
+      ]);
+    };
+
+    const requested = new Set<string>();
+    arr(spec?.registrations).forEach((entry, i) => {
+      const service = record(record(entry)?.service);
+      const name = str(service?.name);
+      if (!name)
         report(
-          'APPLICATION_CLIENT_ID_CONFLICT',
-          `clientId "${clientId}" already belongs to older Application ${key(owner)}`,
-          [owner],
+          'APPLICATION_INVALID',
+          `spec.registrations[${i}].service.name is missing; the entry is ignored`,
         );
-      } else {
-        clientIds.set(clientId, app);
-        inConfig = true;
-      }
+      else requested.add(`${str(service?.namespace) ?? app.metadata.namespace}/${name}`);
+    });
+    let inConfig = false;
+    if (!clientId || clientId.length > 512)
+      report('APPLICATION_INVALID', 'spec.clientId must be a non-empty string of at most 512 characters');
+    else if (displayName !== undefined && (typeof displayName !== 'string' || displayName.length > 512)) {
+      report('APPLICATION_INVALID', 'spec.displayName must be a string of at most 512 characters');
+    } else if (clientIds.has(clientId)) {
+      const owner = clientIds.get(clientId)!;
+      report(
+        'APPLICATION_CLIENT_ID_CONFLICT',
+        `clientId "${clientId}" already belongs to older Application ${key(owner)}`,
+        [owner],
+      );
+    } else {
+      clientIds.set(clientId, app);
+      inConfig = true;
+    }
 
-      const summaries: ApplicationRegistrationSummary[] = [...requested]
-        .sort(compareStrings)
-        .map((service) => {
-          const found = effective.get(`${appKey} ${service}`);
-          const [serviceNamespace] = service.split('/');
-          const state = found ? found.state : auto.has(service) ? 'AutoApproved' : 'Requested';
-          const registration = found
-            ? key(found.reg)
-            : `${serviceNamespace}/${app.metadata.namespace}.${app.metadata.name}`;
-          return { service, state, registration };
-        });
-      const approved = summaries
-        .filter((s) => s.state === 'Approved' || s.state === 'AutoApproved')
-        .map((s) => s.service);
-      if (inConfig) {
-        const entry: ConfigApplication = {
-          id: appKey,
-          clientId: clientId!,
-          ...(typeof displayName === 'string' ? { displayName } : {}),
-          approvedServices: approved,
-          source: refOf('Application', app),
-        };
-        ctx.applications.push(entry);
-        accepted.set(appKey, { app, requested });
-      }
-      const waiting = summaries.filter((s) => s.state !== 'Approved' && s.state !== 'AutoApproved');
-      const first = problems[0];
-      ctx.applicationStatuses.push({
-        namespace: app.metadata.namespace!,
-        name: app.metadata.name,
-        ...(typeof app.metadata.generation === 'number'
-          ? { observedGeneration: app.metadata.generation }
-          : {}),
-        registrations: summaries,
-        conditions: [
-          first
-            ? condition('Accepted', false, first.code, first.message, app.metadata.generation)
-            : condition(
-                'Accepted',
-                true,
-                'Accepted',
-                'the Application is in the config',
-                app.metadata.generation,
-              ),
-          !inConfig
+    const summaries: ApplicationRegistrationSummary[] = [...requested].sort(compareStrings).map((service) => {
+      const found = effective.get(`${appKey} ${service}`);
+      const [serviceNamespace] = service.split('/');
+      const state = found ? found.state : auto.has(service) ? 'AutoApproved' : 'Requested';
+      const registration = found
+        ? key(found.reg)
+        : `${serviceNamespace}/${app.metadata.namespace}.${app.metadata.name}`;
+      return { service, state, registration };
+    });
+    const approved = summaries
+      .filter((s) => s.state === 'Approved' || s.state === 'AutoApproved')
+      .map((s) => s.service);
+    if (inConfig) {
+      const entry: ConfigApplication = {
+        id: appKey,
+        clientId: clientId!,
+        ...(typeof displayName === 'string' ? { displayName } : {}),
+        approvedServices: approved,
+        source: refOf('Application', app),
+      };
+      ctx.applications.push(entry);
+      accepted.set(appKey, { app, requested });
+    }
+    const waiting = summaries.filter((s) => s.state !== 'Approved' && s.state !== 'AutoApproved');
+    const first = problems[0];
+    ctx.applicationStatuses.push({
+      namespace: app.metadata.namespace!,
+      name: app.metadata.name,
+      ...(typeof app.metadata.generation === 'number' ? { observedGeneration: app.metadata.generation } : {}),
+      registrations: summaries,
+      conditions: [
+        first
+          ? condition('Accepted', false, first.code, first.message, app.metadata.generation)
+          : condition(
+              'Accepted',
+              true,
+              'Accepted',
+              'the Application is in the config',
+              app.metadata.generation,
+            ),
+        !inConfig
+          ? condition(
+              'Ready',
+              false,
+              'NotAccepted',
+              'the Application is not in the config',
+              app.metadata.generation,
+            )
+          : waiting.length > 0
             ? condition(
                 'Ready',
                 false,
-                'NotAccepted',
-                'the Application is not in the config',
+                'NotApproved',
+                `waiting on ${waiting.map((s) => `${s.service} (${s.state})`).join(', ')}`,
                 app.metadata.generation,
               )
-            : waiting.length > 0
-              ? condition(
-                  'Ready',
-                  false,
-                  'NotApproved',
-                  `waiting on ${waiting.map((s) => `${s.service} (${s.state})`).join(', ')}`,
-                  app.metadata.generation,
-                )
-              : condition(
-                  'Ready',
-                  true,
-                  'Approved',
-                  `approved for ${approved.length} service(s)`,
-                  app.metadata.generation,
-                ),
-        ],
-      });
-    }
+            : condition(
+                'Ready',
+                true,
+                'Approved',
+                `approved for ${approved.length} service(s)`,
+                app.metadata.generation,
+              ),
+      ],
+    });
+  }
 
-    for (const r of registrations) {
-      const gen = r.reg.metadata.generation;
-      const regRef = refOf('ApplicationRegistration', r.reg);
-      let accept: StatusCondition;
-      let ready: StatusCondition;
-      const target = r.application ? accepted.get(r.application) : undefined;
-      if (r.error) {
+  for (const r of registrations) {
+    const gen = r.reg.metadata.generation;
+    const regRef = refOf('ApplicationRegistration', r.reg);
+    let accept: StatusCondition;
+    let ready: StatusCondition;
+    const target = r.application ? accepted.get(r.application) : undefined;
+    if (r.error) {
+      addProblem(
+        ctx,
+        'APPLICATION_REGISTRATION_INVALID',
+        `ApplicationRegistration ${key(r.reg)}: ${r.error}`,
+        [regRef],
+      );
+      accept = condition('Accepted', false, 'APPLICATION_REGISTRATION_INVALID', r.error, gen);
+      ready = condition('Ready', false, 'NotAccepted', 'the registration is not in effect', gen);
+    } else if (!ctx.index.applications.has(r.application!)) {
+      const message = `Application ${r.application} does not exist`;
+      addProblem(
+        ctx,
+        'APPLICATION_REGISTRATION_APPLICATION_NOT_FOUND',
+        `ApplicationRegistration ${key(r.reg)}: ${message}`,
+        [regRef],
+      );
+      accept = condition('Accepted', false, 'APPLICATION_REGISTRATION_APPLICATION_NOT_FOUND', message, gen);
+      ready = condition('Ready', false, 'NotAccepted', 'the registration is not in effect', gen);
+    } else if (target && !target.requested.has(r.service!)) {
+      const message = `Application ${r.application} does not ask for Service ${r.service}`;
+      if (r.state === 'Approved') {
         addProblem(
           ctx,
-          'APPLICATION_REGISTRATION_INVALID',
-          `ApplicationRegistration ${key(r.reg)}: ${r.error}`,
-          [regRef],
+          'APPLICATION_REGISTRATION_NOT_REQUESTED',
+          `ApplicationRegistration ${key(r.reg)}: ${message}; the approval has no effect`,
+          [regRef, refOf('Application', target.app)],
         );
-        accept = condition('Accepted', false, 'APPLICATION_REGISTRATION_INVALID', r.error, gen);
-        ready = condition('Ready', false, 'NotAccepted', 'the registration is not in effect', gen);
-      } else if (!ctx.index.applications.has(r.application!)) {
-        const message = `Application ${r.application} does not exist`;
-        addProblem(
-          ctx,
-          'APPLICATION_REGISTRATION_APPLICATION_NOT_FOUND',
-          `ApplicationRegistration ${key(r.reg)}: ${message}`,
-          [regRef],
-        );
-        accept = condition('Accepted', false, 'APPLICATION_REGISTRATION_APPLICATION_NOT_FOUND', message, gen);
-        ready = condition('Ready', false, 'NotAccepted', 'the registration is not in effect', gen);
-      } else if (target && !target.requested.has(r.service!)) {
-        const message = `Application ${r.application} does not ask for Service ${r.service}`;
-        if (r.state === 'Approved') {
-          addProblem(
-            ctx,
-            'APPLICATION_REGISTRATION_NOT_REQUESTED',
-            `ApplicationRegistration ${key(r.reg)}: ${message}; the approval has no effect`,
-            [regRef, refOf('Application', target.app)],
-          );
-        }
-        accept = condition('Accepted', false, 'APPLICATION_REGISTRATION_NOT_REQUESTED', message, gen);
-        ready = condition('Ready', false, 'NotRequested', 'the registration is not in effect', gen);
-      } else {
-        accept = condition(
-          'Accepted',
-          true,
-          'Accepted',
-          `registration of Application ${r.application} for Service ${r.service}`,
+      }
+      accept = condition('Accepted', false, 'APPLICATION_REGISTRATION_NOT_REQUESTED', message, gen);
+      ready = condition('Ready', false, 'NotRequested', 'the registration is not in effect', gen);
+    } else {
+      accept = condition(
+        'Accepted',
+        true,
+        'Accepted',
+        `registration of Application ${r.application} for Service ${r.service}`,
+        gen,
+      );
+      const winner = effective.get(`${r.application} ${r.service}`);
+      if (!target)
+        ready = condition(
+          'Ready',
+          false,
+          'ApplicationNotAccepted',
+          `Application ${r.application} is not in the config`,
           gen,
         );
-        const winner = effective.get(`${r.application} ${r.service}`);
-        if (!target)
-          ready = condition(
-            'Ready',
-            false,
-            'ApplicationNotAccepted',
-            `Application ${r.application} is not in the config`,
-            gen,
-          );
-        else if (winner !== r)
-          ready = condition(
-            'Ready',
-            false,
-            'Overridden',
-            `${key(winner!.reg)} (${winner!.state}) applies instead`,
-            gen,
-          );
-        else if (r.state !== 'Approved')
-          ready = condition('Ready', false, r.state, `the registration is ${r.state}`, gen);
-        else
-          ready = condition(
-            'Ready',
-            true,
-            'Approved',
-            `Application ${r.application} may use Service ${r.service}`,
-            gen,
-          );
-      }
-      ctx.registrationStatuses.push({
-        namespace: r.reg.metadata.namespace!,
-        name: r.reg.metadata.name,
-        ...(typeof gen === 'number' ? { observedGeneration: gen } : {}),
-        conditions: [accept, ready],
-      });
+      else if (winner !== r)
+        ready = condition(
+          'Ready',
+          false,
+          'Overridden',
+          `${key(winner!.reg)} (${winner!.state}) applies instead`,
+          gen,
+        );
+      else if (r.state !== 'Approved')
+        ready = condition('Ready', false, r.state, `the registration is ${r.state}`, gen);
+      else
+        ready = condition(
+          'Ready',
+          true,
+          'Approved',
+          `Application ${r.application} may use Service ${r.service}`,
+          gen,
+        );
     }
-  },
-};
+    ctx.registrationStatuses.push({
+      namespace: r.reg.metadata.namespace!,
+      name: r.reg.metadata.name,
+      ...(typeof gen === 'number' ? { observedGeneration: gen } : {}),
+      conditions: [accept, ready],
+    });
+  }
+}

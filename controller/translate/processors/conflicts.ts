@@ -13,6 +13,7 @@
 import { addProblem, type CandidateRoute, type Processor } from '../context.js';
 import type { ProblemCode } from '../problem-codes.js';
 import { refOf } from '../read.js';
+import type { IngressStatus } from '../statuses.js';
 
 function describe(candidate: CandidateRoute): string {
   return `Ingress ${candidate.ingress.metadata.namespace}/${candidate.ingress.metadata.name}`;
@@ -24,6 +25,7 @@ export const conflictsProcessor: Processor = {
     // By `host path`: the first claim (the owner) and every kept route of that claim.
     const claims = new Map<string, { owner: CandidateRoute; kept: CandidateRoute[] }>();
     const kept: CandidateRoute[] = [];
+    const copied = new Set<IngressStatus>();
     const methodsOf = (c: CandidateRoute) => (c.route.methods ?? []).join(',');
     const reject = (loser: CandidateRoute, winner: CandidateRoute, code: ProblemCode, what: string) => {
       const same = loser.ingress === winner.ingress;
@@ -31,19 +33,21 @@ export const conflictsProcessor: Processor = {
       const message = `${what} is already claimed by ${by} (route ${winner.route.id})`;
       const objects = [refOf('Ingress', loser.ingress), ...(same ? [] : [refOf('Ingress', winner.ingress)])];
       addProblem(ctx, code, `route ${loser.route.id}: ${message}`, objects);
-      loser.status.state = 'Conflicted';
-      loser.status.reason = code;
-      loser.status.message = message;
-      delete loser.status.routeId;
+      // Copies: an Ingress's path statuses are shared with the next translate, where this conflict may be gone.
+      if (!copied.has(loser.status)) {
+        loser.status.paths = [...loser.status.paths];
+        copied.add(loser.status);
+      }
+      const { routeId: _, ...path } = loser.status.paths[loser.pathIndex]!;
+      loser.status.paths[loser.pathIndex] = { ...path, state: 'Conflicted', reason: code, message };
     };
 
     // ctx.routes is already oldest first, in rule order.
     for (const candidate of ctx.routes) {
       const { route, host } = candidate;
-      const key = `${host} ${route.path}`;
-      const claim = claims.get(key);
+      const claim = claims.get(candidate.claim);
       if (!claim) {
-        claims.set(key, { owner: candidate, kept: [candidate] });
+        claims.set(candidate.claim, { owner: candidate, kept: [candidate] });
         kept.push(candidate);
         continue;
       }

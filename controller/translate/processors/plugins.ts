@@ -30,11 +30,13 @@ import {
   type RouteSettings,
   type TranslateContext,
   type Processor,
+  type Unavailable,
 } from '../context.js';
 import type { Ingress, KongPlugin, KubeObject, SecretKeyRef, Service } from '../k8s-types.js';
 import { isPlainObject } from '../plugin-catalog.js';
 import type { ObjectRef, ProblemCode } from '../problem-codes.js';
 import { annotation, arr, compareStrings, label, record, ref, refOf, secretValue, str } from '../read.js';
+import { pluginSecretKeys } from '../secret-references.js';
 import { LEGACY_CLASS_ANNOTATION } from './ingress-class.js';
 
 type PluginKind = 'KongPlugin' | 'KongClusterPlugin';
@@ -191,7 +193,21 @@ export function resolvePlugin(ctx: TranslateContext, kind: PluginKind, plugin: K
     kind === 'KongPlugin' ? `${plugin.metadata.namespace}/${plugin.metadata.name}` : plugin.metadata.name;
   const cached = ctx.plugins.get(id);
   if (cached) return cached;
+  // Validation is the costly part of a plugin: redo it only when the plugin or a Secret it reads changed.
+  const ownNamespace = kind === 'KongPlugin' ? plugin.metadata.namespace : undefined;
+  const deps: unknown[] = [kind, plugin];
+  for (const secretKey of pluginSecretKeys(plugin, ownNamespace)) deps.push(ctx.index.secrets.get(secretKey));
+  const resolved = ctx.memo.use('plugin', id, deps, ctx.problems, () => buildPlugin(ctx, kind, plugin, id));
+  ctx.plugins.set(id, resolved);
+  return resolved;
+}
 
+function buildPlugin(
+  ctx: TranslateContext,
+  kind: PluginKind,
+  plugin: KongPlugin,
+  id: string,
+): ResolvedPlugin {
   const pluginRef = refOf(kind, plugin);
   const name = str(plugin.plugin) ?? '';
   const priority = ctx.options.pluginCatalog.priority(name);
@@ -203,7 +219,6 @@ export function resolvePlugin(ctx: TranslateContext, kind: PluginKind, plugin: K
     config: {},
     disabled: plugin.disabled === true,
   };
-  ctx.plugins.set(id, resolved);
   if (resolved.disabled) return resolved;
 
   for (const field of UNSUPPORTED_FIELDS) {
@@ -312,31 +327,66 @@ export function byPriority(a: ResolvedPlugin, b: ResolvedPlugin): number {
   return b.priority - a.priority || compareStrings(a.name, b.name) || compareStrings(a.id, b.id);
 }
 
-export const pluginsProcessor: Processor = {
-  name: 'plugins',
-  run(ctx) {
+/** The global plugins in priority order; a new list only when one of them changed. */
+function globalPlugins(ctx: TranslateContext): { plugins: ResolvedPlugin[]; unavailable?: Unavailable } {
+  const candidates: ResolvedPlugin[] = [];
+  for (const [, cluster] of [...ctx.index.kongClusterPlugins].sort(([a], [b]) => compareStrings(a, b))) {
+    if (label(cluster, 'global') !== 'true' || !ofOurClass(ctx, cluster)) continue;
+    const resolved = resolvePlugin(ctx, 'KongClusterPlugin', cluster);
+    if (!resolved.disabled) candidates.push(resolved);
+  }
+  return ctx.memo.use('global-plugins', 'global', candidates, ctx.problems, () => {
     const globals = new Map<string, ResolvedPlugin>();
-    for (const [, cluster] of [...ctx.index.kongClusterPlugins].sort(([a], [b]) => compareStrings(a, b))) {
-      if (label(cluster, 'global') !== 'true' || !ofOurClass(ctx, cluster)) continue;
-      const resolved = resolvePlugin(ctx, 'KongClusterPlugin', cluster);
-      if (resolved.disabled) continue;
+    let unavailable: Unavailable | undefined;
+    for (const resolved of candidates) {
       const other = globals.get(resolved.name);
       if (other) {
         const message = `global plugins ${other.id} and ${resolved.id} are both "${resolved.name}"; only one can run`;
         addProblem(ctx, 'PLUGIN_DUPLICATE_NAME', message, [other.ref, resolved.ref]);
         // Neither can be chosen safely: every route answers 503 until one is removed.
-        ctx.globalUnavailable ??= { code: 'PLUGIN_DUPLICATE_NAME', message };
+        unavailable ??= { code: 'PLUGIN_DUPLICATE_NAME', message };
         continue;
       }
       globals.set(resolved.name, resolved);
     }
-    ctx.globalPlugins = [...globals.values()].sort(byPriority);
+    const plugins = [...globals.values()].sort(byPriority);
+    return unavailable ? { plugins, unavailable } : { plugins };
+  });
+}
 
-    for (const ingress of ctx.ingresses) {
-      ctx.objectPlugins.set(ingress, objectPlugins(ctx, 'Ingress', ingress, ctx.settings.get(ingress)!));
-    }
+/** objectPlugins, redone only when the object's settings or a plugin they name changed. */
+function pluginsOf(ctx: TranslateContext, kind: string, obj: KubeObject): ObjectPlugins {
+  const settings = ctx.settings.get(obj)!;
+  if (settings.plugins.length === 0) return NO_PLUGINS;
+  const deps: unknown[] = [obj, settings, ctx.classIsDefault];
+  for (const pluginName of settings.plugins) {
+    const namespaced = ctx.index.kongPlugins.get(`${obj.metadata.namespace}/${pluginName}`);
+    const cluster = namespaced ? undefined : ctx.index.kongClusterPlugins.get(pluginName);
+    deps.push(
+      namespaced,
+      cluster,
+      namespaced
+        ? resolvePlugin(ctx, 'KongPlugin', namespaced)
+        : cluster && ofOurClass(ctx, cluster)
+          ? resolvePlugin(ctx, 'KongClusterPlugin', cluster)
+          : undefined,
+    );
+  }
+  return ctx.memo.use('object-plugins', obj, deps, ctx.problems, () =>
+    objectPlugins(ctx, kind, obj, settings),
+  );
+}
+
+export const pluginsProcessor: Processor = {
+  name: 'plugins',
+  run(ctx) {
+    const globals = globalPlugins(ctx);
+    ctx.globalPlugins = globals.plugins;
+    if (globals.unavailable) ctx.globalUnavailable = globals.unavailable;
+
+    for (const ingress of ctx.ingresses) ctx.objectPlugins.set(ingress, pluginsOf(ctx, 'Ingress', ingress));
     for (const service of ctx.settingsServices) {
-      ctx.objectPlugins.set(service, objectPlugins(ctx, 'Service', service, ctx.settings.get(service)!));
+      ctx.objectPlugins.set(service, pluginsOf(ctx, 'Service', service));
     }
 
     for (const [, plugin] of ctx.index.kongPlugins) {
@@ -352,11 +402,6 @@ export const pluginsProcessor: Processor = {
   },
 };
 
-/**
- * The plugins a route runs, from its Ingress, its Service and the global
- * ones: one per plugin name (Ingress over Service over global), by priority.
- * Unavailable when a reference failed or any plugin in the chain is broken.
- */
 export function pluginChain(
   ctx: TranslateContext,
   ingress: Ingress,
@@ -368,7 +413,21 @@ export function pluginChain(
   let byService = ctx.chains.get(owner);
   if (!byService) ctx.chains.set(owner, (byService = new Map()));
   let chain = byService.get(service);
-  if (!chain) byService.set(service, (chain = buildChain(ctx, owner, service)));
+  if (!chain) {
+    // Stable across calls while its inputs are: the routes that use it can then be reused too.
+    const deps = [
+      owner,
+      service,
+      owner && ctx.objectPlugins.get(owner),
+      service && ctx.objectPlugins.get(service),
+      ctx.globalPlugins,
+      ctx.globalUnavailable,
+    ];
+    chain = ctx.memo.use('chain', owner ?? service, deps, ctx.problems, () =>
+      buildChain(ctx, owner, service),
+    );
+    byService.set(service, chain);
+  }
   return chain;
 }
 

@@ -28,7 +28,7 @@ import type { HTTPIngressPath, Ingress, IngressBackend } from '../k8s-types.js';
 import { arr, normalizeHost, record, refOf, str } from '../read.js';
 import type { IngressPathStatus, IngressStatus } from '../statuses.js';
 import { pluginChain } from './plugins.js';
-import { backendSlot } from './upstreams.js';
+import { backendSlot, backendSlots } from './upstreams.js';
 
 const PATH_TYPES: readonly string[] = ['Exact', 'Prefix', 'ImplementationSpecific'];
 const REGEX_PREFIX = '/~';
@@ -169,7 +169,15 @@ function pathStatus(host: string, path: string, pathType: string, built?: Built)
   return status;
 }
 
-function translateIngress(ctx: TranslateContext, ingress: Ingress, age: number, status: IngressStatus): void {
+/** An Ingress's routes and path statuses, as reused while nothing they depend on changed. */
+interface IngressRoutes {
+  routes: { route: Route; host: string; claim: string; pathIndex: number }[];
+  defaults: { route: Route; pathIndex: number }[];
+  paths: IngressPathStatus[];
+}
+
+function translateIngress(ctx: TranslateContext, ingress: Ingress): IngressRoutes {
+  const out: IngressRoutes = { routes: [], defaults: [], paths: [] };
   const ingressRef = refOf('Ingress', ingress);
   const base = `${ingress.metadata.namespace}.${ingress.metadata.name}`;
   // Paths of one Ingress usually share a backend: resolve each backend once.
@@ -195,7 +203,7 @@ function translateIngress(ctx: TranslateContext, ingress: Ingress, age: number, 
           str(record(entry)?.path) ?? '',
           str(record(entry)?.pathType) ?? '',
         );
-        status.paths.push({
+        out.paths.push({
           ...invalid,
           reason: 'INGRESS_HOST_INVALID',
           message: `host "${rawHost}" is not a valid host name`,
@@ -217,15 +225,19 @@ function translateIngress(ctx: TranslateContext, ingress: Ingress, age: number, 
           String(record(entry)?.path ?? ''),
           str(record(entry)?.pathType) ?? '',
         );
-        status.paths.push({ ...invalid, reason: 'INGRESS_PATH_INVALID', message: parsed });
+        out.paths.push({ ...invalid, reason: 'INGRESS_PATH_INVALID', message: parsed });
         return;
       }
       const target = targetOf(record(record(entry)?.backend) as IngressBackend | undefined);
       const add = (h: string, id: string) => {
         const built = buildRoute(id, parsed.path, parsed.pathType, target);
-        const entryStatus = pathStatus(h, parsed.path, parsed.pathType, built);
-        status.paths.push(entryStatus);
-        ctx.routes.push({ route: built.route, host: h, ingress, age, status: entryStatus });
+        out.routes.push({
+          route: built.route,
+          host: h,
+          claim: `${h} ${parsed.path}`,
+          pathIndex: out.paths.length,
+        });
+        out.paths.push(pathStatus(h, parsed.path, parsed.pathType, built));
       };
       const id = `${base}.${r}.${p}`;
       add(host, id);
@@ -239,27 +251,57 @@ function translateIngress(ctx: TranslateContext, ingress: Ingress, age: number, 
   const fallback = record(record(ingress.spec)?.defaultBackend) as IngressBackend | undefined;
   if (fallback) {
     const built = buildRoute(`${base}.default`, '/', 'Prefix', targetOf(fallback));
-    const entryStatus = pathStatus('*', '/', 'Prefix', built);
-    status.paths.push(entryStatus);
-    ctx.defaultBackends.push({ route: built.route, host: '*', ingress, age, status: entryStatus });
+    out.defaults.push({ route: built.route, pathIndex: out.paths.length });
+    out.paths.push(pathStatus('*', '/', 'Prefix', built));
   }
+  return out;
+}
+
+/**
+ * What an Ingress's routes are made of besides the Ingress itself: its
+ * settings, and for each backend the backend's result, the Service's
+ * settings and the plugin chain (exactly what resolveTarget reads).
+ */
+function ingressDeps(ctx: TranslateContext, ingress: Ingress): unknown[] {
+  const deps: unknown[] = [ingress, ctx.settings.get(ingress)];
+  let seen: Set<string> | undefined;
+  for (const { slot } of backendSlots(ctx, ingress)) {
+    if (seen?.has(slot)) continue;
+    (seen ??= new Set()).add(slot);
+    const target = ctx.backends.get(slot)!;
+    deps.push(
+      target,
+      target.found && ctx.settings.get(target.found),
+      pluginChain(ctx, ingress, target.found),
+    );
+  }
+  return deps;
 }
 
 export const routesProcessor: Processor = {
   name: 'routes',
   run(ctx) {
     ctx.ingresses.forEach((ingress, age) => {
+      const built = ctx.memo.use('ingress-routes', ingress, ingressDeps(ctx, ingress), ctx.problems, () =>
+        translateIngress(ctx, ingress),
+      );
+      // The status is per call; its paths are shared with the memo (conflicts copy before changing them).
       const status: IngressStatus = {
         namespace: ingress.metadata.namespace!,
         name: ingress.metadata.name,
         ...(typeof ingress.metadata.generation === 'number'
           ? { observedGeneration: ingress.metadata.generation }
           : {}),
-        paths: [],
+        paths: built.paths,
         conditions: [],
       };
       ctx.ingressStatuses.set(key(ingress), status);
-      translateIngress(ctx, ingress, age, status);
+      for (const { route, host, claim, pathIndex } of built.routes) {
+        ctx.routes.push({ route, host, claim, ingress, age, status, pathIndex });
+      }
+      for (const { route, pathIndex } of built.defaults) {
+        ctx.defaultBackends.push({ route, host: '*', claim: '* /', ingress, age, status, pathIndex });
+      }
     });
   },
 };

@@ -5,7 +5,7 @@
  * order cannot change the output.
  */
 import { addProblem, key, type Processor, type TranslateContext } from '../context.js';
-import type { KubeObject } from '../k8s-types.js';
+import type { EndpointSlice, KubeObject } from '../k8s-types.js';
 import { arr, compareStrings, creationTime, label, record, str } from '../read.js';
 
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -52,32 +52,53 @@ function byKey<T extends KubeObject>(items: T[]): Map<string, T> {
   return new Map(items.map((item) => [key(item), item]));
 }
 
+/** One kind's objects in scope, sorted; recomputed only when the store's list for the kind changed. */
+function scoped<T extends KubeObject, V>(
+  ctx: TranslateContext,
+  kind: string,
+  items: unknown,
+  namespaced: boolean,
+  shape: (kept: T[]) => V,
+): V {
+  return ctx.memo.use(`scope:${kind}`, kind, [items], ctx.problems, () =>
+    shape(inScope<T>(ctx, kind, items, namespaced)),
+  );
+}
+
+function slicesByService(slices: EndpointSlice[]): Map<string, EndpointSlice[]> {
+  const byService = new Map<string, EndpointSlice[]>();
+  for (const slice of slices) {
+    const service = label(slice, SERVICE_NAME_LABEL);
+    if (!service) continue; // not managed for a Service: nothing routes to it
+    const sliceKey = `${slice.metadata.namespace}/${service}`;
+    const list = byService.get(sliceKey);
+    if (list) list.push(slice);
+    else byService.set(sliceKey, [slice]);
+  }
+  return byService;
+}
+
+const same = <T>(items: T[]): T[] => items;
+
 export const scopeProcessor: Processor = {
   name: 'scope',
   run(ctx) {
     const s = ctx.snapshot;
     const index = ctx.index;
-    index.ingresses = oldestFirst(inScope(ctx, 'Ingress', s.ingresses, true));
-    index.ingressClasses = byKey(inScope(ctx, 'IngressClass', s.ingressClasses, false));
-    index.services = byKey(inScope(ctx, 'Service', s.services, true));
-    index.secrets = byKey(inScope(ctx, 'Secret', s.secrets, true));
-    index.kongPlugins = byKey(inScope(ctx, 'KongPlugin', s.kongPlugins, true));
-    index.kongClusterPlugins = byKey(inScope(ctx, 'KongClusterPlugin', s.kongClusterPlugins, false));
-    index.applications = byKey(inScope(ctx, 'Application', s.applications, true));
-    index.applicationRegistrations = inScope(
+    index.ingresses = scoped(ctx, 'Ingress', s.ingresses, true, oldestFirst);
+    index.ingressClasses = scoped(ctx, 'IngressClass', s.ingressClasses, false, byKey);
+    index.services = scoped(ctx, 'Service', s.services, true, byKey);
+    index.secrets = scoped(ctx, 'Secret', s.secrets, true, byKey);
+    index.kongPlugins = scoped(ctx, 'KongPlugin', s.kongPlugins, true, byKey);
+    index.kongClusterPlugins = scoped(ctx, 'KongClusterPlugin', s.kongClusterPlugins, false, byKey);
+    index.applications = scoped(ctx, 'Application', s.applications, true, byKey);
+    index.applicationRegistrations = scoped(
       ctx,
       'ApplicationRegistration',
       s.applicationRegistrations,
       true,
+      same,
     );
-
-    for (const slice of inScope(ctx, 'EndpointSlice', s.endpointSlices, true)) {
-      const service = label(slice, SERVICE_NAME_LABEL);
-      if (!service) continue; // not managed for a Service: nothing routes to it
-      const sliceKey = `${slice.metadata.namespace}/${service}`;
-      const list = index.endpointSlices.get(sliceKey);
-      if (list) list.push(slice);
-      else index.endpointSlices.set(sliceKey, [slice]);
-    }
+    index.endpointSlices = scoped(ctx, 'EndpointSlice', s.endpointSlices, true, slicesByService);
   },
 };

@@ -14,18 +14,16 @@
  */
 import type { Target, Upstream } from '../../../contract/compiled-config.js';
 import { addProblem, type BackendResult, type Processor, type TranslateContext } from '../context.js';
-import type { Ingress, IngressBackend, Service, ServicePort } from '../k8s-types.js';
+import type { EndpointSlice, Ingress, IngressBackend, Service, ServicePort } from '../k8s-types.js';
 import { arr, compareStrings, record, ref, refOf, str } from '../read.js';
 import { backendKey, backendPort, ingressBackends, serviceKeyOf } from './backends.js';
 
 const DEFAULT_WEIGHT = 100;
 
-function readyTargets(ctx: TranslateContext, service: Service, port: ServicePort): Target[] {
+function readyTargets(slices: readonly EndpointSlice[], port: ServicePort): Target[] {
   const wanted = str(port.name) ?? '';
   const seen = new Map<string, Target>();
-  for (const slice of ctx.index.endpointSlices.get(
-    `${service.metadata.namespace}/${service.metadata.name}`,
-  ) ?? []) {
+  for (const slice of slices) {
     const slicePort = arr<{ name?: unknown; port?: unknown }>(slice.ports).find(
       (p) => (str(record(p)?.name) ?? '') === wanted,
     );
@@ -48,30 +46,33 @@ function findPort(service: Service, port: number | string): ServicePort | undefi
   );
 }
 
+/** A backend's result and the upstream it names (the first slot to name an upstream defines it). */
+interface SlotResult {
+  result: BackendResult;
+  upstream: Upstream;
+}
+
 function resolveServiceBackend(
   ctx: TranslateContext,
-  ingress: Ingress,
-  backend: IngressBackend,
-): BackendResult {
-  const serviceKey = serviceKeyOf(ingress, backend)!;
-  const port = backendPort(backend)!;
+  serviceKey: string,
+  port: number | string,
+  service: Service | undefined,
+  slices: readonly EndpointSlice[],
+): SlotResult {
   const [namespace, name] = serviceKey.split('/') as [string, string];
-  const service = ctx.index.services.get(serviceKey);
-  const missing = (upstream: string): void => {
-    if (!ctx.upstreams.has(upstream)) {
-      ctx.upstreams.set(upstream, {
-        name: upstream,
-        protocol: 'http',
-        targets: [],
-        source: ref('Service', namespace, name),
-      });
-    }
-  };
+  const missing = (upstream: string): Upstream => ({
+    name: upstream,
+    protocol: 'http',
+    targets: [],
+    source: ref('Service', namespace, name),
+  });
   if (!service) {
     const upstream = `${namespace}.${name}.${port}`;
-    missing(upstream);
     const message = `Service ${serviceKey} does not exist`;
-    return { upstream, service: serviceKey, unavailable: { code: 'SERVICE_NOT_FOUND', message } };
+    return {
+      result: { upstream, service: serviceKey, unavailable: { code: 'SERVICE_NOT_FOUND', message } },
+      upstream: missing(upstream),
+    };
   }
   const externalName =
     str(record(service.spec)?.type) === 'ExternalName' ? str(service.spec?.externalName) : undefined;
@@ -79,33 +80,78 @@ function resolveServiceBackend(
     findPort(service, port) ?? (externalName && typeof port === 'number' ? { port } : undefined);
   if (!servicePort || typeof servicePort.port !== 'number') {
     const upstream = `${namespace}.${name}.${port}`;
-    missing(upstream);
     const message = `Service ${serviceKey} has no port ${typeof port === 'number' ? port : `named "${port}"`}`;
     return {
-      upstream,
-      service: serviceKey,
-      found: service,
-      unavailable: { code: 'SERVICE_PORT_NOT_FOUND', message },
+      result: {
+        upstream,
+        service: serviceKey,
+        found: service,
+        unavailable: { code: 'SERVICE_PORT_NOT_FOUND', message },
+      },
+      upstream: missing(upstream),
     };
   }
   const upstream = `${namespace}.${name}.${servicePort.port}`;
-  if (!ctx.upstreams.has(upstream)) {
-    const settings = ctx.settings.get(service);
-    const targets = externalName
-      ? [{ host: externalName, port: servicePort.port, weight: DEFAULT_WEIGHT }]
-      : readyTargets(ctx, service, servicePort);
-    const entry: Upstream = {
+  const settings = ctx.settings.get(service);
+  const targets = externalName
+    ? [{ host: externalName, port: servicePort.port, weight: DEFAULT_WEIGHT }]
+    : readyTargets(slices, servicePort);
+  return {
+    result: { upstream, service: serviceKey, found: service },
+    upstream: {
       name: upstream,
       protocol: settings?.upstreamProtocol ?? 'http',
       targets,
       source: refOf('Service', service),
-    };
-    ctx.upstreams.set(upstream, entry);
-  }
-  return { upstream, service: serviceKey, found: service };
+    },
+  };
 }
 
-/** The key a backend is stored under in `ctx.backends`; invalid backends are per Ingress. */
+/** Each backend of an Ingress, with its slot; read again only when the Ingress changed. */
+export function backendSlots(
+  ctx: TranslateContext,
+  ingress: Ingress,
+): { slot: string; backend: IngressBackend | undefined; serviceKey?: string; port?: number | string }[] {
+  return ctx.memo.use('ingress-backends', ingress, [ingress], ctx.problems, () =>
+    ingressBackends(ingress).map(({ backend }) => {
+      const serviceKey = serviceKeyOf(ingress, backend);
+      const port = backendPort(backend);
+      return serviceKey === undefined || port === undefined
+        ? { slot: backendSlot(ingress, backend), backend }
+        : { slot: `${serviceKey}:${port}`, backend, serviceKey, port };
+    }),
+  );
+}
+
+/** A slot's result, computed again only when its Service, settings or EndpointSlices changed. */
+function slotResult(
+  ctx: TranslateContext,
+  ingress: Ingress,
+  use: ReturnType<typeof backendSlots>[number],
+): SlotResult {
+  const { slot, backend, serviceKey, port } = use;
+  if (serviceKey === undefined || port === undefined) {
+    return ctx.memo.use('backend', slot, [ingress], ctx.problems, () => {
+      const upstream = `${ingress.metadata.namespace}.${ingress.metadata.name}.no-service-backend`;
+      const message = record(backend)?.resource
+        ? 'a resource backend is not supported; use a Service'
+        : 'a backend needs service.name and service.port (number or name)';
+      return {
+        result: { upstream, unavailable: { code: 'INGRESS_BACKEND_INVALID', message } },
+        upstream: { name: upstream, protocol: 'http', targets: [], source: refOf('Ingress', ingress) },
+      };
+    });
+  }
+  const service = ctx.index.services.get(serviceKey);
+  const settings = service && ctx.settings.get(service);
+  const slices = ctx.index.endpointSlices.get(serviceKey) ?? NO_SLICES;
+  return ctx.memo.use('backend', slot, [service, settings, ...slices], ctx.problems, () =>
+    resolveServiceBackend(ctx, serviceKey, port, service, slices),
+  );
+}
+
+const NO_SLICES: readonly EndpointSlice[] = [];
+
 export function backendSlot(ingress: Ingress, backend: IngressBackend | undefined): string {
   return backendKey(ingress, backend) ?? `invalid:${ingress.metadata.namespace}/${ingress.metadata.name}`;
 }
@@ -115,24 +161,14 @@ export const upstreamsProcessor: Processor = {
   run(ctx) {
     for (const ingress of ctx.ingresses) {
       let reported: Set<string> | undefined;
-      for (const { backend } of ingressBackends(ingress)) {
-        const slot = backendSlot(ingress, backend);
+      for (const use of backendSlots(ctx, ingress)) {
+        const { slot } = use;
         let result = ctx.backends.get(slot);
         if (!result) {
-          if (backendKey(ingress, backend) === undefined) {
-            const upstream = `${ingress.metadata.namespace}.${ingress.metadata.name}.no-service-backend`;
-            ctx.upstreams.set(upstream, {
-              name: upstream,
-              protocol: 'http',
-              targets: [],
-              source: refOf('Ingress', ingress),
-            });
-            const message = record(backend)?.resource
-              ? 'a resource backend is not supported; use a Service'
-              : 'a backend needs service.name and service.port (number or name)';
-            result = { upstream, unavailable: { code: 'INGRESS_BACKEND_INVALID', message } };
-          } else {
-            result = resolveServiceBackend(ctx, ingress, backend!);
+          const resolved = slotResult(ctx, ingress, use);
+          result = resolved.result;
+          if (!ctx.upstreams.has(resolved.upstream.name)) {
+            ctx.upstreams.set(resolved.upstream.name, resolved.upstream);
           }
           ctx.backends.set(slot, result);
         }
