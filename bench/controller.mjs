@@ -122,7 +122,9 @@ async function translateChild(calls) {
     } else first.rssPeakDuring = Math.max(first.rssPeakDuring, peak);
   }
   await sampler.terminate();
+  const incremental = await translatorChanges(syntheticObjects(), 10);
   const out = {
+    incremental,
     snapshotMs,
     rssStart,
     rssSnapshot,
@@ -132,6 +134,46 @@ async function translateChild(calls) {
     maxRssKB: process.resourceUsage().maxRSS,
   };
   process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+/**
+ * What the controller's sync loop does per change once warm: a Translator
+ * over the ObjectStore's snapshot after one Ingress changed, then
+ * ConfigWriter and the hash. Also the Translator's first (full) call.
+ */
+async function translatorChanges(objects, changes) {
+  const load = (file) => import(pathToFileURL(path.join(ROOT, 'dist', file)).href);
+  const { Translator } = await load('controller/translate/index.js');
+  const { ObjectStore } = await load('controller/object-store.js');
+  const { ConfigWriter } = await load('controller/config-writer.js');
+  const { configTextHash } = await load('contract/hash.js');
+  globalThis.gc();
+  const heapBefore = process.memoryUsage().heapUsed;
+  const store = new ObjectStore();
+  for (const object of objects) store.upsert(object);
+  const ingresses = objects.filter((o) => o.kind === 'Ingress');
+  const translator = new Translator();
+  const writer = new ConfigWriter();
+  let t = performance.now();
+  configTextHash(writer.write(translator.translate(store.snapshot()).config));
+  const firstMs = performance.now() - t;
+  const times = [];
+  for (let k = 0; k < changes; k++) {
+    const ingress = structuredClone(ingresses[(k * 997) % ingresses.length]);
+    ingress.spec.rules[0].http.paths[0].path = `/changed-${k}`;
+    store.upsert(ingress);
+    t = performance.now();
+    const { config } = translator.translate(store.snapshot());
+    configTextHash(writer.write(config));
+    times.push(performance.now() - t);
+  }
+  globalThis.gc();
+  return {
+    firstMs,
+    changeMs: times,
+    reuse: translator.reuse,
+    heapKeptMB: (process.memoryUsage().heapUsed - heapBefore) / MB,
+  };
 }
 
 function runChild(args, timeoutMs) {
@@ -181,6 +223,16 @@ async function benchTranslate(runs) {
     configHashMs: round(median(samples.map((s) => s.hashMs))),
     configStringifyMs: round(median(samples.map((s) => s.stringifyMs))),
     firstCallMs: { median: round(median(first)), max: round(Math.max(...first)) },
+    translator: {
+      firstCallMs: round(median(samples.map((s) => s.incremental.firstMs))),
+      oneIngressChangeMs: {
+        median: round(median(samples.flatMap((s) => s.incremental.changeMs))),
+        max: round(Math.max(...samples.flatMap((s) => s.incremental.changeMs))),
+      },
+      recomputedPerChange: samples[0].incremental.reuse.misses,
+      reusedPerChange: samples[0].incremental.reuse.hits,
+      heapKeptMB: round(Math.max(...samples.map((s) => s.incremental.heapKeptMB))),
+    },
     laterCallsMs: { median: round(median(later)), max: round(Math.max(...later)) },
     memoryMB: {
       rssBeforeSnapshot: mb((s) => s.rssStart),
@@ -480,6 +532,9 @@ function table(results) {
       `| heap used after snapshot / after translate / after translate + gc | ${m.heapUsedAfterSnapshot} / ${m.heapUsedAfterTranslate} / ${m.heapUsedAfterTranslateGc} MB |`,
       `| maxRSS of the process (resourceUsage) | ${m.maxRssOfProcess} MB |`,
       `| after translate, median: JSON.stringify of the config / sha256 of that text (configTextHash) | ${t.configStringifyMs} / ${t.configHashMs} ms |`,
+      `| controller's Translator: first call + ConfigWriter + hash, median | ${t.translator.firstCallMs} ms |`,
+      `| controller's Translator after a one-Ingress change: translate + ConfigWriter + hash, median / max | ${t.translator.oneIngressChangeMs.median} / ${t.translator.oneIngressChangeMs.max} ms |`,
+      `| results recomputed / reused per change; heap the Translator and store keep (after gc) | ${t.translator.recomputedPerChange} / ${t.translator.reusedPerChange}; ${t.translator.heapKeptMB} MB |`,
       '',
     );
   }

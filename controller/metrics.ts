@@ -30,7 +30,7 @@ export class ControllerMetrics {
     });
     this.#translateSeconds = new Histogram({
       name: 'portcullis_controller_translation_duration_seconds',
-      help: 'Time taken by one translate() over the whole store.',
+      help: 'Time taken by one rebuild: translate (reusing what did not change), serialise and hash.',
       buckets: SECONDS,
       registers,
     });

@@ -27,7 +27,10 @@ const MANIFEST_FILE = /\.(ya?ml|json)$/i;
 export interface ManifestFolderOptions {
   dir: string;
   log: Logger;
-  /** Quiet time after the last file event before rescanning (editors write in several steps). */
+  /**
+   * Quiet time after the last file event before rescanning (editors write in
+   * several steps). Short, because the sync loop's hold-off batches again.
+   */
   debounceMs?: number;
   /** Rescan this often even without events. */
   pollIntervalMs?: number;
@@ -61,7 +64,7 @@ export class ManifestFolderSource implements ObjectSource {
     this.#dir = options.dir;
     this.#log = options.log.child({ manifests: options.dir });
     this.#options = {
-      debounceMs: options.debounceMs ?? 100,
+      debounceMs: options.debounceMs ?? 50,
       pollIntervalMs: options.pollIntervalMs ?? 5000,
       defaultNamespace: options.defaultNamespace ?? 'default',
       watch: options.watch ?? true,

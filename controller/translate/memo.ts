@@ -30,6 +30,8 @@ interface Entry {
   used: number;
 }
 
+const NONE: readonly TranslateProblem[] = Object.freeze([]);
+
 function sameDeps(a: readonly unknown[], b: readonly unknown[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
@@ -94,7 +96,8 @@ export class TranslateMemo {
     }
     const start = problems.length;
     const value = compute();
-    entries.set(key, { deps, value, problems: problems.slice(start), used: this.#call });
+    const reported = problems.length === start ? NONE : problems.slice(start);
+    entries.set(key, { deps, value, problems: reported, used: this.#call });
     this.#misses++;
     return value;
   }
