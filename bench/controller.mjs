@@ -159,7 +159,7 @@ async function translatorChanges(objects, changes) {
   const firstMs = performance.now() - t;
   const times = [];
   for (let k = 0; k < changes; k++) {
-    const ingress = structuredClone(ingresses[(k * 997) % ingresses.length]);
+    const ingress = JSON.parse(JSON.stringify(ingresses[(k * 997) % ingresses.length]));
     ingress.spec.rules[0].http.paths[0].path = `/changed-${k}`;
     store.upsert(ingress);
     t = performance.now();
