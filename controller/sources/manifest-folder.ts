@@ -139,8 +139,9 @@ export class ManifestFolderSource implements ObjectSource {
 
   async #scanOnce(): Promise<void> {
     const paths = (await this.#list(this.#dir)).sort();
-    const files = new Map<string, FileState>();
-    for (const path of paths) files.set(path, await this.#load(path));
+    // Concurrently: one stat after another would cost a thread-pool round trip per file.
+    const loaded = await Promise.all(paths.map((path) => this.#load(path)));
+    const files = new Map<string, FileState>(paths.map((path, i) => [path, loaded[i]!]));
 
     // Later files (in path order) win over earlier ones for the same object, as with kubectl apply.
     const next = new Map<string, KubeObject>();

@@ -15,7 +15,7 @@ import {
 import type { TranslateContext } from './context.js';
 import type { ObjectRef, TranslateProblem } from './problem-codes.js';
 import { compareStrings } from './read.js';
-import type { IngressStatus, StatusCondition, TranslateStatuses } from './statuses.js';
+import type { IngressStatus, TranslateStatuses } from './statuses.js';
 
 function byRouteOrder(a: Route, b: Route): number {
   return (
@@ -31,7 +31,8 @@ export function assembleConfig(ctx: TranslateContext): CompiledConfig {
     else hosts.set(host, [route]);
   }
   // A host whose routes are all unchanged keeps its VirtualHost object, and so its cached JSON.
-  const virtualHosts: VirtualHost[] = [...hosts.keys()].sort(compareStrings).map((host) => {
+  // sort() without a comparator orders strings by UTF-16 code units, as compareStrings does, and faster.
+  const virtualHosts: VirtualHost[] = [...hosts.keys()].sort().map((host) => {
     const routes = hosts.get(host)!;
     return ctx.memo.use('virtual-host', host, routes, ctx.problems, () => ({
       host,
@@ -69,52 +70,16 @@ export function assembleConfig(ctx: TranslateContext): CompiledConfig {
   };
 }
 
-function ingressConditions(status: IngressStatus): StatusCondition[] {
-  const gen =
-    status.observedGeneration === undefined ? {} : { observedGeneration: status.observedGeneration };
-  const left = status.paths.filter((p) => p.state === 'Invalid' || p.state === 'Conflicted');
-  const down = status.paths.filter((p) => p.state === 'Unavailable');
-  const total = status.paths.length;
-  return [
-    left.length === 0
-      ? {
-          type: 'Accepted',
-          status: 'True',
-          reason: 'Accepted',
-          message: `${total} of ${total} paths accepted`,
-          ...gen,
-        }
-      : {
-          type: 'Accepted',
-          status: 'False',
-          reason: left[0]!.reason ?? left[0]!.state,
-          message: `${left.length} of ${total} paths left out; first: ${left[0]!.message ?? left[0]!.state}`,
-          ...gen,
-        },
-    down.length === 0
-      ? {
-          type: 'Ready',
-          status: 'True',
-          reason: 'Ready',
-          message: 'every route in the config is served',
-          ...gen,
-        }
-      : {
-          type: 'Ready',
-          status: 'False',
-          reason: down[0]!.reason ?? 'Unavailable',
-          message: `${down.length} route(s) answer 503; first: ${down[0]!.message ?? ''}`,
-          ...gen,
-        },
-  ];
-}
-
 const byNamespacedName = (a: { namespace: string; name: string }, b: { namespace: string; name: string }) =>
   compareStrings(a.namespace, b.namespace) || compareStrings(a.name, b.name);
 
 export function assembleStatuses(ctx: TranslateContext): TranslateStatuses {
-  const ingresses = [...ctx.ingressStatuses.values()].sort(byNamespacedName);
-  for (const status of ingresses) status.conditions = ingressConditions(status);
+  // In namespace/name order without sorting: scope keeps the Ingresses in that order too.
+  const ingresses: IngressStatus[] = [];
+  for (const ingress of ctx.index.ingressesByName) {
+    const status = ctx.ingressStatuses.get(ingress);
+    if (status) ingresses.push(status);
+  }
   return {
     ingresses,
     applications: [...ctx.applicationStatuses].sort(byNamespacedName),

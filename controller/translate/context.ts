@@ -104,17 +104,17 @@ export interface CandidateRoute {
   host: string;
   /** `host path`: routes with the same claim conflict. */
   claim: string;
+  /** Its Ingress; candidates come oldest Ingress first, and the first claim wins. */
   ingress: Ingress;
-  /** Position of the Ingress oldest-first; lower wins conflicts. */
-  age: number;
-  /** The Ingress's status, and the index of this route's entry in its paths. */
-  status: IngressStatus;
+  /** The index of this route's entry in the paths of its Ingress's status. */
   pathIndex: number;
 }
 
 export interface SnapshotIndex {
   /** Every Ingress in scope, oldest first; the ingress-class processor picks ours. */
   ingresses: Ingress[];
+  /** The same Ingresses in namespace/name order. */
+  ingressesByName: Ingress[];
   ingressClasses: Map<string, IngressClass>;
   /** Keyed `namespace/name`. */
   services: Map<string, Service>;
@@ -171,7 +171,8 @@ export interface TranslateContext {
   routes: CandidateRoute[];
   defaultBackends: CandidateRoute[];
   defaultBackend?: CandidateRoute;
-  ingressStatuses: Map<string, IngressStatus>;
+  /** By Ingress; shared with the memo, so replaced (never modified) when conflicts change one. */
+  ingressStatuses: Map<Ingress, IngressStatus>;
 
   applications: ConfigApplication[];
   applicationStatuses: ApplicationStatus[];
@@ -181,6 +182,7 @@ export interface TranslateContext {
 export function emptyIndex(): SnapshotIndex {
   return {
     ingresses: [],
+    ingressesByName: [],
     ingressClasses: new Map(),
     services: new Map(),
     endpointSlices: new Map(),

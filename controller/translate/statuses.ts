@@ -86,3 +86,44 @@ export interface TranslateStatuses {
   applications: ApplicationStatus[];
   applicationRegistrations: ApplicationRegistrationStatus[];
 }
+
+/** An Ingress's conditions, from its paths. */
+export function ingressConditions(status: IngressStatus): StatusCondition[] {
+  const gen =
+    status.observedGeneration === undefined ? {} : { observedGeneration: status.observedGeneration };
+  const left = status.paths.filter((p) => p.state === 'Invalid' || p.state === 'Conflicted');
+  const down = status.paths.filter((p) => p.state === 'Unavailable');
+  const total = status.paths.length;
+  return [
+    left.length === 0
+      ? {
+          type: 'Accepted',
+          status: 'True',
+          reason: 'Accepted',
+          message: `${total} of ${total} paths accepted`,
+          ...gen,
+        }
+      : {
+          type: 'Accepted',
+          status: 'False',
+          reason: left[0]!.reason ?? left[0]!.state,
+          message: `${left.length} of ${total} paths left out; first: ${left[0]!.message ?? left[0]!.state}`,
+          ...gen,
+        },
+    down.length === 0
+      ? {
+          type: 'Ready',
+          status: 'True',
+          reason: 'Ready',
+          message: 'every route in the config is served',
+          ...gen,
+        }
+      : {
+          type: 'Ready',
+          status: 'False',
+          reason: down[0]!.reason ?? 'Unavailable',
+          message: `${down.length} route(s) answer 503; first: ${down[0]!.message ?? ''}`,
+          ...gen,
+        },
+  ];
+}

@@ -136,6 +136,28 @@ describe('Translator: incremental translate equals a fresh one', () => {
       expect(translator.reuse.misses).toBe(0);
     });
 
+    it(`golden case ${name}: equal with each object removed and restored in turn`, () => {
+      const objects = loadObjects(name);
+      const store = storeOf(objects);
+      const translator = new Translator();
+      translator.translate(store.snapshot());
+      for (const object of objects) {
+        const { kind, metadata } = object;
+        store.remove(kind as never, metadata.namespace, metadata.name);
+        expectSame(
+          translator,
+          store.snapshot(),
+          `${name}, without ${kind} ${metadata.namespace}/${metadata.name}`,
+        );
+        store.upsert(object);
+        expectSame(
+          translator,
+          store.snapshot(),
+          `${name}, ${kind} ${metadata.namespace}/${metadata.name} restored`,
+        );
+      }
+    });
+
     it(`golden case ${name}: equal after each of 150 random edits`, () => {
       const objects = loadObjects(name);
       const store = storeOf(objects);

@@ -181,7 +181,7 @@ export const annotationsProcessor: Processor = {
         if (service) services.set(serviceKey, service);
       }
     }
-    for (const serviceKey of [...services.keys()].sort(compareStrings)) {
+    for (const serviceKey of [...services.keys()].sort()) {
       const service = services.get(serviceKey)!;
       ctx.settings.set(service, settingsOf(ctx, 'Service', service));
       ctx.settingsServices.push(service);

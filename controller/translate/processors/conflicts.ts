@@ -13,7 +13,7 @@
 import { addProblem, type CandidateRoute, type Processor } from '../context.js';
 import type { ProblemCode } from '../problem-codes.js';
 import { refOf } from '../read.js';
-import type { IngressStatus } from '../statuses.js';
+import { ingressConditions, type IngressStatus } from '../statuses.js';
 
 function describe(candidate: CandidateRoute): string {
   return `Ingress ${candidate.ingress.metadata.namespace}/${candidate.ingress.metadata.name}`;
@@ -33,13 +33,16 @@ export const conflictsProcessor: Processor = {
       const message = `${what} is already claimed by ${by} (route ${winner.route.id})`;
       const objects = [refOf('Ingress', loser.ingress), ...(same ? [] : [refOf('Ingress', winner.ingress)])];
       addProblem(ctx, code, `route ${loser.route.id}: ${message}`, objects);
-      // Copies: an Ingress's path statuses are shared with the next translate, where this conflict may be gone.
-      if (!copied.has(loser.status)) {
-        loser.status.paths = [...loser.status.paths];
-        copied.add(loser.status);
+      // A copy: the status is shared with the next translate, where this conflict may be gone.
+      let status = ctx.ingressStatuses.get(loser.ingress)!;
+      if (!copied.has(status)) {
+        status = { ...status, paths: [...status.paths] };
+        copied.add(status);
+        ctx.ingressStatuses.set(loser.ingress, status);
       }
-      const { routeId: _, ...path } = loser.status.paths[loser.pathIndex]!;
-      loser.status.paths[loser.pathIndex] = { ...path, state: 'Conflicted', reason: code, message };
+      const { routeId: _, ...path } = status.paths[loser.pathIndex]!;
+      status.paths[loser.pathIndex] = { ...path, state: 'Conflicted', reason: code, message };
+      status.conditions = ingressConditions(status);
     };
 
     // ctx.routes is already oldest first, in rule order.

@@ -17,8 +17,8 @@
 import type { PathType, Route } from '../../../contract/compiled-config.js';
 import {
   addProblem,
-  key,
   type BackendResult,
+  type CandidateRoute,
   type Processor,
   type RouteSettings,
   type TranslateContext,
@@ -26,7 +26,7 @@ import {
 } from '../context.js';
 import type { HTTPIngressPath, Ingress, IngressBackend } from '../k8s-types.js';
 import { arr, normalizeHost, record, refOf, str } from '../read.js';
-import type { IngressPathStatus, IngressStatus } from '../statuses.js';
+import { ingressConditions, type IngressPathStatus, type IngressStatus } from '../statuses.js';
 import { pluginChain } from './plugins.js';
 import { backendSlot, backendSlots } from './upstreams.js';
 
@@ -169,15 +169,25 @@ function pathStatus(host: string, path: string, pathType: string, built?: Built)
   return status;
 }
 
-/** An Ingress's routes and path statuses, as reused while nothing they depend on changed. */
+/** An Ingress's candidate routes and status, as reused while nothing they depend on changed. */
 interface IngressRoutes {
-  routes: { route: Route; host: string; claim: string; pathIndex: number }[];
-  defaults: { route: Route; pathIndex: number }[];
-  paths: IngressPathStatus[];
+  routes: CandidateRoute[];
+  defaults: CandidateRoute[];
+  status: IngressStatus;
 }
 
 function translateIngress(ctx: TranslateContext, ingress: Ingress): IngressRoutes {
-  const out: IngressRoutes = { routes: [], defaults: [], paths: [] };
+  const status: IngressStatus = {
+    namespace: ingress.metadata.namespace!,
+    name: ingress.metadata.name,
+    ...(typeof ingress.metadata.generation === 'number'
+      ? { observedGeneration: ingress.metadata.generation }
+      : {}),
+    paths: [],
+    conditions: [],
+  };
+  const out: IngressRoutes = { routes: [], defaults: [], status };
+  const statusPaths = status.paths;
   const ingressRef = refOf('Ingress', ingress);
   const base = `${ingress.metadata.namespace}.${ingress.metadata.name}`;
   // Paths of one Ingress usually share a backend: resolve each backend once.
@@ -203,7 +213,7 @@ function translateIngress(ctx: TranslateContext, ingress: Ingress): IngressRoute
           str(record(entry)?.path) ?? '',
           str(record(entry)?.pathType) ?? '',
         );
-        out.paths.push({
+        statusPaths.push({
           ...invalid,
           reason: 'INGRESS_HOST_INVALID',
           message: `host "${rawHost}" is not a valid host name`,
@@ -225,7 +235,7 @@ function translateIngress(ctx: TranslateContext, ingress: Ingress): IngressRoute
           String(record(entry)?.path ?? ''),
           str(record(entry)?.pathType) ?? '',
         );
-        out.paths.push({ ...invalid, reason: 'INGRESS_PATH_INVALID', message: parsed });
+        statusPaths.push({ ...invalid, reason: 'INGRESS_PATH_INVALID', message: parsed });
         return;
       }
       const target = targetOf(record(record(entry)?.backend) as IngressBackend | undefined);
@@ -235,9 +245,10 @@ function translateIngress(ctx: TranslateContext, ingress: Ingress): IngressRoute
           route: built.route,
           host: h,
           claim: `${h} ${parsed.path}`,
-          pathIndex: out.paths.length,
+          ingress,
+          pathIndex: statusPaths.length,
         });
-        out.paths.push(pathStatus(h, parsed.path, parsed.pathType, built));
+        statusPaths.push(pathStatus(h, parsed.path, parsed.pathType, built));
       };
       const id = `${base}.${r}.${p}`;
       add(host, id);
@@ -251,9 +262,16 @@ function translateIngress(ctx: TranslateContext, ingress: Ingress): IngressRoute
   const fallback = record(record(ingress.spec)?.defaultBackend) as IngressBackend | undefined;
   if (fallback) {
     const built = buildRoute(`${base}.default`, '/', 'Prefix', targetOf(fallback));
-    out.defaults.push({ route: built.route, pathIndex: out.paths.length });
-    out.paths.push(pathStatus('*', '/', 'Prefix', built));
+    out.defaults.push({
+      route: built.route,
+      host: '*',
+      claim: '* /',
+      ingress,
+      pathIndex: statusPaths.length,
+    });
+    statusPaths.push(pathStatus('*', '/', 'Prefix', built));
   }
+  status.conditions = ingressConditions(status);
   return out;
 }
 
@@ -264,10 +282,7 @@ function translateIngress(ctx: TranslateContext, ingress: Ingress): IngressRoute
  */
 function ingressDeps(ctx: TranslateContext, ingress: Ingress): unknown[] {
   const deps: unknown[] = [ingress, ctx.settings.get(ingress)];
-  let seen: Set<string> | undefined;
-  for (const { slot } of backendSlots(ctx, ingress)) {
-    if (seen?.has(slot)) continue;
-    (seen ??= new Set()).add(slot);
+  for (const slot of backendSlots(ctx, ingress).slots) {
     const target = ctx.backends.get(slot)!;
     deps.push(
       target,
@@ -281,27 +296,13 @@ function ingressDeps(ctx: TranslateContext, ingress: Ingress): unknown[] {
 export const routesProcessor: Processor = {
   name: 'routes',
   run(ctx) {
-    ctx.ingresses.forEach((ingress, age) => {
+    for (const ingress of ctx.ingresses) {
       const built = ctx.memo.use('ingress-routes', ingress, ingressDeps(ctx, ingress), ctx.problems, () =>
         translateIngress(ctx, ingress),
       );
-      // The status is per call; its paths are shared with the memo (conflicts copy before changing them).
-      const status: IngressStatus = {
-        namespace: ingress.metadata.namespace!,
-        name: ingress.metadata.name,
-        ...(typeof ingress.metadata.generation === 'number'
-          ? { observedGeneration: ingress.metadata.generation }
-          : {}),
-        paths: built.paths,
-        conditions: [],
-      };
-      ctx.ingressStatuses.set(key(ingress), status);
-      for (const { route, host, claim, pathIndex } of built.routes) {
-        ctx.routes.push({ route, host, claim, ingress, age, status, pathIndex });
-      }
-      for (const { route, pathIndex } of built.defaults) {
-        ctx.defaultBackends.push({ route, host: '*', claim: '* /', ingress, age, status, pathIndex });
-      }
-    });
+      ctx.ingressStatuses.set(ingress, built.status);
+      for (const candidate of built.routes) ctx.routes.push(candidate);
+      for (const candidate of built.defaults) ctx.defaultBackends.push(candidate);
+    }
   },
 };

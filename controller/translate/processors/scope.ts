@@ -5,7 +5,7 @@
  * order cannot change the output.
  */
 import { addProblem, key, type Processor, type TranslateContext } from '../context.js';
-import type { EndpointSlice, KubeObject } from '../k8s-types.js';
+import type { EndpointSlice, Ingress, KubeObject } from '../k8s-types.js';
 import { arr, compareStrings, creationTime, label, record, str } from '../read.js';
 
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -85,7 +85,12 @@ export const scopeProcessor: Processor = {
   run(ctx) {
     const s = ctx.snapshot;
     const index = ctx.index;
-    index.ingresses = scoped(ctx, 'Ingress', s.ingresses, true, oldestFirst);
+    const ingresses = scoped(ctx, 'Ingress', s.ingresses, true, (byName: Ingress[]) => ({
+      byName,
+      byAge: oldestFirst(byName),
+    }));
+    index.ingresses = ingresses.byAge;
+    index.ingressesByName = ingresses.byName;
     index.ingressClasses = scoped(ctx, 'IngressClass', s.ingressClasses, false, byKey);
     index.services = scoped(ctx, 'Service', s.services, true, byKey);
     index.secrets = scoped(ctx, 'Secret', s.secrets, true, byKey);

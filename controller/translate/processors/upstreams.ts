@@ -107,28 +107,30 @@ function resolveServiceBackend(
   };
 }
 
-/** Each backend of an Ingress, with its slot; read again only when the Ingress changed. */
-export function backendSlots(
-  ctx: TranslateContext,
-  ingress: Ingress,
-): { slot: string; backend: IngressBackend | undefined; serviceKey?: string; port?: number | string }[] {
-  return ctx.memo.use('ingress-backends', ingress, [ingress], ctx.problems, () =>
-    ingressBackends(ingress).map(({ backend }) => {
+/** A backend use of an Ingress: its slot, and the Service and port it names when it names both. */
+export interface SlotUse {
+  slot: string;
+  backend: IngressBackend | undefined;
+  serviceKey?: string;
+  port?: number | string;
+}
+
+/** Each backend use of an Ingress, and its distinct slots; read again only when the Ingress changed. */
+export function backendSlots(ctx: TranslateContext, ingress: Ingress): { uses: SlotUse[]; slots: string[] } {
+  return ctx.memo.use('ingress-backends', ingress, [ingress], ctx.problems, () => {
+    const uses = ingressBackends(ingress).map(({ backend }): SlotUse => {
       const serviceKey = serviceKeyOf(ingress, backend);
       const port = backendPort(backend);
       return serviceKey === undefined || port === undefined
         ? { slot: backendSlot(ingress, backend), backend }
         : { slot: `${serviceKey}:${port}`, backend, serviceKey, port };
-    }),
-  );
+    });
+    return { uses, slots: [...new Set(uses.map((u) => u.slot))] };
+  });
 }
 
 /** A slot's result, computed again only when its Service, settings or EndpointSlices changed. */
-function slotResult(
-  ctx: TranslateContext,
-  ingress: Ingress,
-  use: ReturnType<typeof backendSlots>[number],
-): SlotResult {
+function slotResult(ctx: TranslateContext, ingress: Ingress, use: SlotUse): SlotResult {
   const { slot, backend, serviceKey, port } = use;
   if (serviceKey === undefined || port === undefined) {
     return ctx.memo.use('backend', slot, [ingress], ctx.problems, () => {
@@ -161,7 +163,7 @@ export const upstreamsProcessor: Processor = {
   run(ctx) {
     for (const ingress of ctx.ingresses) {
       let reported: Set<string> | undefined;
-      for (const use of backendSlots(ctx, ingress)) {
+      for (const use of backendSlots(ctx, ingress).uses) {
         const { slot } = use;
         let result = ctx.backends.get(slot);
         if (!result) {
