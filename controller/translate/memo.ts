@@ -81,19 +81,47 @@ export class TranslateMemo {
     problems: TranslateProblem[],
     compute: () => V,
   ): V {
-    if (!this.#keep) {
-      this.#misses++;
-      return compute();
-    }
+    if (!this.#keep) return this.#compute(compute);
+    const entries = this.#table(table);
+    const entry = entries.get(key);
+    if (entry && sameDeps(entry.deps, deps)) return this.#reuse(entry, problems);
+    return this.#remember(entries, key, deps, problems, compute);
+  }
+
+  /** `use` for a step that depends only on `object` (its key): no deps array per call. */
+  useFor<V>(table: string, object: object, problems: TranslateProblem[], compute: () => V): V {
+    if (!this.#keep) return this.#compute(compute);
+    const entries = this.#table(table);
+    const entry = entries.get(object);
+    if (entry) return this.#reuse(entry, problems);
+    return this.#remember(entries, object, [object], problems, compute);
+  }
+
+  #compute<V>(compute: () => V): V {
+    this.#misses++;
+    return compute();
+  }
+
+  #table(table: string): Map<unknown, Entry> {
     let entries = this.#tables.get(table);
     if (!entries) this.#tables.set(table, (entries = new Map()));
-    const entry = entries.get(key);
-    if (entry && sameDeps(entry.deps, deps)) {
-      entry.used = this.#call;
-      for (const problem of entry.problems) problems.push(problem);
-      this.#hits++;
-      return entry.value as V;
-    }
+    return entries;
+  }
+
+  #reuse<V>(entry: Entry, problems: TranslateProblem[]): V {
+    entry.used = this.#call;
+    for (const problem of entry.problems) problems.push(problem);
+    this.#hits++;
+    return entry.value as V;
+  }
+
+  #remember<V>(
+    entries: Map<unknown, Entry>,
+    key: unknown,
+    deps: readonly unknown[],
+    problems: TranslateProblem[],
+    compute: () => V,
+  ): V {
     const start = problems.length;
     const value = compute();
     const reported = problems.length === start ? NONE : problems.slice(start);

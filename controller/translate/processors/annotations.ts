@@ -154,12 +154,13 @@ export function parseSettings(ctx: TranslateContext, kind: Kind, obj: KubeObject
 
 /** An object's settings, parsed again only when the object changed. */
 export function settingsOf(ctx: TranslateContext, kind: Kind, obj: KubeObject): RouteSettings {
-  return ctx.memo.use(`settings:${kind}`, obj, [obj], ctx.problems, () => parseSettings(ctx, kind, obj));
+  // One table for both kinds: an object is only ever read as its own kind.
+  return ctx.memo.useFor('settings', obj, ctx.problems, () => parseSettings(ctx, kind, obj));
 }
 
 /** The Services (`namespace/name`) an Ingress's backends name, in order, without repeats. */
 function serviceKeys(ctx: TranslateContext, ingress: Ingress): string[] {
-  return ctx.memo.use('ingress-services', ingress, [ingress], ctx.problems, () => {
+  return ctx.memo.useFor('ingress-services', ingress, ctx.problems, () => {
     const keys = new Set<string>();
     for (const { backend } of ingressBackends(ingress)) {
       const serviceKey = serviceKeyOf(ingress, backend);

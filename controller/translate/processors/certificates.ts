@@ -49,9 +49,11 @@ export const certificatesProcessor: Processor = {
     let defaultOwner: Claim | undefined;
 
     for (const ingress of ctx.ingresses) {
+      const tls = arr(record(ingress.spec)?.tls);
+      if (tls.length === 0) continue;
       const ingressRef = refOf('Ingress', ingress);
       const namespace = ingress.metadata.namespace!;
-      for (const entry of arr(record(ingress.spec)?.tls)) {
+      for (const entry of tls) {
         const secretName = str(record(entry)?.secretName);
         if (!secretName) continue; // SNI without termination: nothing to serve
         const secretKey = `${namespace}/${secretName}`;
@@ -65,7 +67,11 @@ export const certificatesProcessor: Processor = {
           continue;
         }
         let pair = pairs.get(secretKey);
-        if (pair === undefined) pairs.set(secretKey, (pair = readPair(secret)));
+        // Parsing and matching the key pair is costly: once per Secret object, across calls.
+        if (pair === undefined) {
+          pair = ctx.memo.useFor('tls-pair', secret, ctx.problems, () => readPair(secret));
+          pairs.set(secretKey, pair);
+        }
         if (typeof pair === 'string') {
           addProblem(ctx, 'TLS_SECRET_INVALID', `TLS Secret ${secretKey} ${pair}`, [ingressRef, secretRef]);
           continue;

@@ -6,7 +6,7 @@
  */
 import { addProblem, key, type Processor, type TranslateContext } from '../context.js';
 import type { EndpointSlice, Ingress, KubeObject } from '../k8s-types.js';
-import { arr, compareStrings, creationTime, label, record, str } from '../read.js';
+import { arr, creationTime, label, record, str } from '../read.js';
 
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
@@ -17,9 +17,10 @@ function inScope<T extends KubeObject>(
   items: unknown,
   namespaced: boolean,
 ): T[] {
-  // Sort keys are read once into one shape of record: a comparator that reads
-  // the objects' own metadata (of many shapes) is several times slower.
-  const kept: { namespace: string; name: string; item: T }[] = [];
+  // Sort keys are read once into one shape of record, and cached per object
+  // (objects are never modified): a comparator that reads the objects' own
+  // metadata (of many shapes) is several times slower.
+  const kept: { key: string; item: T }[] = [];
   for (const item of arr<unknown>(items)) {
     const meta = record(record(item)?.metadata);
     const name = str(meta?.name);
@@ -34,15 +35,28 @@ function inScope<T extends KubeObject>(
       continue;
     }
     if (namespaced && ctx.options.watchNamespaces && !ctx.options.watchNamespaces.has(namespace!)) continue;
-    kept.push({ namespace: namespace ?? '', name, item: item as T });
+    let key = SORT_KEYS.get(item as object);
+    // NUL sorts before every character names can hold: namespace, then name.
+    if (key === undefined) SORT_KEYS.set(item as object, (key = `${namespace ?? ''}\u0000${name}`));
+    kept.push({ key, item: item as T });
   }
-  kept.sort((a, b) => compareStrings(a.namespace, b.namespace) || compareStrings(a.name, b.name));
+  kept.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return kept.map((k) => k.item);
 }
 
+/** `namespace NUL name` by object. */
+const SORT_KEYS = new WeakMap<object, string>();
+
+/** Parsed timestamps by object: objects are never modified, and most are the same from one call to the next. */
+const CREATION_TIMES = new WeakMap<KubeObject, number>();
+
 /** Sorted by creationTimestamp, then namespace/name (the input is already in name order; sort is stable). */
 function oldestFirst<T extends KubeObject>(items: T[]): T[] {
-  const timed = items.map((item) => ({ time: creationTime(item), item }));
+  const timed = items.map((item) => {
+    let time = CREATION_TIMES.get(item);
+    if (time === undefined) CREATION_TIMES.set(item, (time = creationTime(item)));
+    return { time, item };
+  });
   // Equal times (manifests have none) keep the name order. `||` makes -Inf - -Inf (NaN) a tie.
   timed.sort((a, b) => a.time - b.time || 0);
   return timed.map((t) => t.item);

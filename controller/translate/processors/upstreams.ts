@@ -117,7 +117,7 @@ export interface SlotUse {
 
 /** Each backend use of an Ingress, and its distinct slots; read again only when the Ingress changed. */
 export function backendSlots(ctx: TranslateContext, ingress: Ingress): { uses: SlotUse[]; slots: string[] } {
-  return ctx.memo.use('ingress-backends', ingress, [ingress], ctx.problems, () => {
+  return ctx.memo.useFor('ingress-backends', ingress, ctx.problems, () => {
     const uses = ingressBackends(ingress).map(({ backend }): SlotUse => {
       const serviceKey = serviceKeyOf(ingress, backend);
       const port = backendPort(backend);
