@@ -50,11 +50,22 @@ export class RuntimeConfig {
       }
       return plugin;
     };
-    const all = config.virtualHosts.flatMap((v) => v.routes);
-    if (config.defaultBackend) all.push(config.defaultBackend);
-    for (const route of all) {
-      this.#routes.set(route, resolveRoute(route, balancers, plugins));
-    }
+    // Routes with the same upstream and plugins share one (read-only) runtime:
+    // tens of thousands of routes usually name a few thousand combinations.
+    const shared = new Map<string, RouteRuntime>();
+    const add = (route: Route) => {
+      if (route.unavailable) {
+        this.#routes.set(route, resolveRoute(route, balancers, plugins));
+        return;
+      }
+      const key =
+        route.plugins.length === 0 ? route.upstream : `${route.upstream}\n${route.plugins.join('\n')}`;
+      let runtime = shared.get(key);
+      if (!runtime) shared.set(key, (runtime = resolveRoute(route, balancers, plugins)));
+      this.#routes.set(route, runtime);
+    };
+    for (const host of config.virtualHosts) for (const route of host.routes) add(route);
+    if (config.defaultBackend) add(config.defaultBackend);
   }
 
   get generation(): number {
