@@ -57,6 +57,8 @@ export class StatusWriter {
   readonly #written = new Map<string, string>();
   /** When each condition last changed, per `Kind/ns/name/type`. */
   readonly #transitions = new Map<string, ConditionMemory>();
+  /** Ingresses (`namespace/name`) whose status.loadBalancer we wrote. */
+  #published = new Set<string>();
   /** Problems already reported with an Event (fingerprints of the current set). */
   #reported = new Set<string>();
   /** Registrations already created (or found existing). */
@@ -77,10 +79,22 @@ export class StatusWriter {
     const configured = this.#options.publishAddresses;
     const publish = typeof configured === 'function' ? configured() : configured;
     if (publish?.length) {
+      const published = new Set<string>();
       for (const ingress of statuses.ingresses) {
+        published.add(`${ingress.namespace}/${ingress.name}`);
         const status = { loadBalancer: { ingress: publish.map((a) => ({ ...a })) } };
         await this.#patchStatus('Ingress', ingress.namespace, ingress.name, status, summary);
       }
+      // An Ingress we published for and no longer serve (its class changed)
+      // must not keep sending clients our way: its addresses are removed.
+      for (const key of this.#published) {
+        if (published.has(key)) continue;
+        const [namespace, name] = key.split('/') as [string, string];
+        // merge-patch: null removes the field. A failed write is tried again next time.
+        const clear = { loadBalancer: { ingress: null } };
+        if (!(await this.#patchStatus('Ingress', namespace, name, clear, summary))) published.add(key);
+      }
+      this.#published = published;
     }
     for (const app of statuses.applications) {
       const status = {
@@ -121,10 +135,10 @@ export class StatusWriter {
     name: string,
     status: object,
     summary: WriteSummary,
-  ) {
+  ): Promise<boolean> {
     const key = `${kind}/${namespace}/${name}`;
     const body = JSON.stringify(status);
-    if (this.#written.get(key) === body) return;
+    if (this.#written.get(key) === body) return true;
     try {
       await apiRequest(
         this.#options.kubeConfig,
@@ -137,10 +151,12 @@ export class StatusWriter {
       );
       this.#written.set(key, body);
       summary.patched++;
+      return true;
     } catch (err) {
-      if (err instanceof KubernetesApiError && err.statusCode === 404) return; // deleted meanwhile
+      if (err instanceof KubernetesApiError && err.statusCode === 404) return true; // deleted meanwhile
       summary.failed++;
       this.#options.log.warn({ err: String(err), kind, namespace, name }, 'could not write status');
+      return false;
     }
   }
 

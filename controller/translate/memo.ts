@@ -72,20 +72,22 @@ export class TranslateMemo {
   /**
    * `compute()`'s value, or the one it gave last time for `key` if `deps`
    * are the same. Problems it pushes onto `problems` are recorded with the
-   * value and pushed again on reuse.
+   * value and pushed again on reuse. `deps` may be a function, so that a
+   * memo that keeps nothing does not pay for them.
    */
   use<V>(
     table: string,
     key: unknown,
-    deps: readonly unknown[],
+    deps: readonly unknown[] | (() => readonly unknown[]),
     problems: TranslateProblem[],
     compute: () => V,
   ): V {
     if (!this.#keep) return this.#compute(compute);
     const entries = this.#table(table);
     const entry = entries.get(key);
-    if (entry && sameDeps(entry.deps, deps)) return this.#reuse(entry, problems);
-    return this.#remember(entries, key, deps, problems, compute);
+    const current = typeof deps === 'function' ? deps() : deps;
+    if (entry && sameDeps(entry.deps, current)) return this.#reuse(entry, problems);
+    return this.#remember(entries, key, current, problems, compute);
   }
 
   /** `use` for a step that depends only on `object` (its key): no deps array per call. */

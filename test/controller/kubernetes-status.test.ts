@@ -100,6 +100,34 @@ describe('status writer', () => {
     expect(server.store.list(EVENT, 'payments')).toHaveLength(2);
   });
 
+  it('removes the published address from an Ingress no longer served, and publishes it again when served', async () => {
+    server.store.create(INGRESS, 'payments', { metadata: { name: 'payments' }, spec: {} });
+    server.store.create(INGRESS, 'payments', { metadata: { name: 'other' }, spec: {} });
+    const writer = new StatusWriter({
+      kubeConfig: server.kubeConfig(),
+      log,
+      publishAddresses: [{ ip: '203.0.113.7' }],
+    });
+    const both = statuses('True');
+    both.ingresses.push({ namespace: 'payments', name: 'other', paths: [], conditions: [] });
+    await writer.write({ statuses: both, problems: [] });
+    const lb = (name: string) =>
+      (server.store.get(INGRESS, 'payments', name) as { status?: { loadBalancer?: unknown } }).status
+        ?.loadBalancer;
+    expect(lb('other')).toEqual({ ingress: [{ ip: '203.0.113.7' }] });
+
+    // `other` moved to another ingress class: it is no longer in the statuses.
+    const summary = await writer.write({ statuses: statuses('True'), problems: [] });
+    expect(summary.patched).toBe(1);
+    expect(lb('other')).toEqual({});
+    expect(lb('payments')).toEqual({ ingress: [{ ip: '203.0.113.7' }] });
+    // Cleared once, not on every write.
+    expect((await writer.write({ statuses: statuses('True'), problems: [] })).patched).toBe(0);
+
+    await writer.write({ statuses: both, problems: [] });
+    expect(lb('other')).toEqual({ ingress: [{ ip: '203.0.113.7' }] });
+  });
+
   it('writes nothing unless leader, and skips objects that are gone', async () => {
     let leader = false;
     const writer = new StatusWriter({ kubeConfig: server.kubeConfig(), log, isLeader: () => leader });

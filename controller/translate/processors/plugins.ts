@@ -358,20 +358,23 @@ function globalPlugins(ctx: TranslateContext): { plugins: ResolvedPlugin[]; unav
 function pluginsOf(ctx: TranslateContext, kind: string, obj: KubeObject): ObjectPlugins {
   const settings = ctx.settings.get(obj)!;
   if (settings.plugins.length === 0) return NO_PLUGINS;
-  const deps: unknown[] = [obj, settings, ctx.classIsDefault];
-  for (const pluginName of settings.plugins) {
-    const namespaced = ctx.index.kongPlugins.get(`${obj.metadata.namespace}/${pluginName}`);
-    const cluster = namespaced ? undefined : ctx.index.kongClusterPlugins.get(pluginName);
-    deps.push(
-      namespaced,
-      cluster,
-      namespaced
-        ? resolvePlugin(ctx, 'KongPlugin', namespaced)
-        : cluster && ofOurClass(ctx, cluster)
-          ? resolvePlugin(ctx, 'KongClusterPlugin', cluster)
-          : undefined,
-    );
-  }
+  const deps = () => {
+    const found: unknown[] = [obj, settings, ctx.classIsDefault];
+    for (const pluginName of settings.plugins) {
+      const namespaced = ctx.index.kongPlugins.get(`${obj.metadata.namespace}/${pluginName}`);
+      const cluster = namespaced ? undefined : ctx.index.kongClusterPlugins.get(pluginName);
+      found.push(
+        namespaced,
+        cluster,
+        namespaced
+          ? resolvePlugin(ctx, 'KongPlugin', namespaced)
+          : cluster && ofOurClass(ctx, cluster)
+            ? resolvePlugin(ctx, 'KongClusterPlugin', cluster)
+            : undefined,
+      );
+    }
+    return found;
+  };
   return ctx.memo.use('object-plugins', obj, deps, ctx.problems, () =>
     objectPlugins(ctx, kind, obj, settings),
   );

@@ -297,8 +297,12 @@ export const routesProcessor: Processor = {
   name: 'routes',
   run(ctx) {
     for (const ingress of ctx.ingresses) {
-      const built = ctx.memo.use('ingress-routes', ingress, ingressDeps(ctx, ingress), ctx.problems, () =>
-        translateIngress(ctx, ingress),
+      const built = ctx.memo.use(
+        'ingress-routes',
+        ingress,
+        () => ingressDeps(ctx, ingress),
+        ctx.problems,
+        () => translateIngress(ctx, ingress),
       );
       ctx.ingressStatuses.set(ingress, built.status);
       for (const candidate of built.routes) ctx.routes.push(candidate);

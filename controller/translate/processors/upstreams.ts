@@ -147,8 +147,12 @@ function slotResult(ctx: TranslateContext, ingress: Ingress, use: SlotUse): Slot
   const service = ctx.index.services.get(serviceKey);
   const settings = service && ctx.settings.get(service);
   const slices = ctx.index.endpointSlices.get(serviceKey) ?? NO_SLICES;
-  return ctx.memo.use('backend', slot, [service, settings, ...slices], ctx.problems, () =>
-    resolveServiceBackend(ctx, serviceKey, port, service, slices),
+  return ctx.memo.use(
+    'backend',
+    slot,
+    () => [service, settings, ...slices],
+    ctx.problems,
+    () => resolveServiceBackend(ctx, serviceKey, port, service, slices),
   );
 }
 
