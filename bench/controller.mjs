@@ -377,7 +377,11 @@ async function benchLatency(tmp, changes) {
       ],
       ...['--state-dir', path.join(tmp, 'state'), '--log-level', 'info'],
     ],
-    { cwd: ROOT, logFile, env: { ...process.env, NODE_ENV: 'production', NODE_OPTIONS: process.env.BENCH_RUN_NODE_OPTIONS ?? '' } },
+    {
+      cwd: ROOT,
+      logFile,
+      env: { ...process.env, NODE_ENV: 'production', NODE_OPTIONS: process.env.BENCH_RUN_NODE_OPTIONS ?? '' },
+    },
   );
   const started = performance.now();
   try {
