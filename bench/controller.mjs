@@ -146,7 +146,7 @@ async function translatorChanges(objects, changes) {
   const load = (file) => import(pathToFileURL(path.join(ROOT, 'dist', file)).href);
   const { Translator } = await load('controller/translate/index.js');
   const { ObjectStore } = await load('controller/object-store.js');
-  const { ConfigWriter } = await load('controller/config-writer.js');
+  const { ConfigWriter } = await load('contract/config-writer.js');
   const { configTextHash } = await load('contract/hash.js');
   globalThis.gc();
   const heapBefore = process.memoryUsage().heapUsed;

@@ -12,7 +12,7 @@
 import type { Logger } from 'pino';
 import { canonicalJson, configTextHash } from '../contract/hash.js';
 import { systemClock, type Clock } from './clock.js';
-import { ConfigWriter } from './config-writer.js';
+import { ConfigWriter } from '../contract/config-writer.js';
 import type { ControllerMetrics } from './metrics.js';
 import type { ProxyAdmin } from './proxy-client.js';
 import { ProxyPusher } from './proxy-pusher.js';

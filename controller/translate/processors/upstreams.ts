@@ -147,13 +147,22 @@ function slotResult(ctx: TranslateContext, ingress: Ingress, use: SlotUse): Slot
   const service = ctx.index.services.get(serviceKey);
   const settings = service && ctx.settings.get(service);
   const slices = ctx.index.endpointSlices.get(serviceKey) ?? NO_SLICES;
-  return ctx.memo.use(
+  const resolved = ctx.memo.use(
     'backend',
     slot,
     () => [service, settings, ...slices],
     ctx.problems,
     () => resolveServiceBackend(ctx, serviceKey, port, service, slices),
   );
+  // What routes read does not change with the endpoints: keep the result's
+  // object while its values are the same, so an endpoint change rebuilds the
+  // upstream and no route.
+  const { result } = resolved;
+  const values = [service, result.upstream, result.unavailable?.code, result.unavailable?.message];
+  return {
+    result: ctx.memo.use('backend-result', slot, values, ctx.problems, () => result),
+    upstream: resolved.upstream,
+  };
 }
 
 const NO_SLICES: readonly EndpointSlice[] = [];

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { ConfigWriter } from '../../controller/config-writer.js';
+import { ConfigWriter } from '../../contract/config-writer.js';
 import { ObjectStore } from '../../controller/object-store.js';
 import { Translator, type KubeObject } from '../../controller/translate/index.js';
 import type { CompiledConfig } from '../../contract/compiled-config.js';
