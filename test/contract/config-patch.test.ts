@@ -32,9 +32,8 @@ describe('config patches', () => {
     const translator = new Translator();
     const controllerWriter = new ConfigWriter();
     const proxyWriter = new ConfigWriter();
-    let previous = controllerWriter.writeParts(translator.translate(store.snapshot()).config);
     let previousConfig = translator.translate(store.snapshot()).config;
-    previous = controllerWriter.writeParts(previousConfig);
+    let previous = controllerWriter.writeParts(previousConfig);
     // What the proxy holds: the served text, parsed.
     let served = JSON.parse(previous.text) as CompiledConfig;
     let seed = 17;
