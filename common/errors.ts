@@ -24,6 +24,14 @@ export const ERRORS = {
   PCS_INTERNAL: { status: 500, message: 'internal error' },
   PCS_CONFIG_INVALID: { status: 400, message: 'the compiled config is invalid' },
   PCS_CONFIG_TOO_LARGE: { status: 413, message: 'the compiled config is too large' },
+  PCS_CONFIG_PATCH_BASE_MISMATCH: {
+    status: 409,
+    message: 'the config patch is not based on the config in service; send the whole config',
+  },
+  PCS_CONFIG_PATCH_MISMATCH: {
+    status: 409,
+    message: 'the patched config is not the one the patch names (its hash differs); send the whole config',
+  },
   PCS_ADMIN_UNAUTHORIZED: { status: 401, message: 'a valid admin bearer token is required' },
   PCS_NOT_READY: { status: 503, message: 'no config is loaded yet' },
   PCS_APPLY_TIMEOUT: { status: 503, message: 'the workers did not apply the config in time' },

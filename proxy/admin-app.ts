@@ -1,7 +1,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { ERRORS, errorBody } from '../common/errors.js';
-import type { ConfigService, ReceivedConfig } from './config-service.js';
+import type { ConfigService, PushResult, ReceivedConfig } from './config-service.js';
 
 export interface AdminOptions {
   /** Required bearer token; undefined only when unauthenticated loopback use was allowed. */
@@ -24,7 +24,10 @@ function received(body: unknown): ReceivedConfig {
     : { text: typeof body === 'string' ? body : '', parse: () => body };
 }
 
-/** The admin API: `PUT /config` to push a compiled config, `GET /config` to see what is served. */
+/**
+ * The admin API: `PUT /config` to push a compiled config, `PATCH /config` to
+ * push a config patch, `GET /config` to see what is served.
+ */
 export function createAdminApp(service: ConfigService, options: AdminOptions): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: options.maxConfigBytes });
 
@@ -77,8 +80,7 @@ export function createAdminApp(service: ConfigService, options: AdminOptions): F
     loadedAt: service.loadedAt?.toISOString() ?? null,
   }));
 
-  app.put('/config', async (request, reply) => {
-    const result = await service.push(received(request.body));
+  const answer = (result: PushResult, reply: FastifyReply) => {
     if (result.ok) return { hash: result.hash, generation: result.generation, changed: result.changed };
     if ('problems' in result) {
       return reply.code(400).send({
@@ -87,10 +89,15 @@ export function createAdminApp(service: ConfigService, options: AdminOptions): F
         problems: result.problems,
       });
     }
-    return reply
-      .code(result.error.statusCode)
-      .send({ error: result.error.code, message: result.error.message });
-  });
+    return reply.code(result.error.statusCode).send({
+      error: result.error.code,
+      message: result.error.message,
+      ...(result.hash !== undefined ? { hash: result.hash } : {}),
+    });
+  };
+
+  app.put('/config', async (request, reply) => answer(await service.push(received(request.body)), reply));
+  app.patch('/config', async (request, reply) => answer(await service.patch(received(request.body)), reply));
 
   return app;
 }

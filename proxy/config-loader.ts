@@ -1,10 +1,13 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { configTextHash, validateConfig, type Problem } from '../contract/index.js';
+import { configTextHash, validateConfig, type CompiledConfig, type Problem } from '../contract/index.js';
 import type { StateStore } from './state-store.js';
 import { certificateProblems } from './tls/certificate-store.js';
 
-/** A checked config, kept as text: the primary only stores it and hands it on. */
+/**
+ * A checked config: its text (what the primary stores and hands on) and the
+ * validated object (what a config patch is applied to).
+ */
 export interface LoadedConfig {
   /** sha256 of `text`: the hash of exactly what was received, before schema defaults. */
   hash: string;
@@ -12,6 +15,8 @@ export interface LoadedConfig {
   text: string;
   /** The config with schema defaults filled in, as JSON: what the workers parse. */
   json: string;
+  /** The validated config (defaults filled in), as `json` describes it. */
+  config: CompiledConfig;
 }
 
 export type ParseResult = { ok: true; loaded: LoadedConfig } | { ok: false; problems: Problem[] };
@@ -28,7 +33,7 @@ export function checkConfig(text: string, input: unknown, hash?: string): ParseR
   if (problems.length > 0) return { ok: false, problems };
   // validateConfig returns its input when it was complete; otherwise a copy with defaults.
   const json = result.config === input ? text : JSON.stringify(result.config);
-  return { ok: true, loaded: { hash: hash ?? configTextHash(text), text, json } };
+  return { ok: true, loaded: { hash: hash ?? configTextHash(text), text, json, config: result.config } };
 }
 
 export function parseConfigText(text: string): ParseResult {

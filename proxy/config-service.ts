@@ -1,15 +1,21 @@
 import type { Logger } from 'pino';
 import { PortcullisError } from '../common/errors.js';
-import { configTextHash, type Problem } from '../contract/index.js';
+import { applyConfigPatch, isConfigPatch, type ConfigPatch } from '../contract/config-patch.js';
+import { ConfigWriter } from '../contract/config-writer.js';
+import { configTextHash, validateConfig, type CompiledConfig, type Problem } from '../contract/index.js';
 import { checkConfig, type LoadedConfig, type ParseResult } from './config-loader.js';
 import type { ConfigMetrics } from './metrics.js';
 import type { StateStore } from './state-store.js';
-import type { WorkerPool } from './worker-pool.js';
+import { certificateProblems } from './tls/certificate-store.js';
+import type { ConfigUpdate, WorkerPool } from './worker-pool.js';
 
+/** `hash` on an error: the hash in service, for answers that tell the client what to base on. */
 export type PushResult =
   | { ok: true; hash: string; generation: number; changed: boolean }
   | { ok: false; problems: Problem[] }
-  | { ok: false; error: PortcullisError };
+  | { ok: false; error: PortcullisError; hash?: string | null };
+
+const NOT_A_PATCH = 'not a config patch: expected {base, hash, set, remove, rest?} (see docs/proxy.md)';
 
 /** A pushed body: its text (what is hashed and stored) and how to parse it. */
 export interface ReceivedConfig {
@@ -37,6 +43,14 @@ export class ConfigService {
   readonly #metrics: ConfigMetrics;
   readonly #log: Logger;
   #queue: Promise<unknown> = Promise.resolve();
+  /**
+   * Serialises patched configs for the process's lifetime: it keeps the text
+   * of every VirtualHost object it wrote, and a patch keeps the unchanged
+   * ones, so only the changed hosts are serialised again.
+   */
+  readonly #writer = new ConfigWriter();
+  /** The validated config in service, which patches apply to. */
+  #config: CompiledConfig | undefined;
   /** The newest config text not yet on disk; older unwritten ones are skipped. */
   #unsaved: string | undefined;
   #saving: Promise<void> | undefined;
@@ -52,7 +66,28 @@ export class ConfigService {
   }
 
   push(received: ReceivedConfig): Promise<PushResult> {
-    const run = this.#queue.then(() => this.#push(received));
+    return this.#enqueue(() => this.#push(received));
+  }
+
+  /**
+   * Applies a config patch (`received`: its JSON) to the config in service:
+   * served only when the result's text has exactly the hash the patch names,
+   * so it is byte for byte what a full push of it would serve. Queued with
+   * the pushes.
+   */
+  patch(received: ReceivedConfig): Promise<PushResult> {
+    let patch: unknown;
+    try {
+      patch = received.parse();
+    } catch (error) {
+      return Promise.resolve(this.#rejected([{ path: '/', message: (error as Error).message }]));
+    }
+    if (!isConfigPatch(patch)) return Promise.resolve(this.#rejected([{ path: '/', message: NOT_A_PATCH }]));
+    return this.#enqueue(() => this.#patch(patch));
+  }
+
+  #enqueue(push: () => Promise<PushResult>): Promise<PushResult> {
+    const run = this.#queue.then(push);
     this.#queue = run.catch(() => undefined);
     return run;
   }
@@ -65,16 +100,31 @@ export class ConfigService {
   /**
    * Serves an already checked config; start-up passes `persist = false` (it
    * came from disk). `prepared` names the push the workers were handed, when
-   * its text is exactly `loaded.json`.
+   * its text is exactly `loaded.json`; `patch` turns the config in service
+   * into `loaded`.
    */
-  async serve(loaded: LoadedConfig, persist = false, prepared?: number): Promise<void> {
+  async serve(loaded: LoadedConfig, persist = false, prepared?: number, patch?: ConfigUpdate): Promise<void> {
     const generation = this.generation + 1;
-    await this.#workers.apply(generation, loaded, prepared);
+    await this.#workers.apply(generation, loaded, prepared, patch);
     this.generation = generation;
     this.hash = loaded.hash;
+    this.#config = loaded.config;
     this.loadedAt = new Date();
     this.#metrics.loaded(generation, loaded.hash);
     if (persist) this.#persist(loaded.text);
+    // A patched config was just written; any other is written in the
+    // background, so that the first patch to it serialises only what it changed.
+    if (!patch) setImmediate(() => this.#prime(loaded.config));
+  }
+
+  #prime(config: CompiledConfig): void {
+    if (this.#config !== config) return;
+    try {
+      this.#writer.write(config);
+    } catch (error) {
+      // Only a patch is slower: it writes what it finds unwritten.
+      this.#log.warn({ err: error }, 'could not prepare the config for patches');
+    }
   }
 
   /** Resolves once the last accepted config is on disk (or failed to be written). */
@@ -106,6 +156,41 @@ export class ConfigService {
     }
   }
 
+  #rejected(problems: Problem[]): PushResult {
+    this.#metrics.rejected();
+    this.#log.warn({ problems: problems.slice(0, 10), count: problems.length }, 'config patch rejected');
+    return { ok: false, problems };
+  }
+
+  /** A 409: the patch changes nothing, and the client is told the hash in service. */
+  #conflict(code: 'PCS_CONFIG_PATCH_BASE_MISMATCH' | 'PCS_CONFIG_PATCH_MISMATCH'): PushResult {
+    this.#log.info({ code, hash: this.hash ?? null }, 'config patch refused');
+    return { ok: false, error: new PortcullisError(code), hash: this.hash ?? null };
+  }
+
+  async #patch(patch: ConfigPatch): Promise<PushResult> {
+    if (this.hash !== undefined && patch.hash === this.hash) {
+      return { ok: true, hash: this.hash, generation: this.generation, changed: false };
+    }
+    const current = this.#config;
+    if (current === undefined || patch.base !== this.hash)
+      return this.#conflict('PCS_CONFIG_PATCH_BASE_MISMATCH');
+    const { base, hash: _hash, ...changes } = patch;
+    const result = applyConfigPatch(current, changes);
+    const checked = validateConfig(result);
+    if (!checked.ok) return this.#rejected(checked.problems);
+    const certificates = certificateProblems(checked.config);
+    if (certificates.length > 0) return this.#rejected(certificates);
+    // Defaults filled in: the result is not what the controller built.
+    if (checked.config !== result) return this.#conflict('PCS_CONFIG_PATCH_MISMATCH');
+    const text = this.#writer.write(result);
+    const hash = configTextHash(text);
+    if (hash !== patch.hash) return this.#conflict('PCS_CONFIG_PATCH_MISMATCH');
+    const loaded: LoadedConfig = { hash, text, json: text, config: result };
+    const update: ConfigUpdate = { base, json: JSON.stringify(changes) };
+    return this.#serveChecked(loaded, undefined, update);
+  }
+
   async #push(received: ReceivedConfig): Promise<PushResult> {
     const hash = configTextHash(received.text);
     // Pipelined: the workers parse and build the text while this process
@@ -128,8 +213,13 @@ export class ConfigService {
     // Defaults filled in make the config to serve differ from what the workers built.
     const complete = prepared !== undefined && result.loaded.json === received.text;
     if (prepared !== undefined && !complete) this.#workers.discard(prepared);
+    return this.#serveChecked(result.loaded, complete ? prepared : undefined);
+  }
+
+  /** Serves a checked config that is not the one in service, persists it, and answers. */
+  async #serveChecked(loaded: LoadedConfig, prepared?: number, patch?: ConfigUpdate): Promise<PushResult> {
     try {
-      await this.serve(result.loaded, true, complete ? prepared : undefined);
+      await this.serve(loaded, true, prepared, patch);
     } catch (error) {
       this.#metrics.rejected();
       const coded =
@@ -139,8 +229,11 @@ export class ConfigService {
       this.#log.error({ err: coded }, 'config push could not be applied');
       return { ok: false, error: coded };
     }
-    this.#log.info({ hash: result.loaded.hash, generation: this.generation }, 'config applied');
-    return { ok: true, hash: result.loaded.hash, generation: this.generation, changed: true };
+    this.#log.info(
+      { hash: loaded.hash, generation: this.generation, patch: patch !== undefined },
+      'config applied',
+    );
+    return { ok: true, hash: loaded.hash, generation: this.generation, changed: true };
   }
 
   #check(received: ReceivedConfig, hash: string): ParseResult {

@@ -4,6 +4,12 @@ import { PortcullisError } from '../common/errors.js';
 import type { LoadedConfig } from './config-loader.js';
 import type { PrimaryMessage, WorkerMessage } from './worker.js';
 
+/** A config patch as the workers get it: the patch's JSON and the hash of the config it applies to. */
+export interface ConfigUpdate {
+  base: string;
+  json: string;
+}
+
 interface WorkerState {
   worker: Worker;
   listening: boolean;
@@ -32,8 +38,18 @@ export class WorkerPool {
   readonly #size: number;
   readonly #env: Record<string, string>;
   readonly #workers = new Map<number, WorkerState>();
-  /** `prepared`: the push whose text, as prepared, is exactly `loaded.json`. */
-  #current: { generation: number; loaded: LoadedConfig; prepared: number | undefined } | undefined;
+  /**
+   * `prepared`: the push whose text, as prepared, is exactly `loaded.json`;
+   * `patch`: the patch that turns the config of hash `base` into this one.
+   */
+  #current:
+    | {
+        generation: number;
+        loaded: LoadedConfig;
+        prepared: number | undefined;
+        patch: ConfigUpdate | undefined;
+      }
+    | undefined;
   #pushes = 0;
   #pending: Pending | undefined;
   #stopping = false;
@@ -104,9 +120,11 @@ export class WorkerPool {
    * Sends a config to every worker and resolves once all have swapped to it.
    * `prepared` names a push whose prepared text is exactly `loaded.json`:
    * workers that were sent it get a short commit, any other the full config.
+   * `patch` turns the config in service into `loaded`: every worker is sent
+   * it, and one that does not serve its base answers for the full config.
    */
-  apply(generation: number, loaded: LoadedConfig, prepared?: number): Promise<void> {
-    this.#current = { generation, loaded, prepared };
+  apply(generation: number, loaded: LoadedConfig, prepared?: number, patch?: ConfigUpdate): Promise<void> {
+    this.#current = { generation, loaded, prepared, patch };
     this.#pending?.reject(new PortcullisError('PCS_APPLY_TIMEOUT', 'superseded by a newer config'));
     return new Promise<void>((resolve, reject) => {
       const waiting = new Set([...this.#workers.keys()]);
@@ -144,16 +162,24 @@ export class WorkerPool {
     worker.on('message', (message: WorkerMessage) => this.#onMessage(worker, message));
   }
 
-  /** The current config: a commit when the worker has it prepared, else in full. */
+  /** The current config: a commit when the worker has it prepared, the patch when there is one, else in full. */
   #send(state: WorkerState, full = false): void {
     if (!this.#current) return;
-    const { generation, loaded, prepared } = this.#current;
+    const { generation, loaded, prepared, patch } = this.#current;
     const commit = !full && prepared !== undefined && state.prepared === prepared;
     // A worker holds one prepared push at most, and this one is used up either way.
     state.prepared = undefined;
-    const message: PrimaryMessage = commit
-      ? { type: 'portcullis:commit', id: prepared, generation }
-      : { type: 'portcullis:config', generation, hash: loaded.hash, json: loaded.json };
+    let message: PrimaryMessage;
+    if (commit) message = { type: 'portcullis:commit', id: prepared, generation };
+    else if (!full && patch)
+      message = {
+        type: 'portcullis:patch',
+        generation,
+        base: patch.base,
+        hash: loaded.hash,
+        json: patch.json,
+      };
+    else message = { type: 'portcullis:config', generation, hash: loaded.hash, json: loaded.json };
     state.worker.send(message);
   }
 
@@ -170,6 +196,15 @@ export class WorkerPool {
         this.#log.warn(
           { worker: worker.id, generation: message.generation },
           'worker had not prepared the pushed config; sending it in full',
+        );
+        this.#send(state, true);
+        break;
+      case 'portcullis:not-patched':
+        // It restarted or missed a config: the patch does not apply to what it serves.
+        if (this.#current?.generation !== message.generation) break;
+        this.#log.info(
+          { worker: worker.id, generation: message.generation },
+          'worker does not serve the base of the config patch; sending the config in full',
         );
         this.#send(state, true);
         break;

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { AggregatorRegistry, register } from 'prom-client';
 import { createLogger } from '../common/logger.js';
+import { applyConfigPatch, type ConfigPatch } from '../contract/config-patch.js';
 import type { CompiledConfig } from '../contract/index.js';
 import { TrafficMetrics } from './metrics.js';
 import type { ProxyOptions } from './options.js';
@@ -22,6 +23,12 @@ export type PrimaryMessage =
   | { type: 'portcullis:commit'; id: number; generation: number }
   /** The prepared text was rejected, or will come as a full config instead. */
   | { type: 'portcullis:discard'; id: number }
+  /**
+   * A checked config patch (`json`: the ConfigPatch as JSON) turning the
+   * config `base` into the config `hash`: applied only by a worker serving
+   * `base`, any other answers not-patched and is sent the full config.
+   */
+  | { type: 'portcullis:patch'; generation: number; base: string; hash: string; json: string }
   | { type: 'portcullis:shutdown' };
 export type WorkerMessage =
   | { type: 'portcullis:want-config' }
@@ -29,6 +36,8 @@ export type WorkerMessage =
   | { type: 'portcullis:applied'; generation: number }
   /** A commit found nothing prepared under its id (forked later, or the build threw): send the full config. */
   | { type: 'portcullis:not-prepared'; id: number; generation: number }
+  /** A patch found another config than its base in service (or none): send the full config. */
+  | { type: 'portcullis:not-patched'; generation: number }
   | { type: 'portcullis:apply-failed'; generation: number; message: string };
 
 export const FALLBACK_PEM_ENV = 'PORTCULLIS_FALLBACK_PEM';
@@ -97,6 +106,24 @@ export async function runWorker(options: ProxyOptions): Promise<void> {
       else send({ type: 'portcullis:not-prepared', id: message.id, generation: message.generation });
     } else if (message.type === 'portcullis:discard') {
       if (prepared?.id === message.id) prepared = undefined;
+    } else if (message.type === 'portcullis:patch') {
+      // Like a full config, a patch supersedes whatever was prepared before it.
+      prepared = undefined;
+      const base = current;
+      if (base?.hash !== message.base) {
+        send({ type: 'portcullis:not-patched', generation: message.generation });
+        return;
+      }
+      const { json, hash } = message;
+      serve(
+        () =>
+          new RuntimeConfig(
+            applyConfigPatch(base.config, JSON.parse(json) as ConfigPatch),
+            hash,
+            fallbackPem,
+          ),
+        message.generation,
+      );
     } else if (message.type === 'portcullis:config') {
       // A full config supersedes whatever was prepared before it.
       prepared = undefined;
