@@ -9,7 +9,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 const SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
-export type PushResultLabel = 'ok' | 'unchanged' | 'rejected' | 'error';
+export type PushResultLabel = 'ok' | 'patched' | 'unchanged' | 'rejected' | 'error';
 
 export class ControllerMetrics {
   readonly registry: Registry;
@@ -41,7 +41,7 @@ export class ControllerMetrics {
     });
     this.#pushes = new Counter({
       name: 'portcullis_controller_pushes_total',
-      help: 'Config pushes to proxies, by admin URL and result (ok, unchanged, rejected, error).',
+      help: 'Config pushes to proxies, by admin URL and result (ok: whole config, patched: only the changes, unchanged, rejected, error).',
       labelNames: ['proxy', 'result'],
       registers,
     });

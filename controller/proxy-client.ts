@@ -19,6 +19,12 @@ export interface ProxyAdmin {
   readonly name: string;
   /** `body` is the config already serialised, once for every proxy. */
   push(body: string): Promise<PushAnswer>;
+  /**
+   * `body` is a ConfigPatch (contract/config-patch.ts) as JSON. A proxy that
+   * cannot apply it (it serves another config, or the result would differ)
+   * answers 409: push the whole config instead.
+   */
+  patch(body: string): Promise<PushAnswer>;
   /** The hash in service, or null when the proxy has no config yet. */
   currentHash(): Promise<string | null>;
 }
@@ -47,9 +53,17 @@ export class ProxyClient implements ProxyAdmin {
     this.#readTimeoutMs = options.readTimeoutMs ?? 5_000;
   }
 
-  async push(body: string): Promise<PushAnswer> {
+  push(body: string): Promise<PushAnswer> {
+    return this.#send('PUT', body);
+  }
+
+  patch(body: string): Promise<PushAnswer> {
+    return this.#send('PATCH', body);
+  }
+
+  async #send(method: 'PUT' | 'PATCH', body: string): Promise<PushAnswer> {
     const res = await request(this.#url('config'), {
-      method: 'PUT',
+      method,
       headers: { ...this.#headers, 'content-type': 'application/json' },
       body,
       headersTimeout: this.#pushTimeoutMs,
@@ -92,5 +106,10 @@ export class ProxyAnswerError extends PortcullisError {
 
   get rejected(): boolean {
     return this.status === 400 || this.status === 413;
+  }
+
+  /** A patch the proxy could not apply (409): the whole config will do. */
+  get patchRefused(): boolean {
+    return this.status === 409;
   }
 }

@@ -7,8 +7,15 @@
  * is known from the hash the proxy answered the last push with, and checked
  * every poll interval with GET /config: a proxy that restarted empty (or was
  * changed by someone else) reports another hash and is pushed again.
+ *
+ * Once a proxy serves a config of ours, a change is sent as a patch (only
+ * the virtual hosts that changed, and the rest when it changed; see
+ * contract/config-patch.ts). A proxy that cannot apply it answers 409 and
+ * gets the whole config at once.
  */
 import type { Logger } from 'pino';
+import type { CompiledConfig } from '../contract/compiled-config.js';
+import { configChanges } from '../contract/config-patch.js';
 import type { Clock } from './clock.js';
 import type { ControllerMetrics } from './metrics.js';
 import { ProxyAnswerError, type ProxyAdmin } from './proxy-client.js';
@@ -22,18 +29,25 @@ export interface PusherOptions {
   backoffMaxMs: number;
 }
 
-interface Wanted {
+/** A config to serve: its hash, its text, and what a patch is computed from. */
+export interface WantedConfig {
   hash: string;
   body: string;
+  config: CompiledConfig;
+  /** The text of everything but the virtual hosts (ConfigWriter.writeParts). */
+  rest: string;
 }
+
+/** Above this share of the hosts changed, the whole config is as cheap to send. */
+const PATCH_MAX_SHARE = 0.25;
 
 export class ProxyPusher {
   readonly admin: ProxyAdmin;
   readonly #options: PusherOptions;
   readonly #log: Logger;
-  #wanted: Wanted | undefined;
-  /** What the proxy accepted last: our hash for it, and the hash the proxy reported. */
-  #served: { hash: string; proxyHash: string } | undefined;
+  #wanted: WantedConfig | undefined;
+  /** What the proxy accepted last, and the hash the proxy reported for it. */
+  #served: (WantedConfig & { proxyHash: string }) | undefined;
   #busy = false;
   #failures = 0;
   #retryTimer: unknown;
@@ -68,8 +82,8 @@ export class ProxyPusher {
   }
 
   /** A new config to serve. A pending retry is cut short: the new config may be the fix. */
-  want(hash: string, body: string): void {
-    this.#wanted = { hash, body };
+  want(wanted: WantedConfig): void {
+    this.#wanted = wanted;
     this.#cancelRetry();
     void this.#sync();
   }
@@ -81,17 +95,20 @@ export class ProxyPusher {
     const { clock, metrics } = this.#options;
     const started = clock.now();
     try {
-      const answer = await this.admin.push(wanted.body);
-      this.#served = { hash: wanted.hash, proxyHash: answer.hash };
+      const patch = this.#patchFor(wanted);
+      let answer = patch === undefined ? undefined : await this.#patch(patch);
+      const patched = answer !== undefined;
+      answer ??= await this.admin.push(wanted.body);
+      this.#served = { ...wanted, proxyHash: answer.hash };
       this.#failures = 0;
       this.#accepted = true;
       metrics?.pushed(
         this.admin.name,
-        answer.changed ? 'ok' : 'unchanged',
+        !answer.changed ? 'unchanged' : patched ? 'patched' : 'ok',
         seconds(clock, started),
         clock.now(),
       );
-      this.#log.info({ hash: wanted.hash, changed: answer.changed }, 'proxy serves the new config');
+      this.#log.info({ hash: wanted.hash, changed: answer.changed, patched }, 'proxy serves the new config');
     } catch (error) {
       this.#failures++;
       const rejected = error instanceof ProxyAnswerError && error.rejected;
@@ -120,6 +137,28 @@ export class ProxyPusher {
     }
     // A newer config may have arrived while this push was in flight.
     if (this.#retryTimer === undefined) void this.#sync();
+  }
+
+  /** The patch from what the proxy serves to `wanted`, when there is one worth sending. */
+  #patchFor(wanted: WantedConfig): string | undefined {
+    const served = this.#served;
+    // Only from a config the proxy is known to serve, byte for byte.
+    if (!served || served.proxyHash !== served.hash) return undefined;
+    const changes = configChanges(served, wanted);
+    const limit = Math.max(16, wanted.config.virtualHosts.length * PATCH_MAX_SHARE);
+    if (changes.set.length + changes.remove.length > limit) return undefined;
+    return JSON.stringify({ base: served.proxyHash, hash: wanted.hash, ...changes });
+  }
+
+  /** Sends a patch; undefined when the proxy could not apply it (409). */
+  async #patch(body: string) {
+    try {
+      return await this.admin.patch(body);
+    } catch (error) {
+      if (!(error instanceof ProxyAnswerError && error.patchRefused)) throw error;
+      this.#log.info({ answer: error.answer }, 'proxy could not apply the patch; sending the whole config');
+      return undefined;
+    }
   }
 
   #schedulePoll(): void {

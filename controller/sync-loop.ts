@@ -144,7 +144,7 @@ export class SyncLoop {
     // translate emits keys in a fixed order, so equal configs give equal text
     // (JSON.stringify's, with unchanged hosts' text reused): the text is
     // hashed and sent as it is, never re-serialised.
-    const body = this.#writer.write(result.config);
+    const { text: body, rest } = this.#writer.writeParts(result.config);
     const hash = configTextHash(body);
     this.#metrics?.translated((performance.now() - started) / 1000, result.problems.length);
     this.#logProblems(result);
@@ -155,7 +155,7 @@ export class SyncLoop {
     }
     this.#hash = hash;
     this.#log.info({ hash, problems: result.problems.length }, 'config built');
-    for (const pusher of this.#pushers) pusher.want(hash, body);
+    for (const pusher of this.#pushers) pusher.want({ hash, body, config: result.config, rest });
   }
 
   /** Logs problems that are new since the last build and those now gone: once per change, not per build. */

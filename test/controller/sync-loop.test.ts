@@ -5,6 +5,9 @@
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { CompiledConfig } from '../../contract/compiled-config.js';
+import { applyConfigPatch, type ConfigPatch } from '../../contract/config-patch.js';
+import { ConfigWriter } from '../../contract/config-writer.js';
 import { configHash, configTextHash } from '../../contract/hash.js';
 import { ControllerMetrics } from '../../controller/metrics.js';
 import { ObjectStore } from '../../controller/object-store.js';
@@ -27,6 +30,13 @@ class FakeProxy implements ProxyAdmin {
   rejecting = false;
   /** Pushes wait for this, when set (a slow proxy). */
   gate: Promise<void> | undefined;
+  /** Patches accepted, in order. */
+  patches: ConfigPatch[] = [];
+  /** Answer patches with 409, as a proxy that cannot apply them. */
+  refusingPatches = false;
+  /** The config in service, parsed, as the real proxy keeps it for patches. */
+  config: CompiledConfig | undefined;
+  readonly #writer = new ConfigWriter();
 
   constructor(name: string) {
     this.name = name;
@@ -38,10 +48,30 @@ class FakeProxy implements ProxyAdmin {
     if (this.down) throw new Error('connect ECONNREFUSED');
     if (this.rejecting) throw new ProxyAnswerError(400, { error: 'PCS_CONFIG_INVALID' });
     // As the real proxy does: the hash of the bytes received.
-    const hash = configTextHash(body);
     this.bodies.push(body);
+    return this.#serve(JSON.parse(body) as CompiledConfig, configTextHash(body));
+  }
+
+  /** As the real proxy does: apply to the config in service, and check the result's hash. */
+  async patch(body: string): Promise<PushAnswer> {
+    this.attempts++;
+    await this.gate;
+    if (this.down) throw new Error('connect ECONNREFUSED');
+    const patch = JSON.parse(body) as ConfigPatch;
+    if (this.refusingPatches || !this.config || patch.base !== this.served) {
+      throw new ProxyAnswerError(409, { error: 'PCS_CONFIG_PATCH_BASE_MISMATCH' });
+    }
+    const next = applyConfigPatch(this.config, patch);
+    const hash = configTextHash(this.#writer.write(next));
+    if (hash !== patch.hash) throw new ProxyAnswerError(409, { error: 'PCS_CONFIG_PATCH_MISMATCH' });
+    this.patches.push(patch);
+    return this.#serve(next, hash);
+  }
+
+  #serve(config: CompiledConfig, hash: string): PushAnswer {
     const changed = hash !== this.served;
     this.served = hash;
+    this.config = config;
     this.accepted.push(hash);
     return { hash, changed };
   }
@@ -54,6 +84,7 @@ class FakeProxy implements ProxyAdmin {
   /** A restart without a state dir: it comes back serving nothing. */
   restart(): void {
     this.served = null;
+    this.config = undefined;
   }
 }
 
@@ -233,6 +264,62 @@ describe('SyncLoop', () => {
     const text = await metrics.registry.metrics();
     expect(text).toContain('portcullis_controller_pushes_total{proxy="proxy-0",result="rejected"} 1');
     expect(text).toContain('portcullis_controller_pushes_total{proxy="proxy-0",result="ok"} 1');
+  });
+
+  it('sends a change as a patch once the proxy serves our config: the result is the config built', async () => {
+    const { store, proxies, results, metrics } = start(1, { pollIntervalMs: 60_000 });
+    const proxy = proxies[0]!;
+    seed(store);
+    syncAll(store);
+    await later(100);
+    expect(proxy.bodies).toHaveLength(1);
+    store.upsert(
+      ingress('shop', 'api', {
+        rules: [{ host: 'api.example.com', paths: [{ path: '/api', service: 'web' }] }],
+      }),
+    );
+    await later(100);
+    expect(proxy.bodies).toHaveLength(1); // no second full push
+    expect(proxy.patches).toHaveLength(1);
+    const patch = proxy.patches[0]!;
+    expect(patch.set.map((v) => v.host)).toEqual(['api.example.com']);
+    expect(patch.remove).toEqual([]);
+    // The proxy, having applied the patch, serves exactly the config built.
+    expect(proxy.served).toBe(configTextHash(JSON.stringify(results.at(-1)!.config)));
+    store.remove('Ingress', 'shop', 'api');
+    await later(100);
+    expect(proxy.patches[1]!.remove).toEqual(['api.example.com']);
+    expect(proxy.served).toBe(configTextHash(JSON.stringify(results.at(-1)!.config)));
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('portcullis_controller_pushes_total{proxy="proxy-0",result="patched"} 2');
+  });
+
+  it('sends the whole config at once when the proxy cannot apply a patch (409)', async () => {
+    const { store, proxies, results } = start(1, { pollIntervalMs: 60_000, backoffInitialMs: 10_000 });
+    const proxy = proxies[0]!;
+    seed(store);
+    syncAll(store);
+    await later(100);
+    proxy.refusingPatches = true;
+    store.upsert(ingress('shop', 'api', { rules: [{ paths: [{ path: '/api', service: 'web' }] }] }));
+    await later(100); // no backoff: the whole config follows the refused patch
+    expect(proxy.patches).toHaveLength(0);
+    expect(proxy.bodies).toHaveLength(2);
+    expect(proxy.served).toBe(configTextHash(JSON.stringify(results.at(-1)!.config)));
+  });
+
+  it('sends the whole config to a proxy that restarted, never a patch', async () => {
+    const { store, proxies } = start(1, { pollIntervalMs: 2000 });
+    const proxy = proxies[0]!;
+    seed(store);
+    syncAll(store);
+    await later(100);
+    proxy.restart();
+    await later(2000);
+    store.upsert(ingress('shop', 'api', { rules: [{ paths: [{ path: '/api', service: 'web' }] }] }));
+    await later(100);
+    expect(proxy.bodies).toHaveLength(2);
+    expect(proxy.patches).toHaveLength(1); // after the full push, patches again
   });
 
   it('pushes again when a proxy reports another hash (it restarted)', async () => {
