@@ -110,6 +110,11 @@ export class ProxyAnswerError extends PortcullisError {
 
   /** A patch the proxy could not apply (409): the whole config will do. */
   get patchRefused(): boolean {
-    return this.status === 409;
+    return this.status === 409 || this.patchUnsupported;
+  }
+
+  /** A proxy that does not know PATCH /config (an older version). */
+  get patchUnsupported(): boolean {
+    return this.status === 404 || this.status === 405;
   }
 }

@@ -49,6 +49,8 @@ export class ProxyPusher {
   /** What the proxy accepted last, and the hash the proxy reported for it. */
   #served: (WantedConfig & { proxyHash: string }) | undefined;
   #busy = false;
+  /** Set when the proxy does not know PATCH /config: it gets whole configs only. */
+  #patchUnsupported = false;
   #failures = 0;
   #retryTimer: unknown;
   #pollTimer: unknown;
@@ -143,7 +145,7 @@ export class ProxyPusher {
   #patchFor(wanted: WantedConfig): string | undefined {
     const served = this.#served;
     // Only from a config the proxy is known to serve, byte for byte.
-    if (!served || served.proxyHash !== served.hash) return undefined;
+    if (!served || served.proxyHash !== served.hash || this.#patchUnsupported) return undefined;
     const changes = configChanges(served, wanted);
     const limit = Math.max(16, wanted.config.virtualHosts.length * PATCH_MAX_SHARE);
     if (changes.set.length + changes.remove.length > limit) return undefined;
@@ -156,7 +158,11 @@ export class ProxyPusher {
       return await this.admin.patch(body);
     } catch (error) {
       if (!(error instanceof ProxyAnswerError && error.patchRefused)) throw error;
-      this.#log.info({ answer: error.answer }, 'proxy could not apply the patch; sending the whole config');
+      if (error.patchUnsupported) {
+        this.#patchUnsupported = true;
+        this.#log.warn('proxy does not accept patches (an older version?); sending whole configs');
+      } else
+        this.#log.info({ answer: error.answer }, 'proxy could not apply the patch; sending the whole config');
       return undefined;
     }
   }

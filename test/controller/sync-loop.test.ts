@@ -34,6 +34,8 @@ class FakeProxy implements ProxyAdmin {
   patches: ConfigPatch[] = [];
   /** Answer patches with 409, as a proxy that cannot apply them. */
   refusingPatches = false;
+  /** Answer patches with 404, as a proxy from before PATCH /config. */
+  withoutPatch = false;
   /** The config in service, parsed, as the real proxy keeps it for patches. */
   config: CompiledConfig | undefined;
   readonly #writer = new ConfigWriter();
@@ -57,6 +59,7 @@ class FakeProxy implements ProxyAdmin {
     this.attempts++;
     await this.gate;
     if (this.down) throw new Error('connect ECONNREFUSED');
+    if (this.withoutPatch) throw new ProxyAnswerError(404, {});
     const patch = JSON.parse(body) as ConfigPatch;
     if (this.refusingPatches || !this.config || patch.base !== this.served) {
       throw new ProxyAnswerError(409, { error: 'PCS_CONFIG_PATCH_BASE_MISMATCH' });
@@ -305,6 +308,22 @@ describe('SyncLoop', () => {
     await later(100); // no backoff: the whole config follows the refused patch
     expect(proxy.patches).toHaveLength(0);
     expect(proxy.bodies).toHaveLength(2);
+    expect(proxy.served).toBe(configTextHash(JSON.stringify(results.at(-1)!.config)));
+  });
+
+  it('sends whole configs to a proxy without PATCH /config, and stops trying patches', async () => {
+    const { store, proxies, results } = start(1, { pollIntervalMs: 60_000, backoffInitialMs: 10_000 });
+    const proxy = proxies[0]!;
+    proxy.withoutPatch = true;
+    seed(store);
+    syncAll(store);
+    await later(100);
+    store.upsert(ingress('shop', 'api', { rules: [{ paths: [{ path: '/api', service: 'web' }] }] }));
+    await later(100);
+    store.upsert(ingress('shop', 'admin', { rules: [{ paths: [{ path: '/admin', service: 'web' }] }] }));
+    await later(100);
+    expect(proxy.bodies).toHaveLength(3);
+    expect(proxy.attempts).toBe(4); // one patch tried, then whole configs only
     expect(proxy.served).toBe(configTextHash(JSON.stringify(results.at(-1)!.config)));
   });
 
