@@ -14,6 +14,7 @@ import { parseAllDocuments } from 'yaml';
 import { ObjectStore } from '../../controller/object-store.js';
 import { translate, Translator, type KubeObject, type Snapshot } from '../../controller/translate/index.js';
 import { syntheticCluster } from '../fixtures/k8s.js';
+import { seededRandom } from '../support/random.js';
 
 const GOLDEN_DIR = fileURLToPath(new URL('../golden/translate/', import.meta.url));
 const cases = readdirSync(GOLDEN_DIR, { withFileTypes: true })
@@ -29,17 +30,6 @@ function loadObjects(name: string): KubeObject[] {
 /** The whole result as text: any difference in config, statuses or problems shows. */
 function render(result: ReturnType<typeof translate>): string {
   return JSON.stringify(result);
-}
-
-/** mulberry32: a small seeded generator, so a failing sequence can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 type Leaf = { path: (string | number)[]; value: string | number | boolean };
@@ -75,7 +65,7 @@ function setAt(obj: unknown, path: (string | number)[], value: unknown): void {
 type Edit = { remove: KubeObject } | { upsert: KubeObject };
 
 function* edits(objects: KubeObject[], seed: number, count: number): Generator<Edit> {
-  const random = rng(seed);
+  const random = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const pool = new Map<string, (string | number | boolean)[]>();
   for (const object of objects) {

@@ -6,23 +6,13 @@ import { describe, expect, it } from 'vitest';
 import type { Route } from '../../../contract/compiled-config.js';
 import { RouteTable } from '../../../proxy/routing/route-table.js';
 import { config, route, vhost } from './fixtures.js';
+import { seededRandom } from '../../support/random.js';
 
 const HOST = 'api.example.com';
 // Few enough words that routes overlap heavily near the root, enough that deep paths are sparse.
 const WORDS = [...'abcdefghijklmnopqrstuvwxyz', 'aa', 'ab', 'ba', 'bb', 'x1', 'v2'];
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE'];
 const REGEXES = ['/a/b/\\d+', '/v2/(aa|ab)$', '/c/[a-c]+/x1', '/b+a'];
-
-/** A small deterministic PRNG (mulberry32), so failures reproduce. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomPath(next: () => number, minDepth: number, maxDepth: number): string {
   const depth = minDepth + Math.floor(next() * (maxDepth - minDepth + 1));
@@ -91,7 +81,7 @@ function outcome(r: Route | undefined): 'exact' | 'regex' | 'prefix' | 'none' {
 }
 
 describe('RouteTable with 10,000 routes in one vhost', () => {
-  const next = random(20240601);
+  const next = seededRandom(20240601);
   const routes = randomRoutes(next, 10_000);
   const table = RouteTable.build(config([vhost(HOST, routes)]));
   const references = prepare(routes);
