@@ -1,13 +1,18 @@
 import type { Logger } from 'pino';
 import { PortcullisError } from '../common/errors.js';
-import { applyConfigPatch, isConfigPatch, type ConfigPatch } from '../contract/config-patch.js';
+import {
+  applyConfigPatch,
+  isConfigPatch,
+  type ConfigChanges,
+  type ConfigPatch,
+} from '../contract/config-patch.js';
 import { ConfigWriter } from '../contract/config-writer.js';
 import { configTextHash, validateConfig, type CompiledConfig, type Problem } from '../contract/index.js';
 import { checkConfig, type LoadedConfig, type ParseResult } from './config-loader.js';
 import type { ConfigMetrics } from './metrics.js';
 import type { StateStore } from './state-store.js';
 import { certificateProblems } from './tls/certificate-store.js';
-import type { ConfigUpdate, WorkerPool } from './worker-pool.js';
+import type { WorkerPool } from './worker-pool.js';
 
 /** `hash` on an error: the hash in service, for answers that tell the client what to base on. */
 export type PushResult =
@@ -100,21 +105,20 @@ export class ConfigService {
   /**
    * Serves an already checked config; start-up passes `persist = false` (it
    * came from disk). `prepared` names the push the workers were handed, when
-   * its text is exactly `loaded.json`; `patch` turns the config in service
-   * into `loaded`.
+   * what they prepared is exactly `loaded.json`; `written` says that the
+   * config writer already holds the text of `loaded.config` (a patch).
    */
-  async serve(loaded: LoadedConfig, persist = false, prepared?: number, patch?: ConfigUpdate): Promise<void> {
+  async serve(loaded: LoadedConfig, persist = false, prepared?: number, written = false): Promise<void> {
     const generation = this.generation + 1;
-    await this.#workers.apply(generation, loaded, prepared, patch);
+    await this.#workers.apply(generation, loaded, prepared);
     this.generation = generation;
     this.hash = loaded.hash;
     this.#config = loaded.config;
     this.loadedAt = new Date();
     this.#metrics.loaded(generation, loaded.hash);
     if (persist) this.#persist(loaded.text);
-    // A patched config was just written; any other is written in the
-    // background, so that the first patch to it serialises only what it changed.
-    if (!patch) setImmediate(() => this.#prime(loaded.config));
+    // Written in the background, so that the first patch to it serialises only what it changes.
+    if (!written) setImmediate(() => this.#prime(loaded.config));
   }
 
   #prime(config: CompiledConfig): void {
@@ -173,22 +177,38 @@ export class ConfigService {
       return { ok: true, hash: this.hash, generation: this.generation, changed: false };
     }
     const current = this.#config;
-    if (current === undefined || patch.base !== this.hash)
+    if (current === undefined || patch.base !== this.hash) {
       return this.#conflict('PCS_CONFIG_PATCH_BASE_MISMATCH');
-    const { base, hash: _hash, ...changes } = patch;
-    const result = applyConfigPatch(current, changes);
-    const checked = validateConfig(result);
+    }
+    const { base, hash: _, ...changes } = patch;
+    // Pipelined like a push: the workers apply the patch and build the result
+    // while this process checks it; only an accepted patch is committed.
+    const prepared = await this.#workers.prepare(patch.hash, JSON.stringify(changes), base);
+    const result = this.#checkPatch(current, changes, patch.hash);
+    if (!('loaded' in result)) {
+      this.#workers.discard(prepared);
+      return result;
+    }
+    return this.#serveChecked(result.loaded, prepared, true);
+  }
+
+  /** The config in service patched, when it is valid and its text has the hash the patch names. */
+  #checkPatch(
+    current: CompiledConfig,
+    changes: ConfigChanges,
+    expected: string,
+  ): PushResult | { loaded: LoadedConfig } {
+    const config = applyConfigPatch(current, changes);
+    const checked = validateConfig(config);
     if (!checked.ok) return this.#rejected(checked.problems);
     const certificates = certificateProblems(checked.config);
     if (certificates.length > 0) return this.#rejected(certificates);
     // Defaults filled in: the result is not what the controller built.
-    if (checked.config !== result) return this.#conflict('PCS_CONFIG_PATCH_MISMATCH');
-    const text = this.#writer.write(result);
+    if (checked.config !== config) return this.#conflict('PCS_CONFIG_PATCH_MISMATCH');
+    const text = this.#writer.write(config);
     const hash = configTextHash(text);
-    if (hash !== patch.hash) return this.#conflict('PCS_CONFIG_PATCH_MISMATCH');
-    const loaded: LoadedConfig = { hash, text, json: text, config: result };
-    const update: ConfigUpdate = { base, json: JSON.stringify(changes) };
-    return this.#serveChecked(loaded, undefined, update);
+    if (hash !== expected) return this.#conflict('PCS_CONFIG_PATCH_MISMATCH');
+    return { loaded: { hash, text, json: text, config } };
   }
 
   async #push(received: ReceivedConfig): Promise<PushResult> {
@@ -217,9 +237,9 @@ export class ConfigService {
   }
 
   /** Serves a checked config that is not the one in service, persists it, and answers. */
-  async #serveChecked(loaded: LoadedConfig, prepared?: number, patch?: ConfigUpdate): Promise<PushResult> {
+  async #serveChecked(loaded: LoadedConfig, prepared?: number, patched = false): Promise<PushResult> {
     try {
-      await this.serve(loaded, true, prepared, patch);
+      await this.serve(loaded, true, prepared, patched);
     } catch (error) {
       this.#metrics.rejected();
       const coded =
@@ -229,10 +249,7 @@ export class ConfigService {
       this.#log.error({ err: coded }, 'config push could not be applied');
       return { ok: false, error: coded };
     }
-    this.#log.info(
-      { hash: loaded.hash, generation: this.generation, patch: patch !== undefined },
-      'config applied',
-    );
+    this.#log.info({ hash: loaded.hash, generation: this.generation, patched }, 'config applied');
     return { ok: true, hash: loaded.hash, generation: this.generation, changed: true };
   }
 

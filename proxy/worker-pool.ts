@@ -4,12 +4,6 @@ import { PortcullisError } from '../common/errors.js';
 import type { LoadedConfig } from './config-loader.js';
 import type { PrimaryMessage, WorkerMessage } from './worker.js';
 
-/** A config patch as the workers get it: the patch's JSON and the hash of the config it applies to. */
-export interface ConfigUpdate {
-  base: string;
-  json: string;
-}
-
 interface WorkerState {
   worker: Worker;
   listening: boolean;
@@ -38,18 +32,8 @@ export class WorkerPool {
   readonly #size: number;
   readonly #env: Record<string, string>;
   readonly #workers = new Map<number, WorkerState>();
-  /**
-   * `prepared`: the push whose text, as prepared, is exactly `loaded.json`;
-   * `patch`: the patch that turns the config of hash `base` into this one.
-   */
-  #current:
-    | {
-        generation: number;
-        loaded: LoadedConfig;
-        prepared: number | undefined;
-        patch: ConfigUpdate | undefined;
-      }
-    | undefined;
+  /** `prepared`: the push (or patch) whose prepared config is exactly `loaded.json`. */
+  #current: { generation: number; loaded: LoadedConfig; prepared: number | undefined } | undefined;
   #pushes = 0;
   #pending: Pending | undefined;
   #stopping = false;
@@ -89,10 +73,16 @@ export class WorkerPool {
    * push's id (for `apply` to commit, or `discard`) once the text has left:
    * an IPC pipe holds only some 64 KB, and the rest would otherwise wait for
    * the primary's event loop, which its own parse is about to block.
+   *
+   * With `base`, `json` is a config patch's changes: a worker serving the
+   * config of hash `base` prepares that config patched.
    */
-  async prepare(hash: string, json: string): Promise<number> {
+  async prepare(hash: string, json: string, base?: string): Promise<number> {
     const id = ++this.#pushes;
-    const message: PrimaryMessage = { type: 'portcullis:prepare', id, hash, json };
+    const message: PrimaryMessage =
+      base === undefined
+        ? { type: 'portcullis:prepare', id, hash, json }
+        : { type: 'portcullis:prepare-patch', id, base, hash, json };
     const sent = [...this.#workers.values()].map((state) => {
       state.prepared = id;
       // An error here means the worker is gone; its exit is handled elsewhere.
@@ -118,13 +108,11 @@ export class WorkerPool {
 
   /**
    * Sends a config to every worker and resolves once all have swapped to it.
-   * `prepared` names a push whose prepared text is exactly `loaded.json`:
+   * `prepared` names a push (or patch) whose prepared config is exactly `loaded.json`:
    * workers that were sent it get a short commit, any other the full config.
-   * `patch` turns the config in service into `loaded`: every worker is sent
-   * it, and one that does not serve its base answers for the full config.
    */
-  apply(generation: number, loaded: LoadedConfig, prepared?: number, patch?: ConfigUpdate): Promise<void> {
-    this.#current = { generation, loaded, prepared, patch };
+  apply(generation: number, loaded: LoadedConfig, prepared?: number): Promise<void> {
+    this.#current = { generation, loaded, prepared };
     this.#pending?.reject(new PortcullisError('PCS_APPLY_TIMEOUT', 'superseded by a newer config'));
     return new Promise<void>((resolve, reject) => {
       const waiting = new Set([...this.#workers.keys()]);
@@ -162,24 +150,16 @@ export class WorkerPool {
     worker.on('message', (message: WorkerMessage) => this.#onMessage(worker, message));
   }
 
-  /** The current config: a commit when the worker has it prepared, the patch when there is one, else in full. */
+  /** The current config: a commit when the worker has it prepared, else in full. */
   #send(state: WorkerState, full = false): void {
     if (!this.#current) return;
-    const { generation, loaded, prepared, patch } = this.#current;
+    const { generation, loaded, prepared } = this.#current;
     const commit = !full && prepared !== undefined && state.prepared === prepared;
     // A worker holds one prepared push at most, and this one is used up either way.
     state.prepared = undefined;
-    let message: PrimaryMessage;
-    if (commit) message = { type: 'portcullis:commit', id: prepared, generation };
-    else if (!full && patch)
-      message = {
-        type: 'portcullis:patch',
-        generation,
-        base: patch.base,
-        hash: loaded.hash,
-        json: patch.json,
-      };
-    else message = { type: 'portcullis:config', generation, hash: loaded.hash, json: loaded.json };
+    const message: PrimaryMessage = commit
+      ? { type: 'portcullis:commit', id: prepared, generation }
+      : { type: 'portcullis:config', generation, hash: loaded.hash, json: loaded.json };
     state.worker.send(message);
   }
 
@@ -196,15 +176,6 @@ export class WorkerPool {
         this.#log.warn(
           { worker: worker.id, generation: message.generation },
           'worker had not prepared the pushed config; sending it in full',
-        );
-        this.#send(state, true);
-        break;
-      case 'portcullis:not-patched':
-        // It restarted or missed a config: the patch does not apply to what it serves.
-        if (this.#current?.generation !== message.generation) break;
-        this.#log.info(
-          { worker: worker.id, generation: message.generation },
-          'worker does not serve the base of the config patch; sending the config in full',
         );
         this.#send(state, true);
         break;

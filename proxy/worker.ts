@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { AggregatorRegistry, register } from 'prom-client';
 import { createLogger } from '../common/logger.js';
-import { applyConfigPatch, type ConfigPatch } from '../contract/config-patch.js';
+import { applyConfigPatch, type ConfigChanges } from '../contract/config-patch.js';
 import type { CompiledConfig } from '../contract/index.js';
 import { TrafficMetrics } from './metrics.js';
 import type { ProxyOptions } from './options.js';
@@ -24,11 +24,12 @@ export type PrimaryMessage =
   /** The prepared text was rejected, or will come as a full config instead. */
   | { type: 'portcullis:discard'; id: number }
   /**
-   * A checked config patch (`json`: the ConfigPatch as JSON) turning the
-   * config `base` into the config `hash`: applied only by a worker serving
-   * `base`, any other answers not-patched and is sent the full config.
+   * A config patch (`json`: its changes as JSON) not yet checked, turning the
+   * config of hash `base` into the config `hash`: prepared like a pushed
+   * text, but only by a worker serving `base`. Any other has nothing
+   * prepared, so its commit is answered with not-prepared.
    */
-  | { type: 'portcullis:patch'; generation: number; base: string; hash: string; json: string }
+  | { type: 'portcullis:prepare-patch'; id: number; base: string; hash: string; json: string }
   | { type: 'portcullis:shutdown' };
 export type WorkerMessage =
   | { type: 'portcullis:want-config' }
@@ -36,8 +37,6 @@ export type WorkerMessage =
   | { type: 'portcullis:applied'; generation: number }
   /** A commit found nothing prepared under its id (forked later, or the build threw): send the full config. */
   | { type: 'portcullis:not-prepared'; id: number; generation: number }
-  /** A patch found another config than its base in service (or none): send the full config. */
-  | { type: 'portcullis:not-patched'; generation: number }
   | { type: 'portcullis:apply-failed'; generation: number; message: string };
 
 export const FALLBACK_PEM_ENV = 'PORTCULLIS_FALLBACK_PEM';
@@ -106,24 +105,22 @@ export async function runWorker(options: ProxyOptions): Promise<void> {
       else send({ type: 'portcullis:not-prepared', id: message.id, generation: message.generation });
     } else if (message.type === 'portcullis:discard') {
       if (prepared?.id === message.id) prepared = undefined;
-    } else if (message.type === 'portcullis:patch') {
-      // Like a full config, a patch supersedes whatever was prepared before it.
+    } else if (message.type === 'portcullis:prepare-patch') {
       prepared = undefined;
       const base = current;
       if (base?.hash !== message.base) {
-        send({ type: 'portcullis:not-patched', generation: message.generation });
+        // It started since, or missed a config: the patch does not apply to what it serves.
+        log.debug({ push: message.id }, 'not serving the base of a config patch');
         return;
       }
-      const { json, hash } = message;
-      serve(
-        () =>
-          new RuntimeConfig(
-            applyConfigPatch(base.config, JSON.parse(json) as ConfigPatch),
-            hash,
-            fallbackPem,
-          ),
-        message.generation,
-      );
+      try {
+        const changes = JSON.parse(message.json) as ConfigChanges;
+        const config = applyConfigPatch(base.config, changes);
+        prepared = { id: message.id, config: new RuntimeConfig(config, message.hash, fallbackPem) };
+      } catch {
+        // Unchecked, like a prepared text: a patch the primary accepts builds as its full config would.
+        log.debug({ push: message.id }, 'could not prepare a config patch');
+      }
     } else if (message.type === 'portcullis:config') {
       // A full config supersedes whatever was prepared before it.
       prepared = undefined;

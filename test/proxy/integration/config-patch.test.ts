@@ -165,7 +165,7 @@ describe('PATCH /config', () => {
     served = next;
     await expectServed(served);
     // Every worker applied the patch itself: none needed the full config.
-    expect(proxy.output()).not.toContain('sending the config in full');
+    expect(proxy.output()).not.toContain('worker had not prepared the pushed config');
   });
 
   it('answers changed: false for a patch to the config already in service', async () => {
