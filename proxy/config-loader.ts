@@ -4,10 +4,7 @@ import { configTextHash, validateConfig, type CompiledConfig, type Problem } fro
 import type { StateStore } from './state-store.js';
 import { certificateProblems } from './tls/certificate-store.js';
 
-/**
- * A checked config: its text (what the primary stores and hands on) and the
- * validated object (what a config patch is applied to).
- */
+/** A checked config, kept as text: the primary stores it and hands it on. */
 export interface LoadedConfig {
   /** sha256 of `text`: the hash of exactly what was received, before schema defaults. */
   hash: string;
@@ -15,8 +12,17 @@ export interface LoadedConfig {
   text: string;
   /** The config with schema defaults filled in, as JSON: what the workers parse. */
   json: string;
-  /** The validated config (defaults filled in), as `json` describes it. */
-  config: CompiledConfig;
+}
+
+/** Beside each LoadedConfig that checkConfig made: the validated config, as `json` describes it. */
+const checked = new WeakMap<LoadedConfig, CompiledConfig>();
+
+/**
+ * The validated config (defaults filled in) `loaded` was checked as, when
+ * checkConfig made it: what the primary applies config patches to.
+ */
+export function checkedConfig(loaded: LoadedConfig): CompiledConfig | undefined {
+  return checked.get(loaded);
 }
 
 export type ParseResult = { ok: true; loaded: LoadedConfig } | { ok: false; problems: Problem[] };
@@ -33,7 +39,9 @@ export function checkConfig(text: string, input: unknown, hash?: string): ParseR
   if (problems.length > 0) return { ok: false, problems };
   // validateConfig returns its input when it was complete; otherwise a copy with defaults.
   const json = result.config === input ? text : JSON.stringify(result.config);
-  return { ok: true, loaded: { hash: hash ?? configTextHash(text), text, json, config: result.config } };
+  const loaded: LoadedConfig = { hash: hash ?? configTextHash(text), text, json };
+  checked.set(loaded, result.config);
+  return { ok: true, loaded };
 }
 
 export function parseConfigText(text: string): ParseResult {

@@ -8,7 +8,7 @@ import {
 } from '../contract/config-patch.js';
 import { ConfigWriter } from '../contract/config-writer.js';
 import { configTextHash, validateConfig, type CompiledConfig, type Problem } from '../contract/index.js';
-import { checkConfig, type LoadedConfig, type ParseResult } from './config-loader.js';
+import { checkConfig, checkedConfig, type LoadedConfig, type ParseResult } from './config-loader.js';
 import type { ConfigMetrics } from './metrics.js';
 import type { StateStore } from './state-store.js';
 import { certificateProblems } from './tls/certificate-store.js';
@@ -105,20 +105,27 @@ export class ConfigService {
   /**
    * Serves an already checked config; start-up passes `persist = false` (it
    * came from disk). `prepared` names the push the workers were handed, when
-   * what they prepared is exactly `loaded.json`; `written` says that the
-   * config writer already holds the text of `loaded.config` (a patch).
+   * what they prepared is exactly `loaded.json`. `patched` is the config of a
+   * patch (`loaded` is its text); otherwise `loaded` came from checkConfig.
    */
-  async serve(loaded: LoadedConfig, persist = false, prepared?: number, written = false): Promise<void> {
+  async serve(
+    loaded: LoadedConfig,
+    persist = false,
+    prepared?: number,
+    patched?: CompiledConfig,
+  ): Promise<void> {
     const generation = this.generation + 1;
     await this.#workers.apply(generation, loaded, prepared);
     this.generation = generation;
     this.hash = loaded.hash;
-    this.#config = loaded.config;
+    const config = patched ?? checkedConfig(loaded);
+    this.#config = config;
     this.loadedAt = new Date();
     this.#metrics.loaded(generation, loaded.hash);
     if (persist) this.#persist(loaded.text);
-    // Written in the background, so that the first patch to it serialises only what it changes.
-    if (!written) setImmediate(() => this.#prime(loaded.config));
+    // Written in the background (a patched one already was), so that the
+    // first patch to it serialises only what it changes.
+    if (config && !patched) setImmediate(() => this.#prime(config));
   }
 
   #prime(config: CompiledConfig): void {
@@ -189,7 +196,7 @@ export class ConfigService {
       this.#workers.discard(prepared);
       return result;
     }
-    return this.#serveChecked(result.loaded, prepared, true);
+    return this.#serveChecked(result.loaded, prepared, result.config);
   }
 
   /** The config in service patched, when it is valid and its text has the hash the patch names. */
@@ -197,7 +204,7 @@ export class ConfigService {
     current: CompiledConfig,
     changes: ConfigChanges,
     expected: string,
-  ): PushResult | { loaded: LoadedConfig } {
+  ): PushResult | { loaded: LoadedConfig; config: CompiledConfig } {
     const config = applyConfigPatch(current, changes);
     const checked = validateConfig(config);
     if (!checked.ok) return this.#rejected(checked.problems);
@@ -208,7 +215,7 @@ export class ConfigService {
     const text = this.#writer.write(config);
     const hash = configTextHash(text);
     if (hash !== expected) return this.#conflict('PCS_CONFIG_PATCH_MISMATCH');
-    return { loaded: { hash, text, json: text, config } };
+    return { loaded: { hash, text, json: text }, config };
   }
 
   async #push(received: ReceivedConfig): Promise<PushResult> {
@@ -237,7 +244,11 @@ export class ConfigService {
   }
 
   /** Serves a checked config that is not the one in service, persists it, and answers. */
-  async #serveChecked(loaded: LoadedConfig, prepared?: number, patched = false): Promise<PushResult> {
+  async #serveChecked(
+    loaded: LoadedConfig,
+    prepared?: number,
+    patched?: CompiledConfig,
+  ): Promise<PushResult> {
     try {
       await this.serve(loaded, true, prepared, patched);
     } catch (error) {
@@ -249,7 +260,10 @@ export class ConfigService {
       this.#log.error({ err: coded }, 'config push could not be applied');
       return { ok: false, error: coded };
     }
-    this.#log.info({ hash: loaded.hash, generation: this.generation, patched }, 'config applied');
+    this.#log.info(
+      { hash: loaded.hash, generation: this.generation, patched: patched !== undefined },
+      'config applied',
+    );
     return { ok: true, hash: loaded.hash, generation: this.generation, changed: true };
   }
 
