@@ -153,9 +153,25 @@ export class SyncLoop {
       this.#log.debug({ hash }, 'config unchanged; nothing to push');
       return;
     }
+    const first = this.#hash === undefined;
     this.#hash = hash;
     this.#log.info({ hash, problems: result.problems.length }, 'config built');
     for (const pusher of this.#pushers) pusher.want({ hash, body, config: result.config, rest });
+    if (first) this.#clock.setTimeout(() => this.#warmUp(), 0);
+  }
+
+  /**
+   * Runs the reuse paths once, idle, right after the first (full) build: the
+   * first change after start is otherwise the slowest by far, as the JIT
+   * has not compiled those paths yet. Nothing is pushed or reported.
+   */
+  #warmUp(): void {
+    if (this.#timer !== undefined) return; // a real build is coming
+    try {
+      this.#translator.translate(this.#store.snapshot());
+    } catch {
+      // A real build reports it.
+    }
   }
 
   /** Logs problems that are new since the last build and those now gone: once per change, not per build. */
