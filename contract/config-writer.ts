@@ -6,6 +6,7 @@
  * config keeps the unchanged ones (config-patch.ts), so after a small change
  * only the changed hosts are serialised again.
  */
+import { createHash } from 'node:crypto';
 import type { CompiledConfig, VirtualHost } from './compiled-config.js';
 
 /** Stands in for the virtual hosts; JSON.stringify writes it as `"\u0000…"`, which no real value produces there. */
@@ -18,6 +19,19 @@ export interface ConfigText {
   rest: string;
 }
 
+/**
+ * A config's hash without its text: the sha256 of the text, fed part by
+ * part, and the text made only if asked for. A controller whose proxies
+ * take patches never needs the 8 MB string, and not making one per change
+ * spares the garbage collector.
+ */
+export interface ConfigDigest {
+  hash: string;
+  rest: string;
+  /** The whole text (made once, on first call). */
+  text(): string;
+}
+
 export class ConfigWriter {
   /** Weak: a host's text goes when nothing holds its VirtualHost any more. */
   readonly #hosts = new WeakMap<VirtualHost, string>();
@@ -27,6 +41,27 @@ export class ConfigWriter {
   }
 
   writeParts(config: CompiledConfig): ConfigText {
+    const { head, hosts, tail, rest } = this.#parts(config);
+    return { text: `${head}${hosts.join(',')}${tail}`, rest };
+  }
+
+  /** The hash of `write(config)`, computed without making that string. */
+  digest(config: CompiledConfig): ConfigDigest {
+    const { head, hosts, tail, rest } = this.#parts(config);
+    const sha = createHash('sha256').update(head);
+    for (let i = 0; i < hosts.length; i++) {
+      if (i > 0) sha.update(',');
+      sha.update(hosts[i]!);
+    }
+    let text: string | undefined;
+    return {
+      hash: sha.update(tail).digest('hex'),
+      rest,
+      text: () => (text ??= `${head}${hosts.join(',')}${tail}`),
+    };
+  }
+
+  #parts(config: CompiledConfig): { head: string; hosts: string[]; tail: string; rest: string } {
     const hosts: string[] = [];
     for (const host of config.virtualHosts) {
       let text = this.#hosts.get(host);
@@ -38,7 +73,11 @@ export class ConfigWriter {
     // first unescaped `"virtualHosts":"` is the mark.
     const rest = JSON.stringify({ ...config, virtualHosts: MARK });
     const at = rest.indexOf(MARKED);
-    const text = `${rest.slice(0, at)}"virtualHosts":[${hosts.join(',')}]${rest.slice(at + MARKED.length)}`;
-    return { text, rest };
+    return {
+      head: `${rest.slice(0, at)}"virtualHosts":[`,
+      hosts,
+      tail: `]${rest.slice(at + MARKED.length)}`,
+      rest,
+    };
   }
 }

@@ -32,7 +32,8 @@ export interface PusherOptions {
 /** A config to serve: its hash, its text, and what a patch is computed from. */
 export interface WantedConfig {
   hash: string;
-  body: string;
+  /** The whole text, made only when a whole config is sent. */
+  body: () => string;
   config: CompiledConfig;
   /** The text of everything but the virtual hosts (ConfigWriter.writeParts). */
   rest: string;
@@ -100,7 +101,7 @@ export class ProxyPusher {
       const patch = this.#patchFor(wanted);
       let answer = patch === undefined ? undefined : await this.#patch(patch);
       const patched = answer !== undefined;
-      answer ??= await this.admin.push(wanted.body);
+      answer ??= await this.admin.push(wanted.body());
       this.#served = { ...wanted, proxyHash: answer.hash };
       this.#failures = 0;
       this.#accepted = true;

@@ -10,7 +10,7 @@
  * half-listed cluster would drop routes that exist.
  */
 import type { Logger } from 'pino';
-import { canonicalJson, configTextHash } from '../contract/hash.js';
+import { canonicalJson } from '../contract/hash.js';
 import { systemClock, type Clock } from './clock.js';
 import { ConfigWriter } from '../contract/config-writer.js';
 import type { ControllerMetrics } from './metrics.js';
@@ -142,10 +142,9 @@ export class SyncLoop {
       return;
     }
     // translate emits keys in a fixed order, so equal configs give equal text
-    // (JSON.stringify's, with unchanged hosts' text reused): the text is
-    // hashed and sent as it is, never re-serialised.
-    const { text: body, rest } = this.#writer.writeParts(result.config);
-    const hash = configTextHash(body);
+    // (JSON.stringify's, with unchanged hosts' text reused). Its hash is what
+    // a proxy serving it reports; the text is made only for a whole push.
+    const { hash, rest, text: body } = this.#writer.digest(result.config);
     this.#metrics?.translated((performance.now() - started) / 1000, result.problems.length);
     this.#logProblems(result);
     for (const listener of this.#listeners) listener(result, hash);

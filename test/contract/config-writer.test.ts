@@ -11,6 +11,7 @@ import { ConfigWriter } from '../../contract/config-writer.js';
 import { ObjectStore } from '../../controller/object-store.js';
 import { Translator, type KubeObject } from '../../controller/translate/index.js';
 import type { CompiledConfig } from '../../contract/compiled-config.js';
+import { configTextHash } from '../../contract/hash.js';
 import { syntheticCluster } from '../fixtures/k8s.js';
 
 const GOLDEN_DIR = fileURLToPath(new URL('../golden/translate/', import.meta.url));
@@ -29,6 +30,10 @@ describe('ConfigWriter', () => {
       expect(writer.write(config), name).toBe(JSON.stringify(config));
       // Again, now from the cache.
       expect(writer.write(config), name).toBe(JSON.stringify(config));
+      // The digest: the same hash, fed part by part, and the same text on demand.
+      const digest = writer.digest(config);
+      expect(digest.hash, name).toBe(configTextHash(JSON.stringify(config)));
+      expect(digest.text(), name).toBe(JSON.stringify(config));
     }
   });
 
