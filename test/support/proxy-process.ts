@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CompiledConfig } from '../../contract/compiled-config.js';
 import { eventually, http, StopPolling, type HttpResult } from './http-client.js';
+import { expect } from 'vitest';
 import { freePorts } from './upstreams.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -395,4 +396,34 @@ export async function startProxyExpectingExit(
   if (exit.signal === 'SIGKILL')
     throw new Error(`the proxy did not exit within ${timeoutMs} ms:\n${proxy.output()}`);
   return { ...exit, output: proxy.output() };
+}
+
+let probes = 0;
+
+/**
+ * What each worker of `proxy` answers: `ask` sends a request for a fresh
+ * path (a new connection each time, so requests spread over the workers)
+ * and turns the response into an answer; each request's worker is read from
+ * the access log. Asks until every current worker answered at least twice.
+ */
+export async function answersByWorker(
+  proxy: ProxyProcess,
+  ask: (path: string) => Promise<string>,
+): Promise<Map<number, Set<string>>> {
+  const pids = proxy.workerPids();
+  const seen = new Map<number, Set<string>>();
+  const answers = new Map<number, number>();
+  for (let i = 0; i < 60 && !pids.every((pid) => (answers.get(pid) ?? 0) >= 2); i++) {
+    const path = `/probe-${++probes}`;
+    const answer = await ask(path);
+    const line = await eventually(
+      () => proxy.logLines().find((l) => l.type === 'access' && l.path === path),
+      `access log line for ${path}`,
+    );
+    const pid = Number(line.pid);
+    seen.set(pid, (seen.get(pid) ?? new Set()).add(answer));
+    answers.set(pid, (answers.get(pid) ?? 0) + 1);
+  }
+  expect([...seen.keys()].sort()).toEqual([...pids].sort());
+  return seen;
 }

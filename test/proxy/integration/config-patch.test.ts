@@ -14,7 +14,13 @@ import { configChanges, type ConfigPatch } from '../../../contract/config-patch.
 import { ConfigWriter } from '../../../contract/config-writer.js';
 import { ConfigBuilder, route, upstream } from '../../support/config-builder.js';
 import { eventually, http } from '../../support/http-client.js';
-import { startProxy, tempDir, type ProxyProcess, type PushResult } from '../../support/proxy-process.js';
+import {
+  answersByWorker as workerAnswers,
+  startProxy,
+  tempDir,
+  type ProxyProcess,
+  type PushResult,
+} from '../../support/proxy-process.js';
 import { startEcho, type EchoResponse, type EchoServer } from '../../support/upstreams.js';
 
 const HOSTS = ['a.test', 'b.test', 'c.test'];
@@ -23,7 +29,6 @@ let proxy: ProxyProcess;
 let echo: EchoServer;
 let other: EchoServer;
 let stateDir: string;
-let probes = 0;
 /** The config the proxy should serve, as the controller would hold it. */
 let served: CompiledConfig;
 
@@ -79,27 +84,12 @@ async function sendPatch(patch: unknown): Promise<PushResult & { body: { hash?: 
  * `upstream:/marker`, or the status when it is not 200.
  */
 async function answersByWorker(host: string): Promise<Map<number, Set<string>>> {
-  const pids = proxy.workerPids();
-  const seen = new Map<number, Set<string>>();
-  const answers = new Map<number, number>();
-  for (let i = 0; i < 60 && !pids.every((pid) => (answers.get(pid) ?? 0) >= 2); i++) {
-    const path = `/probe-${++probes}`;
+  return workerAnswers(proxy, async (path) => {
     const res = await http({ port: proxy.httpPort, path, headers: { host } });
-    let answer = String(res.status);
-    if (res.status === 200) {
-      const body = res.json<EchoResponse>();
-      answer = `${body.upstream}:/${body.url.split('/')[1]!}`;
-    }
-    const line = await eventually(
-      () => proxy.logLines().find((l) => l.type === 'access' && l.path === path),
-      `access log line for ${path}`,
-    );
-    const pid = Number(line.pid);
-    seen.set(pid, (seen.get(pid) ?? new Set()).add(answer));
-    answers.set(pid, (answers.get(pid) ?? 0) + 1);
-  }
-  expect([...seen.keys()].sort()).toEqual([...pids].sort());
-  return seen;
+    if (res.status !== 200) return String(res.status);
+    const body = res.json<EchoResponse>();
+    return `${body.upstream}:/${body.url.split('/')[1]!}`;
+  });
 }
 
 /** Every worker answers `expected` for `host`, and only that. */

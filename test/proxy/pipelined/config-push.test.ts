@@ -9,14 +9,13 @@ import type { CompiledConfig } from '../../../contract/compiled-config.js';
 import { validateConfig } from '../../../contract/validate.js';
 import { ConfigBuilder } from '../../support/config-builder.js';
 import { eventually, http } from '../../support/http-client.js';
-import { startProxy, type ProxyProcess } from '../../support/proxy-process.js';
+import { answersByWorker, startProxy, type ProxyProcess } from '../../support/proxy-process.js';
 import { startEcho, type EchoResponse, type EchoServer } from '../../support/upstreams.js';
 
 const NOT_PREPARED = 'worker had not prepared the pushed config';
 
 let proxy: ProxyProcess;
 let echo: EchoServer;
-let probes = 0;
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -83,24 +82,11 @@ function minimalText(marker: string): string {
  * answer attributed to its worker by the access log's pid.
  */
 async function markersByWorker(): Promise<Map<number, Set<string>>> {
-  const pids = proxy.workerPids();
-  const seen = new Map<number, Set<string>>();
-  const answers = new Map<number, number>();
-  for (let i = 0; i < 60 && !pids.every((pid) => (answers.get(pid) ?? 0) >= 2); i++) {
-    const path = `/probe-${++probes}`;
+  return answersByWorker(proxy, async (path) => {
     const res = await http({ port: proxy.httpPort, path });
     expect(res.status, res.text).toBe(200);
-    const marker = res.json<EchoResponse>().url.split('/')[1]!;
-    const line = await eventually(
-      () => proxy.logLines().find((l) => l.type === 'access' && l.path === path),
-      `access log line for ${path}`,
-    );
-    const pid = Number(line.pid);
-    seen.set(pid, (seen.get(pid) ?? new Set()).add(marker));
-    answers.set(pid, (answers.get(pid) ?? 0) + 1);
-  }
-  expect([...seen.keys()].sort()).toEqual([...pids].sort());
-  return seen;
+    return res.json<EchoResponse>().url.split('/')[1]!;
+  });
 }
 
 /** Every worker serves `marker`, and only it. */
