@@ -147,7 +147,6 @@ async function translatorChanges(objects, changes) {
   const { Translator } = await load('controller/translate/index.js');
   const { ObjectStore } = await load('controller/object-store.js');
   const { ConfigWriter } = await load('contract/config-writer.js');
-  const { configTextHash } = await load('contract/hash.js');
   globalThis.gc();
   const heapBefore = process.memoryUsage().heapUsed;
   const store = new ObjectStore();
@@ -156,7 +155,7 @@ async function translatorChanges(objects, changes) {
   const translator = new Translator();
   const writer = new ConfigWriter();
   let t = performance.now();
-  configTextHash(writer.write(translator.translate(store.snapshot()).config));
+  writer.digest(translator.translate(store.snapshot()).config);
   const firstMs = performance.now() - t;
   const times = [];
   for (let k = 0; k < changes; k++) {
@@ -165,7 +164,7 @@ async function translatorChanges(objects, changes) {
     store.upsert(ingress);
     t = performance.now();
     const { config } = translator.translate(store.snapshot());
-    configTextHash(writer.write(config));
+    writer.digest(config);
     times.push(performance.now() - t);
   }
   globalThis.gc();

@@ -13,12 +13,6 @@ import type { CompiledConfig, VirtualHost } from './compiled-config.js';
 const MARK = '\u0000portcullis:virtual-hosts';
 const MARKED = `"virtualHosts":${JSON.stringify(MARK)}`;
 
-/** A config's text, and the text of everything but its virtual hosts (to tell whether that changed). */
-export interface ConfigText {
-  text: string;
-  rest: string;
-}
-
 /**
  * A config's hash without its text: the sha256 of the text, fed part by
  * part, and the text made only if asked for. A controller whose proxies
@@ -27,6 +21,7 @@ export interface ConfigText {
  */
 export interface ConfigDigest {
   hash: string;
+  /** The text of everything but the virtual hosts, to tell whether that changed. */
   rest: string;
   /** The whole text (made once, on first call). */
   text(): string;
@@ -37,12 +32,8 @@ export class ConfigWriter {
   readonly #hosts = new WeakMap<VirtualHost, string>();
 
   write(config: CompiledConfig): string {
-    return this.writeParts(config).text;
-  }
-
-  writeParts(config: CompiledConfig): ConfigText {
-    const { head, hosts, tail, rest } = this.#parts(config);
-    return { text: `${head}${hosts.join(',')}${tail}`, rest };
+    const { head, hosts, tail } = this.#parts(config);
+    return `${head}${hosts.join(',')}${tail}`;
   }
 
   /** The hash of `write(config)`, computed without making that string. */

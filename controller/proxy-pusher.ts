@@ -35,7 +35,7 @@ export interface WantedConfig {
   /** The whole text, made only when a whole config is sent. */
   body: () => string;
   config: CompiledConfig;
-  /** The text of everything but the virtual hosts (ConfigWriter.writeParts). */
+  /** The text of everything but the virtual hosts (ConfigWriter.digest). */
   rest: string;
 }
 

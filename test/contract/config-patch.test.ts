@@ -33,9 +33,9 @@ describe('config patches', () => {
     const controllerWriter = new ConfigWriter();
     const proxyWriter = new ConfigWriter();
     let previousConfig = translator.translate(store.snapshot()).config;
-    let previous = controllerWriter.writeParts(previousConfig);
+    let previous = controllerWriter.digest(previousConfig);
     // What the proxy holds: the served text, parsed.
-    let served = JSON.parse(previous.text) as CompiledConfig;
+    let served = JSON.parse(previous.text()) as CompiledConfig;
     let seed = 17;
     const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
     for (let step = 0; step < 40; step++) {
@@ -54,7 +54,7 @@ describe('config patches', () => {
         store.upsert(slice);
       }
       const nextConfig = translator.translate(store.snapshot()).config;
-      const next = controllerWriter.writeParts(nextConfig);
+      const next = controllerWriter.digest(nextConfig);
       const changes: ConfigChanges = configChanges(
         { config: previousConfig, rest: previous.rest },
         {
@@ -67,7 +67,7 @@ describe('config patches', () => {
       const patch = viaJson({ base: 'a'.repeat(64), hash: 'b'.repeat(64), ...changes });
       expect(isConfigPatch(patch)).toBe(true);
       served = applyConfigPatch(served, patch);
-      expect(proxyWriter.write(served), `step ${step}`).toBe(next.text);
+      expect(proxyWriter.write(served), `step ${step}`).toBe(next.text());
       previousConfig = nextConfig;
       previous = next;
     }
@@ -78,7 +78,7 @@ describe('config patches', () => {
     const translator = new Translator();
     const writer = new ConfigWriter();
     const config = translator.translate(store.snapshot()).config;
-    const parts = writer.writeParts(config);
+    const parts = writer.digest(config);
     expect(configChanges({ config, rest: parts.rest }, { config, rest: parts.rest })).toEqual({
       set: [],
       remove: [],

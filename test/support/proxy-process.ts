@@ -271,6 +271,15 @@ export class ProxyProcess {
     return pids;
   }
 
+  /** Kills worker `pid` and waits until its replacement runs and every worker serves the config. */
+  async replaceWorker(pid: number): Promise<void> {
+    const count = this.workerPids().length;
+    process.kill(pid, 'SIGKILL');
+    await this.waitForOutput('worker exited; starting a new one');
+    await eventually(() => (this.workerPids().length === count ? true : undefined), 'a replacement worker');
+    await this.waitReady();
+  }
+
   /** SIGTERM, then waits for the exit (SIGKILL after `timeoutMs`). */
   async stop(timeoutMs = 10_000): Promise<Exit> {
     if (!this.#exit) {

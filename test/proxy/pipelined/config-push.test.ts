@@ -185,10 +185,7 @@ describe('pipelined config pushes', () => {
     const before = proxy.workerPids();
     expect(before).toHaveLength(2);
 
-    process.kill(before[0]!, 'SIGKILL');
-    await proxy.waitForOutput('worker exited; starting a new one');
-    await eventually(() => (proxy.workerPids().length === 2 ? true : undefined), 'a replacement worker');
-    await proxy.waitReady();
+    await proxy.replaceWorker(before[0]!);
     expect(proxy.workerPids()).not.toContain(before[0]);
     await expectServedEverywhere('delta');
 
