@@ -7,6 +7,9 @@ export const ERRORS = {
   PCS_ROUTE_NOT_FOUND: { status: 404, message: 'no route matches the request' },
   PCS_BAD_REQUEST_TARGET: { status: 400, message: 'the request target is not an origin-form path' },
   PCS_BAD_PATH: { status: 400, message: 'the request path contains a forbidden character or encoding' },
+  PCS_BAD_HOST: { status: 400, message: 'the Host header is not a valid host[:port]' },
+  PCS_REQUEST_BODY_TOO_LARGE: { status: 413, message: 'the request body is larger than this route accepts' },
+  PCS_REQUEST_BODY_TIMEOUT: { status: 408, message: 'the request body was not received in time' },
   PCS_ROUTE_UNAVAILABLE: {
     status: 503,
     message: 'the route is unavailable because its configuration is broken',
@@ -21,6 +24,11 @@ export const ERRORS = {
     status: 503,
     message: 'the identity provider could not be reached and no cached answer can be used',
   },
+  PCS_IDP_OVERLOADED: {
+    status: 503,
+    message: 'too many identity provider calls are in progress for this route; retry shortly',
+  },
+  PCS_LOGOUT_CROSS_SITE: { status: 403, message: 'logout is only accepted from the same origin' },
   PCS_INTERNAL: { status: 500, message: 'internal error' },
   PCS_CONFIG_INVALID: { status: 400, message: 'the compiled config is invalid' },
   PCS_CONFIG_TOO_LARGE: { status: 413, message: 'the compiled config is too large' },
