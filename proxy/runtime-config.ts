@@ -5,12 +5,15 @@ import { pluginFactory, type PluginRuntime } from './plugins/registry.js';
 import { RouteTable } from './routing/route-table.js';
 import { CertificateStore, type PemPair } from './tls/certificate-store.js';
 import { Balancer } from './traffic/balancer.js';
+import { OwnedNames, type PluginNames } from './traffic/owned-names.js';
 
 /** What one route needs at request time, resolved once per config. */
 export interface RouteRuntime {
   balancer: Balancer;
   /** Plugin instances in execution order (Kong priority, highest first). */
   plugins: PluginRuntime[];
+  /** Header and cookie names the proxy owns on this route (never taken from a client). */
+  owned: OwnedNames;
   /** Set when the route must not be served; it answers 503. */
   unavailable?: { code: string; message: string };
 }
@@ -41,6 +44,10 @@ export class RuntimeConfig {
     for (const balancer of balancers.values())
       for (const origin of balancer.origins) this.origins.add(origin);
     const instances = new Map(config.plugins.map((p) => [p.id, p]));
+    const names = new Map(config.plugins.map((p) => [p.id, pluginNames(p)]));
+    const owned = OwnedNames.forConfig(names.values());
+    const routeOwned = (route: Route) =>
+      route.plugins.length === 0 ? owned : owned.forRoute(route.plugins.flatMap((id) => names.get(id) ?? []));
     const resolvedPlugins = new Map<string, ResolvedPlugin>();
     const plugins = (id: string) => {
       let plugin = resolvedPlugins.get(id);
@@ -55,13 +62,13 @@ export class RuntimeConfig {
     const shared = new Map<string, RouteRuntime>();
     const add = (route: Route) => {
       if (route.unavailable) {
-        this.#routes.set(route, resolveRoute(route, balancers, plugins));
+        this.#routes.set(route, resolveRoute(route, balancers, plugins, owned));
         return;
       }
       const key =
         route.plugins.length === 0 ? route.upstream : `${route.upstream}\n${route.plugins.join('\n')}`;
       let runtime = shared.get(key);
-      if (!runtime) shared.set(key, (runtime = resolveRoute(route, balancers, plugins)));
+      if (!runtime) shared.set(key, (runtime = resolveRoute(route, balancers, plugins, routeOwned(route))));
       this.#routes.set(route, runtime);
     };
     for (const host of config.virtualHosts) for (const route of host.routes) add(route);
@@ -121,18 +128,32 @@ function resolveRoute(
   route: Route,
   balancers: Map<string, Balancer>,
   plugins: (id: string) => ResolvedPlugin,
+  owned: OwnedNames,
 ): RouteRuntime {
   const balancer = balancers.get(route.upstream);
   // Validation guarantees the upstream exists; guard anyway rather than crash a worker.
   if (!balancer) throw new Error(`route ${route.id} names unknown upstream ${route.upstream}`);
-  if (route.unavailable) return { balancer, plugins: [], unavailable: route.unavailable };
+  if (route.unavailable) return { balancer, plugins: [], owned, unavailable: route.unavailable };
 
   const resolved: { priority: number; index: number; runtime: PluginRuntime }[] = [];
   for (const [index, id] of route.plugins.entries()) {
     const plugin = plugins(id);
-    if ('unavailable' in plugin) return { balancer, plugins: [], unavailable: plugin.unavailable };
+    if ('unavailable' in plugin) return { balancer, plugins: [], owned, unavailable: plugin.unavailable };
     resolved.push({ priority: plugin.priority, index, runtime: plugin.runtime });
   }
   resolved.sort((a, b) => b.priority - a.priority || a.index - b.index);
-  return { balancer, plugins: resolved.map((r) => r.runtime) };
+  return { balancer, plugins: resolved.map((r) => r.runtime), owned };
+}
+
+/**
+ * What an instance claims (see OwnedNames), valid or not: a broken
+ * instance's routes are not served, but an upstream behind other routes may
+ * still trust the headers it names.
+ */
+function pluginNames(instance: PluginInstance): PluginNames {
+  try {
+    return pluginFactory(instance.name)?.names?.(instance) ?? { headers: [], cookies: [] };
+  } catch {
+    return { headers: [], cookies: [] };
+  }
 }

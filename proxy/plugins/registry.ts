@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CompiledConfig, PluginInstance, Route } from '../../contract/index.js';
+import type { PluginNames } from '../traffic/owned-names.js';
 
 /** What a plugin sees of the request it runs for, and the changes it asks for upstream. */
 export interface PluginContext {
@@ -46,6 +47,13 @@ export interface PluginFactory {
   readonly priority: number;
   /** A runtime for an instance whose config passed the contract's `validatePluginConfig`. */
   create(instance: PluginInstance): PluginRuntime;
+  /**
+   * The header names an instance may set upstream and the cookies it keeps
+   * in the browser: the proxy then removes them from every client request
+   * on every route. Called for every instance in a config, valid or not, so
+   * it must read the config defensively.
+   */
+  names?(instance: PluginInstance): PluginNames;
 }
 
 /**

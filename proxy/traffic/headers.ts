@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { UpstreamChanges } from '../plugins/registry.js';
+import { canonicalHeaderName, type OwnedNames } from './owned-names.js';
 
 /** Hop-by-hop request headers (RFC 9110 §7.6.1); callers remove the names `Connection` lists. */
 const HOP_BY_HOP = new Set([
@@ -15,13 +16,14 @@ const HOP_BY_HOP = new Set([
 ]);
 
 /**
- * Header name prefixes that carry identity the proxy asserts to upstreams.
- * A client must never be able to supply them, on any route, with or without
- * auth plugins, so they are dropped before the proxy adds its own.
+ * Header name prefixes that carry identity the proxy asserts to upstreams
+ * (Kong's names). A client must never be able to supply them, on any route,
+ * with or without auth plugins, so they are dropped before the proxy adds
+ * its own. Matched on canonical names (`_` read as `-`).
  */
 const IDENTITY = /^x-(consumer|credential|authenticated|anonymous)-/;
 
-/** Headers describing the client's connection; only a trusted peer may supply them. */
+/** Headers describing the client's connection; only a trusted peer may supply them (canonical names). */
 const FORWARDED = new Set([
   'forwarded',
   'x-forwarded-for',
@@ -44,6 +46,8 @@ export interface ForwardingContext {
   preserveHost: boolean;
   /** The path prefix stripped from the request, when strip-path removed one. */
   strippedPrefix: string | undefined;
+  /** The header and cookie names the proxy owns on this route: never taken from the client. */
+  owned: OwnedNames;
   /** Headers the route's plugins set or remove (identity, tokens, hidden credentials). */
   changes?: UpstreamChanges;
 }
@@ -51,10 +55,11 @@ export interface ForwardingContext {
 /**
  * The headers sent upstream, as a new object built from the client's:
  * hop-by-hop headers, the names `Connection` lists, `Expect` (the proxy
- * answers 100-continue itself) and any identity or forwarding header a
- * client may not assert are left out; then the proxy's own are added, so a
- * client cannot have those removed. Without `preserveHost` there is no
- * `host`: the connection pool sets the target's.
+ * answers 100-continue itself), any identity or forwarding header a client
+ * may not assert and every name the proxy owns in this config (`_` and `-`
+ * alike) are left out, and so are the proxy's cookies; then the proxy's own
+ * are added, so a client cannot have those removed. Without `preserveHost`
+ * there is no `host`: the connection pool sets the target's.
  *
  * Built fresh rather than edited in place: on Node 20, adding properties to
  * a spread copy of an object costs microseconds each (a V8 map transition
@@ -65,7 +70,7 @@ export function upstreamRequestHeaders(
   ctx: ForwardingContext,
 ): IncomingHttpHeaders {
   const named = connectionTokens(headers.connection);
-  const changes = ctx.changes;
+  const { changes, owned } = ctx;
   const out: IncomingHttpHeaders = {};
   for (const name in headers) {
     const value = headers[name];
@@ -74,13 +79,25 @@ export function upstreamRequestHeaders(
       name === 'host' ||
       name === 'expect' ||
       HOP_BY_HOP.has(name) ||
-      FORWARDED.has(name) ||
-      IDENTITY.test(name) ||
-      named?.has(name) ||
+      named?.has(name)
+    ) {
+      continue;
+    }
+    const canonical = canonicalHeaderName(name);
+    if (
+      FORWARDED.has(canonical) ||
+      IDENTITY.test(canonical) ||
+      owned.ownsHeader(canonical) ||
       // Plugins' removals and replacements are left out here rather than deleted
       // later: `delete` turns the object into a slow dictionary for every later use.
       (changes !== undefined && (changes.removeHeaders.has(name) || Object.hasOwn(changes.setHeaders, name)))
     ) {
+      continue;
+    }
+    if (name === 'cookie') {
+      // Node joins repeated Cookie headers into one string.
+      const kept = owned.withoutOwnedCookies(value as string);
+      if (kept !== undefined) out.cookie = kept;
       continue;
     }
     out[name] = value;

@@ -157,6 +157,7 @@ export async function createTrafficServers(deps: TrafficDependencies): Promise<T
         localPort: socket.localPort ?? 0,
         preserveHost: resolution.route.preserveHost,
         strippedPrefix: resolution.strippedPrefix,
+        owned: routeRuntime.owned,
         changes,
       },
     });

@@ -93,6 +93,7 @@ async function upgrade(
     localPort: req.socket.localPort ?? 0,
     preserveHost: route.preserveHost,
     strippedPrefix: resolved.strippedPrefix,
+    owned: routeRuntime.owned,
     changes,
   });
   if (!route.preserveHost) headers.host = url.host;

@@ -9,6 +9,7 @@ import { sharedOidcMetrics } from './metrics.js';
 import { OpenIdConnectPlugin, type OidcServices } from './plugin.js';
 import { ProviderRegistry, type Provider } from './provider.js';
 import { TokenClient } from './token-client.js';
+import { upstreamHeaderNames } from './upstream-headers.js';
 
 /** Worker-wide state that outlives config swaps: IdP metadata, keys and token caches. */
 class SharedServices {
@@ -66,6 +67,26 @@ export const openIdConnectFactory: PluginFactory = {
     shared ??= new SharedServices();
     const config = pluginConfigWithDefaults<OpenIdConnectConfig>('openid-connect', instance.config);
     return new OpenIdConnectPlugin(instance, config, shared.forConfig(config));
+  },
+  names(instance) {
+    const config = pluginConfigWithDefaults<OpenIdConnectConfig>('openid-connect', instance.config);
+    // Read defensively: the config may be one the contract refused.
+    const strings = (value: unknown) =>
+      (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string' && v !== '');
+    const methods = strings(config.auth_methods);
+    const login = methods.includes('authorization_code');
+    return {
+      headers: strings(
+        upstreamHeaderNames({
+          ...config,
+          upstream_headers_names: strings(config.upstream_headers_names),
+        }),
+      ),
+      cookies: [
+        ...(login || methods.includes('session') ? strings(config.session_cookie_name) : []),
+        ...(login ? strings(config.authorization_cookie_name) : []),
+      ],
+    };
   },
 };
 

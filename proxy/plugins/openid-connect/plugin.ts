@@ -13,6 +13,7 @@ import { findBearerToken, findPair, type Location, type RequestView } from './cr
 import { JwtVerifier, type JwtResult } from './jwt-verifier.js';
 import type { OidcMetrics } from './metrics.js';
 import type { Provider } from './provider.js';
+import { acceptsSessionOf, sessionBinding } from './session-binding.js';
 import { SessionCookie, type SessionData } from './session-cookie.js';
 import { TokenClient, type Client, type Tokens } from './token-client.js';
 import { upstreamIdentityHeaders } from './upstream-headers.js';
@@ -47,8 +48,8 @@ interface Authenticated {
   /** Unix seconds the credential stops being valid. */
   expiresAt?: number;
   location?: Location;
-  /** Renew or start a session after the request is let through. */
-  session?: { startedAt?: number; renew: boolean };
+  /** Renew or start a session after the request is let through; `method` started it. */
+  session?: { startedAt?: number; renew: boolean; method: string };
 }
 
 type Outcome = { ok: true; value: Authenticated } | { ok: false; refusal: Refusal; reason: string };
@@ -102,6 +103,7 @@ export class OpenIdConnectPlugin implements PluginRuntime {
         secret,
         issuer: config.issuer,
         clientId: id ?? '',
+        binding: sessionBinding(config),
         cookieName: config.session_cookie_name,
         path: config.session_cookie_path,
         ...(config.session_cookie_domain !== undefined && { domain: config.session_cookie_domain }),
@@ -229,7 +231,7 @@ export class OpenIdConnectPlugin implements PluginRuntime {
       if (!on) continue;
       if (method === 'session' && this.#session) {
         const session = await this.#session.read(request.headers.cookie, now);
-        if (session) {
+        if (session && acceptsSessionOf(session.data.method, this.#enabled)) {
           return {
             ok: true,
             value: {
@@ -238,7 +240,7 @@ export class OpenIdConnectPlugin implements PluginRuntime {
               accessToken: session.data.accessToken,
               ...(session.data.idToken !== undefined && { idToken: session.data.idToken }),
               ...(session.data.tokenExpiresAt !== undefined && { expiresAt: session.data.tokenExpiresAt }),
-              session: { startedAt: session.startedAt, renew: session.renew },
+              session: { startedAt: session.startedAt, renew: session.renew, method: session.data.method },
             },
           };
         }
@@ -450,8 +452,6 @@ export class OpenIdConnectPlugin implements PluginRuntime {
         config,
       ),
     );
-    // The session cookie is the proxy's; the upstream never sees it.
-    if (this.#session) this.#stripSessionCookie(request, changes);
     if (this.#startsSession(auth)) return this.#issueSession(auth, request, context).then(() => ALLOWED);
     return ALLOWED;
   }
@@ -468,7 +468,8 @@ export class OpenIdConnectPlugin implements PluginRuntime {
     const data: SessionData = {
       accessToken: auth.accessToken,
       claims: auth.claims,
-      method: auth.method === 'session' ? 'session' : auth.method,
+      // A renewed session keeps the method that started it: the next instance re-checks it.
+      method: auth.session?.method ?? auth.method,
       ...(auth.idToken !== undefined && { idToken: auth.idToken }),
       ...(auth.expiresAt !== undefined && { tokenExpiresAt: auth.expiresAt }),
     };
@@ -485,21 +486,6 @@ export class OpenIdConnectPlugin implements PluginRuntime {
       // Too large for cookies: the request is still authenticated, it just gets no session.
       this.#services.log.warn({ plugin: this.#id, err: (error as Error).message }, 'session not issued');
     }
-  }
-
-  #stripSessionCookie(request: FastifyRequest, changes: PluginContext['upstream']): void {
-    const cookie = request.headers.cookie;
-    if (!cookie) return;
-    const name = this.#config.session_cookie_name;
-    // The session cookie and its chunks (`name_2`, `name_3`, …).
-    const isSession = (key: string) =>
-      key === name || (key.startsWith(`${name}_`) && /^\d+$/.test(key.slice(name.length + 1)));
-    const kept = cookie
-      .split(';')
-      .map((c) => c.trim())
-      .filter((c) => !isSession(c.slice(0, c.indexOf('='))));
-    if (kept.length > 0) changes.setHeaders.cookie = kept.join('; ');
-    else changes.removeHeaders.add('cookie');
   }
 
   #refuse(reply: FastifyReply, refusal: Refusal): false {

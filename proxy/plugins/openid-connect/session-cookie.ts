@@ -32,6 +32,8 @@ export interface SessionCookieOptions {
   secret: string;
   issuer: string;
   clientId: string;
+  /** The digest of the acceptance rules (session-binding.ts): another rule set cannot read the cookie. */
+  binding: string;
   cookieName: string;
   path: string;
   domain?: string;
@@ -67,9 +69,9 @@ const CHUNK_COUNT = /^([2-9]):/;
 /**
  * Encodes and decodes the session cookie: a compact JWE (alg dir, enc
  * A256GCM) whose key is derived with HKDF-SHA256 from the secret and bound
- * to the issuer, client id and cookie name, so a cookie issued by another
- * plugin instance does not decrypt here (its `iss` and `aud` are checked
- * too). A cookie too big for one browser cookie is split across `name`,
+ * to the issuer, client id, cookie name and acceptance rules (`binding`), so
+ * a cookie issued by a plugin instance with other rules does not decrypt
+ * here (its `iss` and `aud` are checked too). A cookie too big for one browser cookie is split across `name`,
  * `name_2`, ..., the first chunk prefixed with the count.
  *
  * Timeouts: the payload holds `iat` (when the session started) and `lat`
@@ -91,7 +93,7 @@ export class SessionCookie {
     // Derived once: read and issue run on the request path.
     this.#key = deriveCookieKey(
       options.secret,
-      `portcullis-session|${options.issuer}|${options.clientId}|${options.cookieName}`,
+      `portcullis-session|${options.issuer}|${options.clientId}|${options.cookieName}|${options.binding}`,
     );
     // Fail at configuration time, not on the first login, on a bad Path or Domain.
     serializeCookie(options.cookieName, '', this.#attributes(true, 0));

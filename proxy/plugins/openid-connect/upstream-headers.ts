@@ -17,6 +17,29 @@ export interface Principal {
   consumer?: Application;
 }
 
+/** The identity headers the plugin sets for a mapped Application or a verified token. */
+const IDENTITY_HEADERS = [
+  'x-consumer-id',
+  'x-consumer-custom-id',
+  'x-consumer-username',
+  'x-credential-identifier',
+  'x-authenticated-scope',
+];
+
+/**
+ * Every header name `upstreamIdentityHeaders` may set under these rules,
+ * whatever the token: the proxy owns them on every route, so an absent
+ * claim leaves the header absent rather than the client's.
+ */
+export function upstreamHeaderNames(rules: UpstreamHeaderRules): string[] {
+  const names = [...IDENTITY_HEADERS, ...(rules.upstream_headers_names ?? [])];
+  for (const spec of [rules.upstream_access_token_header, rules.upstream_id_token_header]) {
+    const name = spec?.split(':')[0];
+    if (name) names.push(name);
+  }
+  return names.map((name) => name.toLowerCase());
+}
+
 /** Header values must not smuggle line breaks or other control characters upstream (tab is allowed). */
 // eslint-disable-next-line no-control-regex
 const UNSAFE = /[\u0000-\u0008\u000a-\u001f\u007f]/;

@@ -95,6 +95,7 @@ describe('AuthorizationStateCookie', () => {
   it('does not accept a session cookie as authorization state (separate keys)', async () => {
     const session = new SessionCookie({
       ...OPTIONS,
+      binding: 'rules',
       path: '/',
       sameSite: 'Lax',
       httpOnly: true,

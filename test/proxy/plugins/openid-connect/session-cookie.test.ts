@@ -15,6 +15,7 @@ const OPTIONS: SessionCookieOptions = {
   secret: SECRET,
   issuer: 'https://idp.example.com/realms/a',
   clientId: 'portcullis',
+  binding: 'rules-a',
   cookieName: 'session',
   path: '/',
   sameSite: 'Lax',
@@ -117,6 +118,7 @@ describe('SessionCookie rejects', () => {
   it.each([
     ['issuer', { issuer: 'https://other.example.com' }],
     ['client id', { clientId: 'other-client' }],
+    ['acceptance rules', { binding: 'rules-b' }],
     ['secret', { secret: 'another-session-secret-of-32-chars-or-more' }],
   ])('a cookie from an instance with another %s', async (_, overrides) => {
     const header = await issued(DATA, codec(overrides));
@@ -145,14 +147,14 @@ describe('SessionCookie rejects', () => {
       { iss: OPTIONS.issuer, aud: OPTIONS.clientId, data: { ...DATA, tokenExpiresAt: 'x' } },
     ],
   ])('a correctly sealed payload with %s', async (_, fields) => {
-    const info = `portcullis-session|${OPTIONS.issuer}|${OPTIONS.clientId}|${OPTIONS.cookieName}`;
+    const info = `portcullis-session|${OPTIONS.issuer}|${OPTIONS.clientId}|${OPTIONS.cookieName}|${OPTIONS.binding}`;
     const payload = { iat: T0, lat: T0, data: DATA, ...fields };
     const token = await sealJson(payload, deriveCookieKey(SECRET, info));
     await expect(codec().read(`session=${token}`, T0)).resolves.toBeUndefined();
   });
 
   it('a correctly sealed, well-formed payload (control for the table above)', async () => {
-    const info = `portcullis-session|${OPTIONS.issuer}|${OPTIONS.clientId}|${OPTIONS.cookieName}`;
+    const info = `portcullis-session|${OPTIONS.issuer}|${OPTIONS.clientId}|${OPTIONS.cookieName}|${OPTIONS.binding}`;
     const payload = { iss: OPTIONS.issuer, aud: OPTIONS.clientId, iat: T0, lat: T0, data: DATA };
     const token = await sealJson(payload, deriveCookieKey(SECRET, info));
     expect((await codec().read(`session=${token}`, T0))?.data).toEqual(DATA);

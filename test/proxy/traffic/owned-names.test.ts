@@ -1,0 +1,150 @@
+import { describe, expect, it } from 'vitest';
+import {
+  SESSION_ACCEPTANCE_FIELDS,
+  sessionBinding,
+} from '../../../proxy/plugins/openid-connect/session-binding.js';
+import { pluginConfigWithDefaults } from '../../../contract/plugins.js';
+import type { OpenIdConnectConfig } from '../../../contract/plugins/openid-connect.js';
+import { upstreamRequestHeaders, type ForwardingContext } from '../../../proxy/traffic/headers.js';
+import { canonicalHeaderName, OwnedNames } from '../../../proxy/traffic/owned-names.js';
+
+const oidc = {
+  headers: ['X-User-Email', 'authorization', 'x-id-token'],
+  cookies: ['session', 'authorization'],
+};
+const owned = OwnedNames.forConfig([oidc, { headers: ['X-Tenant'], cookies: [] }]);
+
+describe('OwnedNames', () => {
+  it.each([
+    ['x-user-email', true],
+    ['x-tenant', true],
+    ['x-id-token', true],
+    ['x-user', false],
+    // The client's credential: owned only on routes whose plugins set it.
+    ['authorization', false],
+  ])('config-wide, %s owned: %s', (name, expected) => {
+    expect(owned.ownsHeader(name)).toBe(expected);
+  });
+
+  it('a route whose plugin sets Authorization owns it', () => {
+    expect(owned.forRoute([oidc]).ownsHeader('authorization')).toBe(true);
+    expect(owned.forRoute([{ headers: ['x-tenant'], cookies: [] }])).toBe(owned);
+  });
+
+  it.each([
+    ['X_User_Email', 'x-user-email'],
+    ['x-user-email', 'x-user-email'],
+    ['x__a_', 'x--a-'],
+  ])('canonical name of %s is %s', (name, expected) => {
+    expect(canonicalHeaderName(name.toLowerCase())).toBe(expected);
+  });
+
+  it.each([
+    ['theme=dark', 'theme=dark'],
+    ['session=abc', undefined],
+    ['theme=dark; session=abc', 'theme=dark'],
+    ['session =abc; lang=en', 'lang=en'],
+    ['\tsession\t=abc;lang=en', 'lang=en'],
+    ['session_2=x; session_3=y; sessionx=1', 'sessionx=1'],
+    ['session_a=1', 'session_a=1'],
+    ['authorization=state; a=1', 'a=1'],
+    ['session; a=1', 'a=1'],
+    ['a=1;;  b=2 ', 'a=1;;  b=2 '],
+    ['a=1;;  session=2; b=3 ', 'a=1; b=3'],
+    ['mysession=1', 'mysession=1'],
+    ['Session=1', 'Session=1'],
+  ])('Cookie %j upstream: %j', (header, expected) => {
+    expect(owned.withoutOwnedCookies(header)).toBe(expected);
+  });
+
+  it('a config owning nothing leaves every cookie', () => {
+    expect(OwnedNames.forConfig([]).withoutOwnedCookies('session=1')).toBe('session=1');
+  });
+});
+
+describe('upstreamRequestHeaders and owned names', () => {
+  const ctx: ForwardingContext = {
+    peer: '10.0.0.1',
+    trusted: false,
+    proto: 'http',
+    host: 'api.example.com',
+    localPort: 8000,
+    preserveHost: false,
+    strippedPrefix: undefined,
+    owned,
+  };
+
+  it.each([
+    ['x-user-email'],
+    ['x_user_email'],
+    ['x_consumer_id'],
+    ['x-consumer-id'],
+    ['x_credential_identifier'],
+    ['x_authenticated_scope'],
+    ['x_anonymous_consumer'],
+  ])('drops %s', (name) => {
+    const out = upstreamRequestHeaders({ [name]: 'forged', accept: '*/*' }, ctx);
+    expect(out[name]).toBeUndefined();
+    expect(out.accept).toBe('*/*');
+  });
+
+  it.each([['x_forwarded_for'], ['x_real_ip'], ['x_forwarded_host'], ['forwarded']])(
+    'replaces the forwarding header spelled %s with the proxy’s own',
+    (name) => {
+      const out = upstreamRequestHeaders({ [name]: '6.6.6.6' }, ctx);
+      expect(out[name]).toBeUndefined();
+      expect(out['x-forwarded-for']).toBe('10.0.0.1');
+      expect(out['x-real-ip']).toBe('10.0.0.1');
+    },
+  );
+
+  it('keeps Authorization where no plugin of the route sets it, and other cookies', () => {
+    const out = upstreamRequestHeaders({ authorization: 'Basic x', cookie: 'session=1; a=2' }, ctx);
+    expect(out.authorization).toBe('Basic x');
+    expect(out.cookie).toBe('a=2');
+  });
+
+  it('drops a Cookie header holding only owned cookies', () => {
+    expect(upstreamRequestHeaders({ cookie: 'session=1' }, ctx).cookie).toBeUndefined();
+  });
+});
+
+describe('session binding', () => {
+  const base = pluginConfigWithDefaults<OpenIdConnectConfig>('openid-connect', {
+    issuer: 'https://idp.example.com',
+    client_id: ['gw'],
+  });
+
+  it('is the same for the same rules, whatever else differs', () => {
+    expect(sessionBinding({ ...base, upstream_headers_claims: ['email'], timeout: 5 })).toBe(
+      sessionBinding(base),
+    );
+  });
+
+  const changes: Record<(typeof SESSION_ACCEPTANCE_FIELDS)[number], unknown> = {
+    issuer: 'https://other.example.com',
+    client_id: ['other'],
+    auth_methods: ['bearer', 'session'],
+    issuers_allowed: ['https://idp.example.com'],
+    leeway: 5,
+    enable_hs_signatures: true,
+    extra_jwks_uris: ['https://keys.example.com'],
+    introspection_endpoint: 'https://idp.example.com/introspect',
+    token_endpoint: 'https://idp.example.com/token',
+    scopes_claim: ['scp'],
+    scopes_required: ['a'],
+    audience_claim: ['azp'],
+    audience_required: ['api'],
+    groups_claim: ['g'],
+    groups_required: ['admins'],
+    roles_claim: ['r'],
+    roles_required: ['admin'],
+    consumer_claim: ['sub'],
+    consumer_by: ['id'],
+    consumer_optional: true,
+    disable_session: ['bearer'],
+  };
+  it.each(Object.entries(changes))('changes with %s', (field, value) => {
+    expect(sessionBinding({ ...base, [field]: value })).not.toBe(sessionBinding(base));
+  });
+});
