@@ -29,6 +29,8 @@ async function adminToken(options: ProxyOptions, log: Logger): Promise<string | 
   const token = options.adminTokenFile
     ? (await readFile(options.adminTokenFile, 'utf8')).trim()
     : process.env.PORTCULLIS_ADMIN_TOKEN?.trim();
+  // Only the primary checks it: workers, forked with this environment, must not hold it.
+  delete process.env.PORTCULLIS_ADMIN_TOKEN;
   if (token) return token;
   if (!options.allowUnauthenticatedAdmin) {
     throw new PortcullisError(

@@ -41,6 +41,8 @@ export interface ProxyStartOptions {
   trustedProxies?: string;
   /** More CLI arguments, appended last. */
   args?: string[];
+  /** Environment variables for the proxy, on top of the test's own (less any PORTCULLIS_*). */
+  env?: Record<string, string>;
   /**
    * What to wait for: `ready` (/readyz answers 200; the default with a
    * config), `status` (the status port answers; the default without one).
@@ -368,7 +370,7 @@ async function spawnProxy(options: ProxyStartOptions): Promise<ProxyProcess> {
   const prepared = await prepare(options);
   const child = spawn(process.execPath, prepared.args, {
     cwd: REPO_ROOT,
-    env: cleanEnv(),
+    env: { ...cleanEnv(), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
