@@ -61,6 +61,42 @@ export function normalizePath(path: string): string | undefined {
   return path.charCodeAt(0) === SLASH ? normalizeRange(path, path.length) : undefined;
 }
 
+/**
+ * A normalised path as an upstream that drops path parameters reads it
+ * (Tomcat, Jetty and Spring cut each segment at its first `;`; some decode
+ * `%3B` first, so that counts too), with the segments this empties merged
+ * away: `/payments;jsessionid=1` → `/payments`. The path itself, with no
+ * allocation, when it has no parameters.
+ */
+export function withoutPathParameters(path: string): string {
+  const end = path.length;
+  let i = 0;
+  while (i < end && !isParameterStart(path, i, end)) i++;
+  if (i === end) return path;
+  let out = '';
+  let lastEmpty = false;
+  for (let start = 1; start <= end; ) {
+    let stop = path.indexOf('/', start);
+    if (stop === -1) stop = end;
+    let cut = start;
+    while (cut < stop && !isParameterStart(path, cut, stop)) cut++;
+    lastEmpty = cut === start;
+    if (!lastEmpty) out += '/' + path.slice(start, cut);
+    start = stop + 1;
+  }
+  // A segment that was only parameters leaves a trailing slash, as a trailing slash does.
+  return out === '' ? '/' : lastEmpty ? out + '/' : out;
+}
+
+/** `;`, or an escaped one (`%3B`, any case), at `raw[i]` before `end`. */
+function isParameterStart(raw: string, i: number, end: number): boolean {
+  const c = raw.charCodeAt(i);
+  if (c === SEMICOLON) return true;
+  return (
+    c === PERCENT && i + 2 < end && raw.charCodeAt(i + 1) === 0x33 && (raw.charCodeAt(i + 2) | 0x20) === 0x62
+  );
+}
+
 /** Normalises `raw[0, end)`, which starts with `/`; undefined when it must be refused. */
 function normalizeRange(raw: string, end: number): string | undefined {
   // One scan both validates and finds what rewriting is needed: most request
@@ -113,12 +149,7 @@ function isDotSegmentWithParameters(raw: string, start: number, end: number): bo
   if (start >= end || raw.charCodeAt(start) !== DOT) return false;
   let i = start + 1;
   if (i < end && raw.charCodeAt(i) === DOT) i++;
-  if (i >= end) return false;
-  const c = raw.charCodeAt(i);
-  if (c === SEMICOLON) return true;
-  return (
-    c === PERCENT && i + 2 < end && raw.charCodeAt(i + 1) === 0x33 && (raw.charCodeAt(i + 2) | 0x20) === 0x62
-  );
+  return i < end && isParameterStart(raw, i, end);
 }
 
 /** Whether the segment at `start` (just after a `/`) must go: `.`, `..`, or empty with more path after it. */

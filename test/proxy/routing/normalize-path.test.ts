@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalizePath, normalizeRequestTarget } from '../../../proxy/routing/normalize-path.js';
+import { normalizePath, normalizeRequestTarget, withoutPathParameters } from '../../../proxy/routing/normalize-path.js';
 
 describe('normalizeRequestTarget', () => {
   it.each([
@@ -140,5 +140,31 @@ describe('normalizePath', () => {
   it('is undefined for a path a request could not have', () => {
     expect(normalizePath('/a%2Fb')).toBeUndefined();
     expect(normalizePath('relative')).toBeUndefined();
+  });
+});
+
+describe('withoutPathParameters', () => {
+  it.each([
+    ['/', '/'],
+    ['/payments', '/payments'],
+    ['/payments/', '/payments/'],
+    ['/payments;jsessionid=1', '/payments'],
+    ['/payments;a;b=1/list', '/payments/list'],
+    ['/payments%3Bx/list', '/payments/list'],
+    ['/payments%3bx/list', '/payments/list'],
+    ['/a;x/b;y', '/a/b'],
+    ['/a/;x/b', '/a/b'], // a segment of parameters only is empty, and merged away
+    ['/a/;x', '/a/'],
+    ['/a;x/', '/a/'],
+    ['/;x', '/'],
+    ['/a%3', '/a%3'],
+    ['/a%3C', '/a%3C'],
+  ])('%s → %s', (path, expected) => {
+    expect(withoutPathParameters(path)).toBe(expected);
+  });
+
+  it('returns the path itself when it has no parameters', () => {
+    const path = '/api/v1/users/42';
+    expect(withoutPathParameters(path)).toBe(path);
   });
 });
