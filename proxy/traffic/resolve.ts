@@ -1,6 +1,7 @@
 import type { Route } from '../../contract/index.js';
 import type { ErrorCode } from '../../common/errors.js';
 import { normalizeHost } from '../routing/host.js';
+import { isValidHostHeader } from '../routing/host-syntax.js';
 import { normalizeRequestTarget, withoutPathParameters } from '../routing/normalize-path.js';
 import { upstreamPath } from '../routing/upstream-path.js';
 import type { RouteRuntime, RuntimeConfig } from '../runtime-config.js';
@@ -22,6 +23,7 @@ export type Resolution =
   Resolved | { ok: false; code: ErrorCode; route?: Route; location?: string; status?: number };
 
 // Shared, frozen: these refusals carry no per-request data.
+const BAD_HOST: Resolution = Object.freeze({ ok: false, code: 'PCS_BAD_HOST' });
 const BAD_PATH: Resolution = Object.freeze({ ok: false, code: 'PCS_BAD_PATH' });
 
 /**
@@ -37,6 +39,10 @@ export function resolveRequest(
   proto: 'http' | 'https',
   httpsRedirectPort: number,
 ): Resolution {
+  // Before routing and before any plugin, so that no route, redirect or
+  // redirect_uri is ever made from a Host such as `api.example.com:@evil.test`.
+  // An absent Host (HTTP/1.0) is allowed: it can only reach the catch-all host.
+  if (hostHeader !== undefined && !isValidHostHeader(hostHeader)) return BAD_HOST;
   const target = normalizeRequestTarget(rawUrl);
   if (!target.ok) return { ok: false, code: target.code };
   const host = normalizeHost(hostHeader);
