@@ -69,13 +69,13 @@ export function normalizePath(path: string): string | undefined {
  * allocation, when it has no parameters.
  */
 export function withoutPathParameters(path: string): string {
+  // Native searches: most paths hold neither, and leave here at once.
+  if (path.indexOf(';') === -1 && path.indexOf('%3') === -1) return path;
   const end = path.length;
-  let i = 0;
-  while (i < end && !isParameterStart(path, i, end)) i++;
-  if (i === end) return path;
   let out = '';
   let lastEmpty = false;
-  for (let start = 1; start <= end; ) {
+  let start = 1;
+  while (start <= end) {
     let stop = path.indexOf('/', start);
     if (stop === -1) stop = end;
     let cut = start;

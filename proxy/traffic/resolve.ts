@@ -52,7 +52,8 @@ export function resolveRequest(
   // another route (or off a 404). Rare, so the second match costs nothing on
   // the common path.
   const bare = withoutPathParameters(target.path);
-  if (bare !== target.path && runtime.routes.match(host, bare, method)?.route !== match?.route) return BAD_PATH;
+  if (bare !== target.path && runtime.routes.match(host, bare, method)?.route !== match?.route)
+    return BAD_PATH;
   if (!match) return { ok: false, code: 'PCS_ROUTE_NOT_FOUND' };
   const route = match.route;
 

@@ -47,7 +47,10 @@ afterAll(async () => {
 });
 
 function browserGet(host: string, path = '/account') {
-  return rawHttp(proxy.httpPort, `GET ${path} HTTP/1.1\nHost: ${host}\nAccept: ${HTML}\nConnection: close\n\n`);
+  return rawHttp(
+    proxy.httpPort,
+    `GET ${path} HTTP/1.1\nHost: ${host}\nAccept: ${HTML}\nConnection: close\n\n`,
+  );
 }
 
 describe('the login redirect_uri is built from a validated Host only', () => {

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { normalizePath, normalizeRequestTarget, withoutPathParameters } from '../../../proxy/routing/normalize-path.js';
+import {
+  normalizePath,
+  normalizeRequestTarget,
+  withoutPathParameters,
+} from '../../../proxy/routing/normalize-path.js';
 
 describe('normalizeRequestTarget', () => {
   it.each([
