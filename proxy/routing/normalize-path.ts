@@ -5,8 +5,8 @@
  * Path safety rests on those three seeing exactly the same string, so the
  * forwarding layer must send `path + query` from here, never the raw target.
  * Anything an upstream could read differently from us (encoded slashes or
- * backslashes, control characters, fragments, malformed escapes) is refused
- * rather than guessed at.
+ * backslashes, control characters, fragments, malformed escapes, dot segments
+ * with path parameters) is refused rather than guessed at.
  */
 import type { ErrorCode } from '../../common/errors.js';
 
@@ -21,6 +21,7 @@ const HASH = 0x23;
 const PERCENT = 0x25;
 const DOT = 0x2e;
 const SLASH = 0x2f;
+const SEMICOLON = 0x3b;
 const BACKSLASH = 0x5c;
 const DEL = 0x7f;
 const HEX_DIGITS = '0123456789ABCDEF';
@@ -36,7 +37,8 @@ const BAD_PATH: NormalizedTarget = Object.freeze({ ok: false, code: 'PCS_BAD_PAT
  * Refuses with PCS_BAD_REQUEST_TARGET anything not starting with `/`
  * (absolute-form, authority-form, `*`), and with PCS_BAD_PATH a path holding
  * a raw control character, space, DEL, `#` or `\`, a malformed escape, or an
- * escape of a control character, `/` or `\`. Otherwise normalises once per
+ * escape of a control character, `/` or `\`, or a dot segment with path
+ * parameters (`..;x`, `.;`, `%2e%2e%3B`). Otherwise normalises once per
  * RFC 3986 §6.2.2: decodes escaped unreserved characters, upper-cases the hex
  * of the other escapes, merges repeated slashes and removes dot segments
  * (§5.2.4), keeping a trailing slash. The query is passed through untouched.
@@ -59,6 +61,42 @@ export function normalizePath(path: string): string | undefined {
   return path.charCodeAt(0) === SLASH ? normalizeRange(path, path.length) : undefined;
 }
 
+/**
+ * A normalised path as an upstream that drops path parameters reads it
+ * (Tomcat, Jetty and Spring cut each segment at its first `;`; some decode
+ * `%3B` first, so that counts too), with the segments this empties merged
+ * away: `/payments;jsessionid=1` → `/payments`. The path itself, with no
+ * allocation, when it has no parameters.
+ */
+export function withoutPathParameters(path: string): string {
+  // Native searches: most paths hold neither, and leave here at once.
+  if (path.indexOf(';') === -1 && path.indexOf('%3') === -1) return path;
+  const end = path.length;
+  let out = '';
+  let lastEmpty = false;
+  let start = 1;
+  while (start <= end) {
+    let stop = path.indexOf('/', start);
+    if (stop === -1) stop = end;
+    let cut = start;
+    while (cut < stop && !isParameterStart(path, cut, stop)) cut++;
+    lastEmpty = cut === start;
+    if (!lastEmpty) out += '/' + path.slice(start, cut);
+    start = stop + 1;
+  }
+  // A segment that was only parameters leaves a trailing slash, as a trailing slash does.
+  return out === '' ? '/' : lastEmpty ? out + '/' : out;
+}
+
+/** `;`, or an escaped one (`%3B`, any case), at `raw[i]` before `end`. */
+function isParameterStart(raw: string, i: number, end: number): boolean {
+  const c = raw.charCodeAt(i);
+  if (c === SEMICOLON) return true;
+  return (
+    c === PERCENT && i + 2 < end && raw.charCodeAt(i + 1) === 0x33 && (raw.charCodeAt(i + 2) | 0x20) === 0x62
+  );
+}
+
 /** Normalises `raw[0, end)`, which starts with `/`; undefined when it must be refused. */
 function normalizeRange(raw: string, end: number): string | undefined {
   // One scan both validates and finds what rewriting is needed: most request
@@ -69,24 +107,49 @@ function normalizeRange(raw: string, end: number): string | undefined {
     const c = raw.charCodeAt(i);
     if (c <= SPACE || c === DEL || c === HASH || c === BACKSLASH) return undefined;
     if (c === PERCENT) escaped = true;
-    else if (c === SLASH && !dotOrEmptySegment) dotOrEmptySegment = isDotOrEmptySegment(raw, i + 1, end);
+    else if (c === SLASH) {
+      if (isDotSegmentWithParameters(raw, i + 1, end)) return undefined;
+      if (!dotOrEmptySegment) dotOrEmptySegment = isDotOrEmptySegment(raw, i + 1, end);
+    }
   }
   let path = end === raw.length ? raw : raw.slice(0, end);
   if (escaped) {
     const decoded = decodeUnreserved(path);
     if (decoded === undefined) return undefined;
     path = decoded;
-    // Decoding can make dot segments (`%2e%2e`), so look again.
-    dotOrEmptySegment ||= hasDotOrEmptySegment(path);
+    // Decoding can make dot segments (`%2e%2e`), with parameters too (`%2e%2e;`), so look again.
+    const segments = classifySegments(path);
+    if (segments === REFUSED) return undefined;
+    dotOrEmptySegment ||= segments === REWRITE;
   }
   return dotOrEmptySegment ? removeDotSegments(path) : path;
 }
 
-function hasDotOrEmptySegment(path: string): boolean {
+const CLEAN = 0;
+const REWRITE = 1;
+const REFUSED = 2;
+
+/** REFUSED for a dot segment with parameters, REWRITE for a dot or empty segment, else CLEAN. */
+function classifySegments(path: string): number {
+  let found = CLEAN;
   for (let i = path.indexOf('/'); i !== -1; i = path.indexOf('/', i + 1)) {
-    if (isDotOrEmptySegment(path, i + 1, path.length)) return true;
+    if (isDotSegmentWithParameters(path, i + 1, path.length)) return REFUSED;
+    if (found === CLEAN && isDotOrEmptySegment(path, i + 1, path.length)) found = REWRITE;
   }
-  return false;
+  return found;
+}
+
+/**
+ * Whether the segment at `start` is `.` or `..` followed by path parameters
+ * (`;`, or `%3B`, which stacks that decode before splitting read as `;`).
+ * Tomcat, Jetty and Spring drop the parameters and then resolve the dots, so
+ * `/public/..;/admin` would be `/admin` upstream but `/public/..;/admin` here.
+ */
+function isDotSegmentWithParameters(raw: string, start: number, end: number): boolean {
+  if (start >= end || raw.charCodeAt(start) !== DOT) return false;
+  let i = start + 1;
+  if (i < end && raw.charCodeAt(i) === DOT) i++;
+  return i < end && isParameterStart(raw, i, end);
 }
 
 /** Whether the segment at `start` (just after a `/`) must go: `.`, `..`, or empty with more path after it. */

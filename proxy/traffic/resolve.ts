@@ -1,7 +1,8 @@
 import type { Route } from '../../contract/index.js';
 import type { ErrorCode } from '../../common/errors.js';
 import { normalizeHost } from '../routing/host.js';
-import { normalizeRequestTarget } from '../routing/normalize-path.js';
+import { isValidHostHeader } from '../routing/host-syntax.js';
+import { normalizeRequestTarget, withoutPathParameters } from '../routing/normalize-path.js';
 import { upstreamPath } from '../routing/upstream-path.js';
 import type { RouteRuntime, RuntimeConfig } from '../runtime-config.js';
 
@@ -21,6 +22,10 @@ export interface Resolved {
 export type Resolution =
   Resolved | { ok: false; code: ErrorCode; route?: Route; location?: string; status?: number };
 
+// Shared, frozen: these refusals carry no per-request data.
+const BAD_HOST: Resolution = Object.freeze({ ok: false, code: 'PCS_BAD_HOST' });
+const BAD_PATH: Resolution = Object.freeze({ ok: false, code: 'PCS_BAD_PATH' });
+
 /**
  * Decides what a request is, before anything is forwarded: its safe path,
  * its route and whether that route may be served over this protocol. Shared
@@ -34,10 +39,21 @@ export function resolveRequest(
   proto: 'http' | 'https',
   httpsRedirectPort: number,
 ): Resolution {
+  // Before routing and before any plugin, so that no route, redirect or
+  // redirect_uri is ever made from a Host such as `api.example.com:@evil.test`.
+  // An absent Host (HTTP/1.0) is allowed: it can only reach the catch-all host.
+  if (hostHeader !== undefined && !isValidHostHeader(hostHeader)) return BAD_HOST;
   const target = normalizeRequestTarget(rawUrl);
   if (!target.ok) return { ok: false, code: target.code };
   const host = normalizeHost(hostHeader);
   const match = runtime.routes.match(host, target.path, method);
+  // An upstream that drops `;parameters` (Tomcat, Jetty, Spring) reads
+  // `/payments;x` as `/payments`: refuse a path that they would move to
+  // another route (or off a 404). Rare, so the second match costs nothing on
+  // the common path.
+  const bare = withoutPathParameters(target.path);
+  if (bare !== target.path && runtime.routes.match(host, bare, method)?.route !== match?.route)
+    return BAD_PATH;
   if (!match) return { ok: false, code: 'PCS_ROUTE_NOT_FOUND' };
   const route = match.route;
 

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { normalizePath, normalizeRequestTarget } from '../../../proxy/routing/normalize-path.js';
+import {
+  normalizePath,
+  normalizeRequestTarget,
+  withoutPathParameters,
+} from '../../../proxy/routing/normalize-path.js';
 
 describe('normalizeRequestTarget', () => {
   it.each([
@@ -42,6 +46,16 @@ describe('normalizeRequestTarget', () => {
     ['/%c3%a9', '/%C3%A9', ''],
     ['/%252e%252e/x', '/%252e%252e/x', ''],
     ['/a%25', '/a%25', ''],
+    // Path parameters outside dot segments are names here; resolveRequest checks the route they reach.
+    ['/payments;jsessionid=1', '/payments;jsessionid=1', ''],
+    ['/a;x/b;y=1,2', '/a;x/b;y=1,2', ''],
+    ['/a/;x', '/a/;x', ''],
+    ['/a/...;x', '/a/...;x', ''], // three dots are a name, also to Tomcat
+    ['/a/..x;y/.x;', '/a/..x;y/.x;', ''],
+    ['/a/b;..', '/a/b;..', ''],
+    ['/a/b%3b..', '/a/b%3B..', ''],
+    ['/a;x/../b', '/b', ''], // `a;x` is removed like any other segment
+    ['/a?x=/..;/b', '/a', '?x=/..;/b'],
   ])('%s → path %s, query %s', (raw, path, query) => {
     expect(normalizeRequestTarget(raw)).toEqual({ ok: true, path, query });
   });
@@ -79,6 +93,24 @@ describe('normalizeRequestTarget', () => {
     '/a%4',
     '/a%4g',
     '/a%4?x=1', // the query does not complete an escape cut short by it
+    // Dot segments with path parameters: Tomcat, Jetty and Spring drop `;...` and then resolve them.
+    '/public/..;/payments',
+    '/public/..;x=1/payments',
+    '/public/.;/payments',
+    '/public/.;x/payments',
+    '/..;/payments',
+    '/a/..;',
+    '/a/.;',
+    // The same once `%2e` is decoded.
+    '/public/%2e%2e;/payments',
+    '/public/%2E%2E;x/payments',
+    '/public/.%2e;/payments',
+    '/public/%2e;/payments',
+    // An encoded semicolon after dots: stacks that decode before they split parameters read it as one.
+    '/public/..%3B/payments',
+    '/public/..%3bx/payments',
+    '/public/.%3B/payments',
+    '/public/%2e%2e%3b/payments',
   ])('%j → PCS_BAD_PATH', (raw) => {
     expect(normalizeRequestTarget(raw)).toEqual({ ok: false, code: 'PCS_BAD_PATH' });
   });
@@ -112,5 +144,31 @@ describe('normalizePath', () => {
   it('is undefined for a path a request could not have', () => {
     expect(normalizePath('/a%2Fb')).toBeUndefined();
     expect(normalizePath('relative')).toBeUndefined();
+  });
+});
+
+describe('withoutPathParameters', () => {
+  it.each([
+    ['/', '/'],
+    ['/payments', '/payments'],
+    ['/payments/', '/payments/'],
+    ['/payments;jsessionid=1', '/payments'],
+    ['/payments;a;b=1/list', '/payments/list'],
+    ['/payments%3Bx/list', '/payments/list'],
+    ['/payments%3bx/list', '/payments/list'],
+    ['/a;x/b;y', '/a/b'],
+    ['/a/;x/b', '/a/b'], // a segment of parameters only is empty, and merged away
+    ['/a/;x', '/a/'],
+    ['/a;x/', '/a/'],
+    ['/;x', '/'],
+    ['/a%3', '/a%3'],
+    ['/a%3C', '/a%3C'],
+  ])('%s → %s', (path, expected) => {
+    expect(withoutPathParameters(path)).toBe(expected);
+  });
+
+  it('returns the path itself when it has no parameters', () => {
+    const path = '/api/v1/users/42';
+    expect(withoutPathParameters(path)).toBe(path);
   });
 });
