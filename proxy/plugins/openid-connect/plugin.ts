@@ -95,6 +95,7 @@ export class OpenIdConnectPlugin implements PluginRuntime {
       issuersAllowed: config.issuers_allowed ?? [],
       leeway: config.leeway,
       hsSecrets: config.enable_hs_signatures ? (config.client_secret ?? []) : [],
+      clientIds: config.client_id ?? [],
     });
     const secret = config.session_secret ?? services.fallbackSessionSecret;
     if (this.#enabled.has('session') || this.#enabled.has('authorization_code')) {
