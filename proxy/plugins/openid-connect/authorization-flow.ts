@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import * as oidc from 'openid-client';
+import { ERROR_BODIES } from '../../../common/errors.js';
 import type { OpenIdConnectConfig } from '../../../contract/plugins/openid-connect.js';
 import type { PluginContext } from '../registry.js';
 import { AuthorizationStateCookie } from './authorization-state.js';
@@ -7,6 +8,7 @@ import { refusalResponse } from './challenge.js';
 import type { Claims } from './claims.js';
 import type { Provider } from './provider.js';
 import { safeReturnPath } from './return-path.js';
+import { isSameOriginRequest, requestOrigin } from './same-origin.js';
 import type { SessionCookie, SessionData } from './session-cookie.js';
 import type { Client, TokenClient, Tokens } from './token-client.js';
 
@@ -178,6 +180,15 @@ export class AuthorizationFlow {
     context: PluginContext,
     session: SessionCookie | undefined,
   ): Promise<string> {
+    // Another site must not end the session (logout CSRF): the answer would carry the clearing cookies.
+    if (!isSameOriginRequest(request.headers, () => requestOrigin(context.proto, request.headers.host))) {
+      reply
+        .code(403)
+        .header('content-type', 'application/json; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .send(ERROR_BODIES.PCS_LOGOUT_CROSS_SITE);
+      return 'logout_cross_site';
+    }
     const https = context.proto === 'https';
     const current = session ? await session.read(request.headers.cookie, Date.now() / 1000) : undefined;
     const cookies = session ? session.clear(https, request.headers.cookie) : [];
