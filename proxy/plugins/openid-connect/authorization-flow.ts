@@ -4,6 +4,7 @@ import { ERROR_BODIES } from '../../../common/errors.js';
 import type { OpenIdConnectConfig } from '../../../contract/plugins/openid-connect.js';
 import type { PluginContext } from '../registry.js';
 import { AuthorizationStateCookie } from './authorization-state.js';
+import { IdpCallRefused, type IdpCallGate } from './idp-call-limiter.js';
 import { refusalResponse } from './challenge.js';
 import type { Claims } from './claims.js';
 import type { Provider } from './provider.js';
@@ -25,6 +26,8 @@ export interface AuthorizationFlowOptions {
   secret: string;
   provider: Provider;
   tokens: TokenClient;
+  /** Bounds the code exchanges at the callback, which anyone holding a login's state cookie can cause. */
+  idpCalls: IdpCallGate;
   /** Turns the tokens of a finished login into verified claims, as any other credential. */
   verify: (tokens: Tokens & { idTokenClaims?: Claims }) => Promise<VerifiedTokens | undefined>;
 }
@@ -117,6 +120,8 @@ export class AuthorizationFlow {
       return `callback_${reason}`;
     };
     if (query.get('state') !== saved.state) return fail('state');
+    const refused = this.#options.idpCalls.tryAcquire();
+    if (refused) throw new IdpCallRefused(refused);
     let tokens;
     try {
       const config = await this.#configuration();
@@ -131,6 +136,8 @@ export class AuthorizationFlow {
     } catch (error) {
       if ((error as { code?: string }).code === 'PCS_IDP_UNAVAILABLE') throw error;
       return fail('rejected');
+    } finally {
+      this.#options.idpCalls.release();
     }
     const claims = tokens.claims();
     const verified = await this.#options.verify({
