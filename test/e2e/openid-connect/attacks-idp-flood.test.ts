@@ -6,6 +6,8 @@
  * allow (per plugin instance per worker), the refused requests get
  * `503 PCS_IDP_OVERLOADED` with `Retry-After: 1` and never reach the
  * upstream, and credentials already cached keep working during the flood.
+ * The login callback is bounded too: anyone can start logins and send
+ * made-up codes with their state cookies.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,7 +53,13 @@ beforeAll(async () => {
         auth_methods: ['introspection'],
         bearer_token_param_type: ['header'],
       })
+      .plugin('test/web', 'openid-connect', {
+        ...base,
+        auth_methods: ['authorization_code'],
+        session_secret: 'idp-flood-session-secret-0123456789abcdef',
+      })
       .route('cc', '/cc', 'echo', { plugins: ['test/cc'], service: 'test/echo' })
+      .route('web', '/web', 'echo', { plugins: ['test/web'], service: 'test/echo' })
       .route('intro', '/intro', 'echo', { plugins: ['test/intro'], service: 'test/echo' })
       .build(),
   );
@@ -176,5 +184,43 @@ describe('IdP call limits', () => {
       JSON.stringify(result.legit),
     ).toBe(true);
     expect(await refusedMetric('intro')).toBe(result.refused.length);
+  });
+
+  it('a flood of made-up codes at the login callback makes at most the allowed token calls', async () => {
+    // Starting a login costs the IdP nothing; each one gives a state and its cookie. With `iss`
+    // (RFC 9207) the callback passes the local checks, so each made-up code would cost a token call.
+    const logins = await Promise.all(
+      Array.from({ length: 120 }, async () => {
+        const res = await http({ port: proxy.httpPort, path: '/web/app', headers: { accept: 'text/html' } });
+        expect(res.status).toBe(302);
+        const state = new URL(String(res.headers.location)).searchParams.get('state')!;
+        const cookie = String([res.headers['set-cookie']].flat()[0]).split(';')[0]!;
+        return { state, cookie };
+      }),
+    );
+    const { result, calls } = await idpCalls(idp, async () => {
+      const started = performance.now();
+      const answers = await Promise.all(
+        logins.map(({ state, cookie }) =>
+          http({
+            port: proxy.httpPort,
+            path: `/web/app?code=${randomBytes(16).toString('hex')}&state=${state}&iss=${encodeURIComponent(idp.issuer)}`,
+            headers: { accept: 'text/html', cookie },
+          }),
+        ),
+      );
+      return { answers, seconds: (performance.now() - started) / 1000 };
+    });
+    expect(calls.token, `${calls.token} token calls in ${result.seconds} s`).toBeLessThanOrEqual(
+      allowed(result.seconds),
+    );
+    expect(calls.token).toBeGreaterThan(0);
+    const statuses = result.answers.map((r) => r.status);
+    expect(
+      statuses.every((s) => s === 401 || s === 503),
+      JSON.stringify(statuses),
+    ).toBe(true);
+    expectOverloaded(result.answers.filter((r) => r.status === 503));
+    expect(echo.requests.some((r) => r.url.startsWith('/web'))).toBe(false);
   });
 });
