@@ -21,6 +21,13 @@ function proxyArgs(o: ProxyOptions): string[] {
     ...['--status-address', o.statusAddress, '--status-port', String(o.statusPort)],
     ...['--workers', String(o.workers), '--log-level', o.logLevel],
     ...['--https-redirect-port', String(o.httpsRedirectPort), '--max-config-bytes', String(o.maxConfigBytes)],
+    ...[
+      '--oidc-idp-max-concurrent',
+      String(o.oidcIdpMaxConcurrent),
+      '--oidc-idp-rate',
+      String(o.oidcIdpRate),
+    ],
+    ...['--oidc-idp-burst', String(o.oidcIdpBurst)],
   ];
   if (o.adminTokenFile) args.push('--admin-token-file', o.adminTokenFile);
   if (o.config) args.push('--config', o.config);

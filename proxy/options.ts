@@ -20,6 +20,12 @@ export interface ProxyOptions {
   logLevel: string;
   httpsRedirectPort: number;
   maxConfigBytes: number;
+  /** Per openid-connect plugin instance per worker: IdP calls in flight at once. */
+  oidcIdpMaxConcurrent: number;
+  /** Per openid-connect plugin instance per worker: sustained new IdP calls per second. */
+  oidcIdpRate: number;
+  /** Per openid-connect plugin instance per worker: IdP calls allowed at once after a quiet period. */
+  oidcIdpBurst: number;
 }
 
 /** A port number; 0 asks the kernel for a free one. Shared by every command's port flags. */
@@ -115,6 +121,33 @@ export function addProxyOptions(command: Command): Command {
       opt('--max-config-bytes <n>', 'largest accepted config push', 'PORTCULLIS_MAX_CONFIG_BYTES')
         .argParser(positiveInt)
         .default(64 * 1024 * 1024),
+    )
+    .addOption(
+      opt(
+        '--oidc-idp-max-concurrent <n>',
+        'openid-connect: IdP token/introspection calls in flight per plugin instance per worker',
+        'PORTCULLIS_OIDC_IDP_MAX_CONCURRENT',
+      )
+        .argParser(positiveInt)
+        .default(32),
+    )
+    .addOption(
+      opt(
+        '--oidc-idp-rate <n>',
+        'openid-connect: new IdP token/introspection calls per second per plugin instance per worker',
+        'PORTCULLIS_OIDC_IDP_RATE',
+      )
+        .argParser(positiveInt)
+        .default(50),
+    )
+    .addOption(
+      opt(
+        '--oidc-idp-burst <n>',
+        'openid-connect: IdP calls allowed at once after a quiet period (token bucket size)',
+        'PORTCULLIS_OIDC_IDP_BURST',
+      )
+        .argParser(positiveInt)
+        .default(100),
     );
 }
 

@@ -1,7 +1,12 @@
 import type { CompiledConfig, PluginInstance, Route } from '../contract/index.js';
 import { pluginPriority, validatePluginConfig } from '../contract/plugins.js';
 import './plugins/builtin.js';
-import { pluginFactory, type PluginRuntime } from './plugins/registry.js';
+import {
+  DEFAULT_PLUGIN_ENVIRONMENT,
+  pluginFactory,
+  type PluginEnvironment,
+  type PluginRuntime,
+} from './plugins/registry.js';
 import { RouteTable } from './routing/route-table.js';
 import { CertificateStore, type PemPair } from './tls/certificate-store.js';
 import { Balancer } from './traffic/balancer.js';
@@ -34,7 +39,12 @@ export class RuntimeConfig {
   /** Every upstream origin in this config, so connection pools of removed ones can close. */
   readonly origins = new Set<string>();
 
-  constructor(config: CompiledConfig, hash: string, fallbackPem: PemPair) {
+  constructor(
+    config: CompiledConfig,
+    hash: string,
+    fallbackPem: PemPair,
+    environment: PluginEnvironment = DEFAULT_PLUGIN_ENVIRONMENT,
+  ) {
     this.config = config;
     this.hash = hash;
     this.routes = RouteTable.build(config);
@@ -52,7 +62,7 @@ export class RuntimeConfig {
     const plugins = (id: string) => {
       let plugin = resolvedPlugins.get(id);
       if (!plugin) {
-        plugin = resolvePlugin(instances.get(id), id);
+        plugin = resolvePlugin(instances.get(id), id, environment);
         resolvedPlugins.set(id, plugin);
       }
       return plugin;
@@ -101,7 +111,11 @@ type ResolvedPlugin =
  * same ones) and its runtime built. A broken or unsupported one makes every
  * route naming it unavailable (fail closed).
  */
-function resolvePlugin(instance: PluginInstance | undefined, id: string): ResolvedPlugin {
+function resolvePlugin(
+  instance: PluginInstance | undefined,
+  id: string,
+  environment: PluginEnvironment,
+): ResolvedPlugin {
   // The contract's check first, for every plugin it knows: the controller applies the same one.
   const problems =
     instance && pluginPriority(instance.name) !== undefined
@@ -121,7 +135,10 @@ function resolvePlugin(instance: PluginInstance | undefined, id: string): Resolv
       },
     };
   }
-  return { runtime: factory.create(instance), priority: pluginPriority(instance.name) ?? factory.priority };
+  return {
+    runtime: factory.create(instance, environment),
+    priority: pluginPriority(instance.name) ?? factory.priority,
+  };
 }
 
 function resolveRoute(

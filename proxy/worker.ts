@@ -5,6 +5,7 @@ import { applyConfigPatch, type ConfigChanges } from '../contract/config-patch.j
 import type { CompiledConfig } from '../contract/index.js';
 import { TrafficMetrics } from './metrics.js';
 import type { ProxyOptions } from './options.js';
+import type { PluginEnvironment } from './plugins/registry.js';
 import { RuntimeConfig } from './runtime-config.js';
 import type { PemPair } from './tls/certificate-store.js';
 import { createTrafficServers } from './traffic/traffic-app.js';
@@ -57,6 +58,13 @@ export async function runWorker(options: ProxyOptions): Promise<void> {
   // Constructing one is what makes prom-client answer the primary's metric requests.
   new AggregatorRegistry();
   let current: RuntimeConfig | undefined;
+  const environment: PluginEnvironment = {
+    idpCalls: {
+      concurrency: options.oidcIdpMaxConcurrent,
+      ratePerSecond: options.oidcIdpRate,
+      burst: options.oidcIdpBurst,
+    },
+  };
   const servers = await createTrafficServers({
     current: () => current,
     pools,
@@ -92,7 +100,10 @@ export async function runWorker(options: ProxyOptions): Promise<void> {
       prepared = undefined;
       try {
         const config = JSON.parse(message.json) as CompiledConfig;
-        prepared = { id: message.id, config: new RuntimeConfig(config, message.hash, fallbackPem) };
+        prepared = {
+          id: message.id,
+          config: new RuntimeConfig(config, message.hash, fallbackPem, environment),
+        };
       } catch {
         // Not an error: the text is unchecked (and its parse error may quote it, so it is not
         // logged). Should it pass the checks anyway, its commit is answered with not-prepared.
@@ -116,7 +127,10 @@ export async function runWorker(options: ProxyOptions): Promise<void> {
       try {
         const changes = JSON.parse(message.json) as ConfigChanges;
         const config = applyConfigPatch(base.config, changes);
-        prepared = { id: message.id, config: new RuntimeConfig(config, message.hash, fallbackPem) };
+        prepared = {
+          id: message.id,
+          config: new RuntimeConfig(config, message.hash, fallbackPem, environment),
+        };
       } catch {
         // Unchecked, like a prepared text: a patch the primary accepts builds as its full config would.
         log.debug({ push: message.id }, 'could not prepare a config patch');
@@ -126,7 +140,7 @@ export async function runWorker(options: ProxyOptions): Promise<void> {
       prepared = undefined;
       const { json, hash } = message;
       serve(
-        () => new RuntimeConfig(JSON.parse(json) as CompiledConfig, hash, fallbackPem),
+        () => new RuntimeConfig(JSON.parse(json) as CompiledConfig, hash, fallbackPem, environment),
         message.generation,
       );
     } else if (message.type === 'portcullis:shutdown') {

@@ -46,7 +46,7 @@ export interface PluginFactory {
   /** Kong's priority: higher runs first. */
   readonly priority: number;
   /** A runtime for an instance whose config passed the contract's `validatePluginConfig`. */
-  create(instance: PluginInstance): PluginRuntime;
+  create(instance: PluginInstance, environment: PluginEnvironment): PluginRuntime;
   /**
    * The header names an instance may set upstream and the cookies it keeps
    * in the browser: the proxy then removes them from every client request
@@ -70,3 +70,27 @@ export function registerPlugin(factory: PluginFactory): void {
 export function pluginFactory(name: string): PluginFactory | undefined {
   return factories.get(name);
 }
+
+/** Bounds on the identity provider calls that unauthenticated clients can cause. */
+export interface IdpCallLimits {
+  /** Calls in flight at once. */
+  concurrency: number;
+  /** Sustained new calls per second (token bucket refill). */
+  ratePerSecond: number;
+  /** Calls allowed at once after a quiet period (token bucket size). */
+  burst: number;
+}
+
+/**
+ * What the proxy process tells every plugin it creates: settings from its
+ * flags, passed down explicitly rather than kept in module globals.
+ */
+export interface PluginEnvironment {
+  /** Per plugin instance per worker process. */
+  idpCalls: IdpCallLimits;
+}
+
+/** The `portcullis proxy` defaults; see its `--oidc-idp-*` flags. */
+export const DEFAULT_PLUGIN_ENVIRONMENT: PluginEnvironment = {
+  idpCalls: { concurrency: 32, ratePerSecond: 50, burst: 100 },
+};

@@ -1,12 +1,15 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import * as oidc from 'openid-client';
+import { ERROR_BODIES } from '../../../common/errors.js';
 import type { OpenIdConnectConfig } from '../../../contract/plugins/openid-connect.js';
 import type { PluginContext } from '../registry.js';
 import { AuthorizationStateCookie } from './authorization-state.js';
+import { IdpCallRefused, type IdpCallGate } from './idp-call-limiter.js';
 import { refusalResponse } from './challenge.js';
 import type { Claims } from './claims.js';
 import type { Provider } from './provider.js';
 import { safeReturnPath } from './return-path.js';
+import { isSameOriginRequest, requestOrigin } from './same-origin.js';
 import type { SessionCookie, SessionData } from './session-cookie.js';
 import type { Client, TokenClient, Tokens } from './token-client.js';
 
@@ -23,6 +26,8 @@ export interface AuthorizationFlowOptions {
   secret: string;
   provider: Provider;
   tokens: TokenClient;
+  /** Bounds the code exchanges at the callback, which anyone holding a login's state cookie can cause. */
+  idpCalls: IdpCallGate;
   /** Turns the tokens of a finished login into verified claims, as any other credential. */
   verify: (tokens: Tokens & { idTokenClaims?: Claims }) => Promise<VerifiedTokens | undefined>;
 }
@@ -115,6 +120,8 @@ export class AuthorizationFlow {
       return `callback_${reason}`;
     };
     if (query.get('state') !== saved.state) return fail('state');
+    const refused = this.#options.idpCalls.tryAcquire();
+    if (refused) throw new IdpCallRefused(refused);
     let tokens;
     try {
       const config = await this.#configuration();
@@ -129,6 +136,8 @@ export class AuthorizationFlow {
     } catch (error) {
       if ((error as { code?: string }).code === 'PCS_IDP_UNAVAILABLE') throw error;
       return fail('rejected');
+    } finally {
+      this.#options.idpCalls.release();
     }
     const claims = tokens.claims();
     const verified = await this.#options.verify({
@@ -178,6 +187,15 @@ export class AuthorizationFlow {
     context: PluginContext,
     session: SessionCookie | undefined,
   ): Promise<string> {
+    // Another site must not end the session (logout CSRF): the answer would carry the clearing cookies.
+    if (!isSameOriginRequest(request.headers, () => requestOrigin(context.proto, request.headers.host))) {
+      reply
+        .code(403)
+        .header('content-type', 'application/json; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .send(ERROR_BODIES.PCS_LOGOUT_CROSS_SITE);
+      return 'logout_cross_site';
+    }
     const https = context.proto === 'https';
     const current = session ? await session.read(request.headers.cookie, Date.now() / 1000) : undefined;
     const cookies = session ? session.clear(https, request.headers.cookie) : [];

@@ -83,14 +83,37 @@ export function checkClaimRules(claims: Claims, rules: ClaimRules): ClaimVerdict
   return { ok: true, scopes };
 }
 
+/** Claims only ID tokens carry (OpenID Connect Core §2, §3.3.2.11; FAPI `s_hash`). */
+const ID_TOKEN_ONLY = ['nonce', 'at_hash', 'c_hash', 's_hash'];
 /**
- * Whether a verified JWT looks like an ID token rather than an access token.
- * ID tokens are for the client, not for APIs (OpenID Connect Core §2); they
- * carry `nonce` or hashes of the tokens issued with them, which access
- * tokens never do. RFC 9068 access tokens say `typ: at+jwt` outright.
+ * Claims naming the grant an access token carries (RFC 9068 `client_id` and
+ * `scope`, Okta `cid`/`scp`, Entra ID `azp`/`appid`/`scp`). ID tokens of the
+ * tested IdPs carry none; `roles` and `groups` are not among them, since
+ * Entra ID puts them in ID tokens too.
  */
-export function looksLikeIdToken(header: { typ?: string }, claims: Claims): boolean {
+const ACCESS_TOKEN_CLAIMS = ['scope', 'scp', 'client_id', 'cid', 'azp', 'appid'];
+
+/**
+ * Whether a verified JWT is an ID token rather than an access token. ID
+ * tokens are for the client, not for APIs (OpenID Connect Core §2, RFC 9068
+ * §4), and a real one need not carry `nonce` or a token hash: a code flow
+ * without nonce yields one with neither. So, unless typed `at+jwt`
+ * (RFC 9068 §2.1), a token is an ID token when it has an ID-token-only
+ * claim, or when its `aud` names one of the plugin's own `client_ids` (the
+ * proxy as relying party) and it has `auth_time` or no access-token claim.
+ */
+export function looksLikeIdToken(
+  header: { typ?: string },
+  claims: Claims,
+  clientIds: readonly string[],
+): boolean {
   const typ = header.typ?.toLowerCase();
   if (typ === 'at+jwt' || typ === 'application/at+jwt') return false;
-  return 'nonce' in claims || 'at_hash' in claims || 'c_hash' in claims || 's_hash' in claims;
+  if (ID_TOKEN_ONLY.some((claim) => claim in claims)) return true;
+  const aud = claims.aud;
+  const toClient = Array.isArray(aud)
+    ? aud.some((a) => typeof a === 'string' && clientIds.includes(a))
+    : typeof aud === 'string' && clientIds.includes(aud);
+  if (!toClient) return false;
+  return 'auth_time' in claims || !ACCESS_TOKEN_CLAIMS.some((claim) => claim in claims);
 }

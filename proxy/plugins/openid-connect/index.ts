@@ -2,9 +2,10 @@ import { createLogger } from '../../../common/logger.js';
 import type { CompiledConfig } from '../../../contract/index.js';
 import { pluginConfigWithDefaults } from '../../../contract/plugins.js';
 import type { OpenIdConnectConfig } from '../../../contract/plugins/openid-connect.js';
-import { registerPlugin, type PluginFactory } from '../registry.js';
+import { registerPlugin, type IdpCallLimits, type PluginFactory } from '../registry.js';
 import { sessionFallbackSecret } from '../session-secret.js';
 import { ConsumerIndex } from './consumer.js';
+import { IdpCallLimiter } from './idp-call-limiter.js';
 import { sharedOidcMetrics } from './metrics.js';
 import { OpenIdConnectPlugin, type OidcServices } from './plugin.js';
 import { ProviderRegistry, type Provider } from './provider.js';
@@ -19,8 +20,27 @@ class SharedServices {
   readonly #consumers = new WeakMap<CompiledConfig, ConsumerIndex>();
   readonly log = createLogger({ name: 'portcullis-proxy' }).child({ plugin: 'openid-connect' });
   readonly fallbackSessionSecret = sessionFallbackSecret();
+  /**
+   * Per plugin instance id, kept across config swaps: a push must not refill
+   * the bucket, and calls still in flight from the previous config count.
+   */
+  readonly #limiters = new Map<string, IdpCallLimiter>();
 
-  forConfig(config: OpenIdConnectConfig): OidcServices {
+  limiterFor(id: string, limits: IdpCallLimits): IdpCallLimiter {
+    const known = this.#limiters.get(id);
+    if (
+      known?.limits.concurrency === limits.concurrency &&
+      known.limits.ratePerSecond === limits.ratePerSecond &&
+      known.limits.burst === limits.burst
+    ) {
+      return known;
+    }
+    const limiter = new IdpCallLimiter(limits);
+    this.#limiters.set(id, limiter);
+    return limiter;
+  }
+
+  forConfig(config: OpenIdConnectConfig): Omit<OidcServices, 'idpCalls'> {
     const provider = this.providers.get({
       issuer: config.issuer,
       timeout: config.timeout,
@@ -63,10 +83,13 @@ let shared: SharedServices | undefined;
 export const openIdConnectFactory: PluginFactory = {
   name: 'openid-connect',
   priority: 1050,
-  create(instance) {
+  create(instance, environment) {
     shared ??= new SharedServices();
     const config = pluginConfigWithDefaults<OpenIdConnectConfig>('openid-connect', instance.config);
-    return new OpenIdConnectPlugin(instance, config, shared.forConfig(config));
+    return new OpenIdConnectPlugin(instance, config, {
+      ...shared.forConfig(config),
+      idpCalls: shared.limiterFor(instance.id, environment.idpCalls),
+    });
   },
   names(instance) {
     const config = pluginConfigWithDefaults<OpenIdConnectConfig>('openid-connect', instance.config);

@@ -14,6 +14,8 @@ export interface JwtVerifierOptions {
   leeway: number;
   /** Client secrets to check HS* signatures with; empty unless `enable_hs_signatures`. */
   hsSecrets: string[];
+  /** The plugin's own client ids: a token addressed to one of them may be an ID token. */
+  clientIds: string[];
 }
 
 export type JwtResult =
@@ -32,13 +34,15 @@ export type JwtResult =
 export class JwtVerifier {
   readonly #options: JwtVerifierOptions;
   readonly #hsKeys: Uint8Array[];
-  /** Verified tokens are cached per rule set: another instance may allow other issuers or leeway. */
+  /** Verified tokens are cached per rule set: another instance may allow other issuers, leeway or client ids. */
   readonly #cachePrefix: string;
 
   constructor(options: JwtVerifierOptions) {
     this.#options = options;
     this.#hsKeys = options.hsSecrets.map((s) => new TextEncoder().encode(s));
-    this.#cachePrefix = digest(JSON.stringify([options.issuersAllowed, options.leeway, options.hsSecrets]));
+    this.#cachePrefix = digest(
+      JSON.stringify([options.issuersAllowed, options.leeway, options.hsSecrets, options.clientIds]),
+    );
   }
 
   /**
@@ -93,7 +97,8 @@ export class JwtVerifier {
       if (typeof payload.iat === 'number' && payload.iat > nowSeconds + this.#options.leeway) {
         return { ok: false, reason: 'iat' };
       }
-      if (looksLikeIdToken(protectedHeader, payload)) return { ok: false, reason: 'id_token' };
+      if (looksLikeIdToken(protectedHeader, payload, this.#options.clientIds))
+        return { ok: false, reason: 'id_token' };
       return { ok: true, claims: payload as Claims, expiresAt: payload.exp! };
     } catch (error) {
       if (error instanceof PortcullisError) return { ok: false, unavailable: error };

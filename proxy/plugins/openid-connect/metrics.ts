@@ -39,6 +39,8 @@ export class OidcMetrics {
   readonly #cache: Counter<'cache' | 'result'>;
   readonly #decisionTally = new Tally<'route' | 'plugin' | 'method' | 'outcome'>();
   readonly #cacheTally = new Tally<'cache' | 'result'>();
+  readonly #idpRefused: Counter<'route' | 'plugin' | 'reason'>;
+  readonly #idpRefusedTally = new Tally<'route' | 'plugin' | 'reason'>();
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -69,6 +71,13 @@ export class OidcMetrics {
       registers,
       collect: () => this.#cacheTally.flushInto(this.#cache),
     });
+    this.#idpRefused = new Counter({
+      name: 'portcullis_oidc_idp_calls_refused_total',
+      help: 'Identity provider calls not made because a limit of the plugin instance was reached (reason: concurrency, rate); each answered 503.',
+      labelNames: ['route', 'plugin', 'reason'],
+      registers,
+      collect: () => this.#idpRefusedTally.flushInto(this.#idpRefused),
+    });
   }
 
   decision(route: string, plugin: string, method: string, outcome: string): void {
@@ -83,6 +92,11 @@ export class OidcMetrics {
   idpRequest(issuer: string, endpoint: IdpEndpoint, outcome: string, seconds: number): void {
     this.#idpRequests.inc({ issuer, endpoint, outcome });
     this.#idpDuration.observe({ issuer, endpoint }, seconds);
+  }
+
+  /** Counted as a tally: under a flood this runs for every refused request. */
+  idpCallRefused(route: string, plugin: string, reason: 'concurrency' | 'rate'): void {
+    this.#idpRefusedTally.add(`${route}\u0000${plugin}\u0000${reason}`, () => ({ route, plugin, reason }));
   }
 
   cache(cache: CacheName, hit: boolean): void {

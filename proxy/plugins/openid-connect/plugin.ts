@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { PortcullisError, errorBody } from '../../../common/errors.js';
+import { ERROR_BODIES, PortcullisError, errorBody } from '../../../common/errors.js';
 import type { CompiledConfig, PluginInstance } from '../../../contract/index.js';
 import type { AuthMethod, OpenIdConnectConfig } from '../../../contract/plugins/openid-connect.js';
 import { readFormBody } from '../form-body.js';
@@ -10,6 +10,7 @@ import { checkClaimRules, type Claims } from './claims.js';
 import { refusalResponse, type Refusal } from './challenge.js';
 import { ConsumerIndex } from './consumer.js';
 import { findBearerToken, findPair, type Location, type RequestView } from './credentials.js';
+import { IdpCallRefused, type IdpCallGate } from './idp-call-limiter.js';
 import { JwtVerifier, type JwtResult } from './jwt-verifier.js';
 import type { OidcMetrics } from './metrics.js';
 import type { Provider } from './provider.js';
@@ -37,6 +38,8 @@ export interface OidcServices {
   fallbackSessionSecret: string;
   /** Per config: the Applications consumers map to. */
   consumers: (config: CompiledConfig) => ConsumerIndex;
+  /** This instance's bound on new token and introspection calls (per worker). */
+  idpCalls: IdpCallGate;
 }
 
 /** A verified caller, before the authorization rules. */
@@ -96,6 +99,7 @@ export class OpenIdConnectPlugin implements PluginRuntime {
       issuersAllowed: config.issuers_allowed ?? [],
       leeway: config.leeway,
       hsSecrets: config.enable_hs_signatures ? (config.client_secret ?? []) : [],
+      clientIds: config.client_id ?? [],
     });
     const secret = config.session_secret ?? services.fallbackSessionSecret;
     if (this.#enabled.has('session') || this.#enabled.has('authorization_code')) {
@@ -122,6 +126,7 @@ export class OpenIdConnectPlugin implements PluginRuntime {
         secret,
         provider: services.provider,
         tokens: services.tokens,
+        idpCalls: services.idpCalls,
         verify: async (tokens) => {
           const outcome = await this.principalOf(tokens, Date.now() / 1000);
           return outcome.ok ? outcome.value : undefined;
@@ -178,6 +183,17 @@ export class OpenIdConnectPlugin implements PluginRuntime {
       if (!verdict.ok) return this.#refuse(reply, verdict.refusal);
       return true;
     } catch (error) {
+      if (error instanceof IdpCallRefused) {
+        // No warning per refusal (a flood would become a log flood): the metric counts them.
+        record(attempt.method, 'idp_overloaded');
+        this.#services.metrics.idpCallRefused(context.route.id, this.#id, error.reason);
+        reply
+          .code(503)
+          .header('content-type', 'application/json; charset=utf-8')
+          .header('retry-after', '1')
+          .send(ERROR_BODIES.PCS_IDP_OVERLOADED);
+        return false;
+      }
       if (error instanceof PortcullisError && error.code === 'PCS_IDP_UNAVAILABLE') {
         record(attempt.method, 'idp_unavailable');
         // Once per 10 s per instance: an outage must not become a log flood.
@@ -318,6 +334,7 @@ export class OpenIdConnectPlugin implements PluginRuntime {
       token,
       config.cache_ttl,
       config.cache_introspection,
+      this.#services.idpCalls,
     );
     if (!result.ok) return unauthorized(config, 'invalid_token', result.reason);
     const claims = result.value;
@@ -350,13 +367,21 @@ export class OpenIdConnectPlugin implements PluginRuntime {
     let result;
     if (method === 'password') {
       if (!this.#client) return unauthorized(config, 'invalid_token', 'no_client');
-      result = await tokens.password(this.#client, pair.id, pair.secret, config.scopes, config.cache_tokens);
+      result = await tokens.password(
+        this.#client,
+        pair.id,
+        pair.secret,
+        config.scopes,
+        config.cache_tokens,
+        this.#services.idpCalls,
+      );
     } else {
       const auth = this.#client?.auth === 'client_secret_post' ? 'client_secret_post' : 'client_secret_basic';
       result = await tokens.clientCredentials(
         { id: pair.id, secret: pair.secret, auth },
         config.scopes,
         config.cache_tokens,
+        this.#services.idpCalls,
       );
     }
     if (!result.ok) return unauthorized(config, 'invalid_token', result.reason);

@@ -2,6 +2,7 @@ import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import * as oidc from 'openid-client';
 import { PortcullisError } from '../../../common/errors.js';
+import { IdpCallRefused, type IdpCallGate } from './idp-call-limiter.js';
 import type { CacheName, IdpEndpoint, OidcMetrics } from './metrics.js';
 import type { Provider } from './provider.js';
 
@@ -53,18 +54,34 @@ export class TokenClient {
     this.#metrics = metrics;
   }
 
-  /** The client credentials grant for a caller's own client id and secret. */
-  clientCredentials(client: Client, scopes: string[], cache: boolean): Promise<Exchange<Tokens>> {
+  /**
+   * The client credentials grant for a caller's own client id and secret.
+   * `gate` bounds the new IdP calls of the calling plugin instance: a refusal
+   * throws IdpCallRefused; cache hits and joins never ask it.
+   */
+  clientCredentials(
+    client: Client,
+    scopes: string[],
+    cache: boolean,
+    gate: IdpCallGate,
+  ): Promise<Exchange<Tokens>> {
     const key = `cc|${client.id}|${digest(client.secret ?? '')}|${scopes.join(' ')}`;
-    return this.#cached('grant', this.#grants, key, cache, tokenTtl, () =>
+    return this.#cached('grant', this.#grants, key, cache, tokenTtl, gate, () =>
       this.#grant(client, 'client_credentials', { scope: scopes.join(' ') }),
     );
   }
 
   /** The resource owner password grant, made by the proxy's client for a caller's username and password. */
-  password(client: Client, username: string, password: string, scopes: string[], cache: boolean) {
+  password(
+    client: Client,
+    username: string,
+    password: string,
+    scopes: string[],
+    cache: boolean,
+    gate: IdpCallGate,
+  ) {
     const key = `pw|${client.id}|${digest(`${username}\u0000${password}`)}|${scopes.join(' ')}`;
-    return this.#cached('grant', this.#grants, key, cache, tokenTtl, () =>
+    return this.#cached('grant', this.#grants, key, cache, tokenTtl, gate, () =>
       this.#grant(client, 'password', { username, password, scope: scopes.join(' ') }),
     );
   }
@@ -74,7 +91,7 @@ export class TokenClient {
    * client. Active answers are cached for `ttlSeconds`, never past the
    * token's `exp`.
    */
-  introspect(client: Client, token: string, ttlSeconds: number, cache: boolean) {
+  introspect(client: Client, token: string, ttlSeconds: number, cache: boolean, gate: IdpCallGate) {
     const key = `in|${client.id}|${digest(token)}`;
     const ttl = (result: Exchange<Record<string, unknown>>) => {
       if (!result.ok) return NEGATIVE_TTL_MS;
@@ -82,7 +99,7 @@ export class TokenClient {
       const left = typeof exp === 'number' ? exp - Date.now() / 1000 : ttlSeconds;
       return Math.max(0, Math.min(ttlSeconds, left)) * 1000;
     };
-    return this.#cached('introspection', this.#introspections, key, cache, ttl, async () => {
+    return this.#cached('introspection', this.#introspections, key, cache, ttl, gate, async () => {
       const config = await this.configuration(client, 'introspection');
       const answer = await oidc.tokenIntrospection(config, token);
       return answer.active
@@ -120,6 +137,7 @@ export class TokenClient {
     key: string,
     useCache: boolean,
     ttl: (result: Exchange<T>) => number,
+    gate: IdpCallGate,
     load: () => Promise<Exchange<T>>,
   ): Promise<Exchange<T>> {
     const hit = cache.get(key);
@@ -127,7 +145,13 @@ export class TokenClient {
     if (hit) return hit;
     let pending = this.#inflight.get(key) as Promise<Exchange<T>> | undefined;
     if (!pending) {
-      pending = settle(load).finally(() => this.#inflight.delete(key));
+      // Only a call that would reach the IdP asks the gate; a refusal caches nothing.
+      const refused = gate.tryAcquire();
+      if (refused) throw new IdpCallRefused(refused);
+      pending = settle(load).finally(() => {
+        gate.release();
+        this.#inflight.delete(key);
+      });
       this.#inflight.set(key, pending);
     }
     const result = await pending;

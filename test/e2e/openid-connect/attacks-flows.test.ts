@@ -376,3 +376,74 @@ describe('session cookie attacks', () => {
     expectNoLogin(target, await callback(target, cookie), [302, 401]);
   });
 });
+
+describe('logout cross-site request forgery', () => {
+  /** Logs out with `headers` added to the session cookie; the answer. */
+  async function logout(session: Map<string, string>, method: string, headers: Record<string, string>) {
+    return http({
+      port: proxy.httpPort,
+      path: '/app/logout',
+      method,
+      headers: { cookie: cookieHeader(session), ...headers },
+      ...(method === 'POST' && { body: '' }),
+    });
+  }
+
+  async function expectSessionWorks(session: Map<string, string>): Promise<void> {
+    const path = probePath('/app');
+    expectAccepted(echo, path, await get(path, { cookie: cookieHeader(session) }));
+  }
+
+  it.each([
+    ['POST', { origin: 'https://evil.example' }],
+    ['POST', { 'sec-fetch-site': 'cross-site' }],
+    ['POST', { 'sec-fetch-site': 'same-site', origin: 'http://sub.127.0.0.1' }],
+    ['POST', { origin: 'null' }],
+    // The proxy's host on another scheme or port is another origin.
+    ['POST', { origin: 'https://127.0.0.1' }],
+    // Fetch Metadata decides when the browser sends it: a same-origin Origin does not override it.
+    ['POST', { 'sec-fetch-site': 'cross-site', origin: 'ORIGIN' }],
+    ['GET', { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' }],
+  ])('a cross-site %s %j is refused and the session keeps working', async (method, headers) => {
+    const { session } = await login('/app/csrf');
+    const sent = Object.fromEntries(
+      Object.entries(headers).map(([k, v]) => [k, v.replace('ORIGIN', origin)]),
+    ) as Record<string, string>;
+    const res = await logout(session, method, sent);
+    expect(res.status, res.text).toBe(403);
+    expect(res.json()).toEqual({
+      error: 'PCS_LOGOUT_CROSS_SITE',
+      message: 'logout is only accepted from the same origin',
+    });
+    expect(res.headers['set-cookie'], 'the refusal set a cookie').toBeUndefined();
+    expect(echo.requests.some((r) => r.url === '/app/logout')).toBe(false);
+    await expectSessionWorks(session);
+  });
+
+  it.each([
+    ['POST', { origin: 'ORIGIN', 'sec-fetch-site': 'same-origin' }],
+    ['POST', { origin: 'ORIGIN' }],
+    ['POST', { 'sec-fetch-site': 'same-origin' }],
+    // Typed in the address bar or opened from a bookmark.
+    ['GET', { 'sec-fetch-site': 'none', 'sec-fetch-mode': 'navigate' }],
+    // Not a browser (curl): it cannot be driven by another site.
+    ['POST', {}],
+  ])('a same-origin %s %j logs out (control)', async (method, headers) => {
+    const { session } = await login('/app/csrf-control');
+    const sent = Object.fromEntries(
+      Object.entries(headers).map(([k, v]) => [k, v.replace('ORIGIN', origin)]),
+    ) as Record<string, string>;
+    const res = await logout(session, method, sent);
+    expect(res.status, res.text).toBe(302);
+    expect(res.headers['set-cookie']?.some((c) => /^session=;/.test(c))).toBe(true);
+  });
+
+  it('counts refused logouts in the decisions metric', async () => {
+    const { session } = await login('/app/csrf-metric');
+    await logout(session, 'POST', { origin: 'https://evil.example' });
+    const text = await proxy.metrics();
+    expect(text).toMatch(
+      /portcullis_oidc_auth_decisions_total\{[^}]*method="authorization_code"[^}]*outcome="logout_cross_site"[^}]*\} [1-9]/,
+    );
+  });
+});

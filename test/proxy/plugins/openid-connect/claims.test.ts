@@ -154,19 +154,52 @@ describe('checkClaimRules', () => {
 });
 
 describe('looksLikeIdToken', () => {
+  const CLIENTS = ['gateway', 'gateway-2'];
+  // What the test IdP (oidc-provider) issues from a code flow without nonce: no nonce, no hashes, no auth_time.
+  const codeFlowIdToken = { iss: 'i', sub: 'u', aud: 'gateway', iat: 1, exp: 2, email: 'alice@example.test' };
   it.each([
     [{}, { sub: 'a' }, false],
     [{ typ: 'JWT' }, { sub: 'a', scope: 'read' }, false],
+    // Claims only ID tokens have (OpenID Connect Core §2, §3.3.2.11; FAPI s_hash), whatever the audience.
     [{}, { nonce: 'n' }, true],
     [{}, { at_hash: 'h' }, true],
     [{}, { c_hash: 'h' }, true],
     [{}, { s_hash: 'h' }, true],
     [{ typ: 'JWT' }, { nonce: 'n' }, true],
+    [{}, { aud: 'api://default', nonce: 'n', cid: 'app' }, true],
     // RFC 9068 access tokens say so outright, in any case.
     [{ typ: 'at+jwt' }, { nonce: 'n' }, false],
     [{ typ: 'AT+JWT' }, { at_hash: 'h' }, false],
     [{ typ: 'application/at+jwt' }, { nonce: 'n' }, false],
+    [{ typ: 'at+jwt' }, { ...codeFlowIdToken, auth_time: 1 }, false],
+    // Addressed to the proxy's own client: an ID token unless it carries an access-token claim.
+    [{}, codeFlowIdToken, true],
+    [{ typ: 'JWT' }, codeFlowIdToken, true],
+    [{}, { ...codeFlowIdToken, aud: ['other', 'gateway-2'] }, true],
+    [{}, { ...codeFlowIdToken, aud: 'gateway', roles: ['admin'], groups: ['g'] }, true],
+    [{}, { ...codeFlowIdToken, auth_time: 1, scope: 'openid' }, true],
+    [{}, { ...codeFlowIdToken, auth_time: 1, cid: 'gateway' }, true],
+    // Access tokens whose audience is the client itself (Entra ID for an app's own API) carry grant claims.
+    [{ typ: 'JWT' }, { ...codeFlowIdToken, azp: 'gateway', scp: 'access_as_user' }, false],
+    [{ typ: 'JWT' }, { ...codeFlowIdToken, azp: 'app-billing', roles: ['Billing.Read'] }, false],
+    [{ typ: 'JWT' }, { ...codeFlowIdToken, appid: 'app-billing' }, false],
+    [{}, { ...codeFlowIdToken, client_id: 'gateway' }, false],
+    [{}, { ...codeFlowIdToken, cid: 'gateway', scp: [] }, false],
+    [{}, { ...codeFlowIdToken, scope: 'api:read' }, false],
+    // Another audience: the API's (Okta access tokens carry auth_time; their aud is the API).
+    [{}, { ...codeFlowIdToken, aud: 'api://default' }, false],
+    [{}, { ...codeFlowIdToken, aud: 'api://default', auth_time: 1, cid: 'spa' }, false],
+    [{}, { ...codeFlowIdToken, aud: ['api://default'], auth_time: 1 }, false],
+    // Not an exact match, not a prefix, not a non-string.
+    [{}, { ...codeFlowIdToken, aud: 'gateway-3' }, false],
+    [{}, { ...codeFlowIdToken, aud: 'Gateway' }, false],
+    [{}, { ...codeFlowIdToken, aud: [1, null] }, false],
   ])('%j %j → %s', (header, claims, expected) => {
-    expect(looksLikeIdToken(header, claims)).toBe(expected);
+    expect(looksLikeIdToken(header, claims, CLIENTS)).toBe(expected);
+  });
+
+  it('without client ids only the ID-token-only claims count', () => {
+    expect(looksLikeIdToken({}, codeFlowIdToken, [])).toBe(false);
+    expect(looksLikeIdToken({}, { ...codeFlowIdToken, nonce: 'n' }, [])).toBe(true);
   });
 });
