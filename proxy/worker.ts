@@ -64,6 +64,7 @@ export async function runWorker(options: ProxyOptions): Promise<void> {
       ratePerSecond: options.oidcIdpRate,
       burst: options.oidcIdpBurst,
     },
+    log,
   };
   const servers = await createTrafficServers({
     current: () => current,

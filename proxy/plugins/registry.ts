@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
 import type { CompiledConfig, PluginInstance, Route } from '../../contract/index.js';
 import type { PluginNames } from '../traffic/owned-names.js';
 
@@ -88,6 +89,8 @@ export interface IdpCallLimits {
 export interface PluginEnvironment {
   /** Per plugin instance per worker process. */
   idpCalls: IdpCallLimits;
+  /** The process's logger, at its `--log-level`; plugins log through it, never a logger of their own. */
+  log?: Logger;
 }
 
 /** The `portcullis proxy` defaults; see its `--oidc-idp-*` flags. */

@@ -31,8 +31,8 @@ export class RunProcess {
     return this.#output;
   }
 
-  /** Starts it and waits until the controller reports ready (synced and pushed). */
-  static async start(dir: string): Promise<RunProcess> {
+  /** Starts it (more flags in `args`) and waits until the controller reports ready (synced and pushed). */
+  static async start(dir: string, args: string[] = []): Promise<RunProcess> {
     const [h, s, a, st, c] = (await freePorts(5)) as [number, number, number, number, number];
     const ports = { http: h, https: s, admin: a, status: st, controller: c };
     const child = spawn(
@@ -52,6 +52,7 @@ export class RunProcess {
         ],
         ...['--http-port', String(h), '--https-port', String(s), '--admin-port', String(a)],
         ...['--status-port', String(st), '--controller-status-port', String(c), '--workers', '1'],
+        ...args,
       ],
       {
         cwd: REPO_ROOT,

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import { createLogger } from '../../../common/logger.js';
 import type { CompiledConfig } from '../../../contract/index.js';
 import { pluginConfigWithDefaults } from '../../../contract/plugins.js';
@@ -18,13 +19,17 @@ class SharedServices {
   readonly providers = new ProviderRegistry(this.metrics);
   readonly #tokenClients = new WeakMap<Provider, TokenClient>();
   readonly #consumers = new WeakMap<CompiledConfig, ConsumerIndex>();
-  readonly log = createLogger({ name: 'portcullis-proxy' }).child({ plugin: 'openid-connect' });
+  readonly log: Logger;
   readonly fallbackSessionSecret = sessionFallbackSecret();
   /**
    * Per plugin instance id, kept across config swaps: a push must not refill
    * the bucket, and calls still in flight from the previous config count.
    */
   readonly #limiters = new Map<string, IdpCallLimiter>();
+
+  constructor(log: Logger) {
+    this.log = log.child({ plugin: 'openid-connect' });
+  }
 
   limiterFor(id: string, limits: IdpCallLimits): IdpCallLimiter {
     const known = this.#limiters.get(id);
@@ -84,7 +89,8 @@ export const openIdConnectFactory: PluginFactory = {
   name: 'openid-connect',
   priority: 1050,
   create(instance, environment) {
-    shared ??= new SharedServices();
+    // Worker-wide, so it takes the first config's logger: the worker's, at its --log-level.
+    shared ??= new SharedServices(environment.log ?? createLogger({ name: 'portcullis-proxy' }));
     const config = pluginConfigWithDefaults<OpenIdConnectConfig>('openid-connect', instance.config);
     return new OpenIdConnectPlugin(instance, config, {
       ...shared.forConfig(config),
