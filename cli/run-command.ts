@@ -21,6 +21,8 @@ function proxyArgs(o: ProxyOptions): string[] {
     ...['--status-address', o.statusAddress, '--status-port', String(o.statusPort)],
     ...['--workers', String(o.workers), '--log-level', o.logLevel],
     ...['--https-redirect-port', String(o.httpsRedirectPort), '--max-config-bytes', String(o.maxConfigBytes)],
+    ...['--max-request-body-size', String(o.maxRequestBodySize)],
+    ...['--client-body-timeout', String(o.clientBodyTimeout)],
   ];
   if (o.adminTokenFile) args.push('--admin-token-file', o.adminTokenFile);
   if (o.config) args.push('--config', o.config);
