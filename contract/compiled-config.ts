@@ -114,7 +114,7 @@ export const Route = Type.Object(
         minimum: 0,
         maximum: Number.MAX_SAFE_INTEGER,
         description:
-          'Largest request body in bytes, 0 for no limit; absent: the proxy\'s --max-request-body-size.',
+          "Largest request body in bytes, 0 for no limit; absent: the proxy's --max-request-body-size.",
       }),
     ),
     upstream: Name,

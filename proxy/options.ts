@@ -43,13 +43,15 @@ function positiveInt(value: string): number {
 
 function nonNegativeInt(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('must be an integer ≥ 0');
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n))
+    throw new InvalidArgumentError('must be an integer ≥ 0');
   return n;
 }
 
 function byteSize(value: string): number {
   const bytes = parseByteSize(value);
-  if (bytes === undefined) throw new InvalidArgumentError('must be bytes, optionally with k, m or g (0: no limit)');
+  if (bytes === undefined)
+    throw new InvalidArgumentError('must be bytes, optionally with k, m or g (0: no limit)');
   return bytes;
 }
 

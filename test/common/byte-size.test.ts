@@ -17,7 +17,22 @@ const valid: [string, number][] = [
   [' 8m ', 8 * 1024 * 1024],
 ];
 
-const invalid = ['', ' ', 'k', '-1', '1.5m', '1 m', '1mb', '1t', '1e6', '0x10', 'ten', '1,000', '9'.repeat(17), '99999999g'];
+const invalid = [
+  '',
+  ' ',
+  'k',
+  '-1',
+  '1.5m',
+  '1 m',
+  '1mb',
+  '1t',
+  '1e6',
+  '0x10',
+  'ten',
+  '1,000',
+  '9'.repeat(17),
+  '99999999g',
+];
 
 describe('parseByteSize', () => {
   it.each(valid)('%j is %d bytes', (text, bytes) => {

@@ -17,9 +17,7 @@ function translateWith(
 ): { route: Route; problems: ReturnType<typeof translate>['problems'] } {
   const snapshot = emptySnapshot();
   snapshot.ingressClasses.push(ingressClass());
-  snapshot.services.push(
-    service('shop', 'web', on !== 'Ingress' ? { annotations: serviceAnnotations } : {}),
-  );
+  snapshot.services.push(service('shop', 'web', on !== 'Ingress' ? { annotations: serviceAnnotations } : {}));
   snapshot.ingresses.push(
     ingress('shop', 'web', {
       ...(on !== 'Service' ? { annotations } : {}),
@@ -139,9 +137,9 @@ describe('annotations', () => {
 
   describe(BODY_SIZE, () => {
     it('on the Ingress wins over the Service', () => {
-      expect(translateWith({ [BODY_SIZE]: '2m' }, 'both', { [BODY_SIZE]: '50m' }).route.maxRequestBodySize).toBe(
-        2 * 1024 * 1024,
-      );
+      expect(
+        translateWith({ [BODY_SIZE]: '2m' }, 'both', { [BODY_SIZE]: '50m' }).route.maxRequestBodySize,
+      ).toBe(2 * 1024 * 1024);
     });
 
     it.each([

@@ -157,7 +157,9 @@ describe('--max-request-body-size', () => {
 
   it("applies a route's own limit: 0 is unlimited, a smaller one is enforced", async () => {
     const big = await RawConnection.open(proxy.httpPort);
-    await big.write(post('/unlimited/upload', 'Content-Length: 4096', 'Connection: close') + 'h'.repeat(4096));
+    await big.write(
+      post('/unlimited/upload', 'Content-Length: 4096', 'Connection: close') + 'h'.repeat(4096),
+    );
     await big.closed;
     expect(big.response()!.status).toBe(200);
 
@@ -172,7 +174,11 @@ describe('--client-body-timeout', () => {
     const conn = await RawConnection.open(proxy.httpPort);
     const started = performance.now();
     await conn.write(post('/limited/upload', 'Content-Length: 100') + 'j'.repeat(10));
-    expect(await errorOf(conn)).toEqual({ status: 408, code: 'PCS_REQUEST_BODY_TIMEOUT', connection: 'close' });
+    expect(await errorOf(conn)).toEqual({
+      status: 408,
+      code: 'PCS_REQUEST_BODY_TIMEOUT',
+      connection: 'close',
+    });
     const waited = performance.now() - started;
     expect(waited).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
     expect(waited).toBeLessThan(TIMEOUT_MS + 1_500);
@@ -183,9 +189,14 @@ describe('--client-body-timeout', () => {
   it('answers 408 when a form body that a plugin reads for credentials stops arriving', async () => {
     const conn = await RawConnection.open(proxy.httpPort);
     await conn.write(
-      post('/form/token', 'Content-Type: application/x-www-form-urlencoded', 'Content-Length: 100') + 'client_id=a',
+      post('/form/token', 'Content-Type: application/x-www-form-urlencoded', 'Content-Length: 100') +
+        'client_id=a',
     );
-    expect(await errorOf(conn)).toEqual({ status: 408, code: 'PCS_REQUEST_BODY_TIMEOUT', connection: 'close' });
+    expect(await errorOf(conn)).toEqual({
+      status: 408,
+      code: 'PCS_REQUEST_BODY_TIMEOUT',
+      connection: 'close',
+    });
     expect(await conn.closesWithin(2_000)).toBe(true);
     expect(proxy.output()).not.toContain('plugin failed');
   });

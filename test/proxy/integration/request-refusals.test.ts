@@ -55,8 +55,7 @@ describe('an answer the proxy gives itself to a request with an unread body', ()
   ])('closes the connection after %s instead of draining 300 MB', async (_what, path, status) => {
     const conn = await RawConnection.open(proxy.httpPort);
     await conn.write(
-      head([`POST ${path} HTTP/1.1`, 'Host: bodies.test', `Content-Length: ${HUGE}`]) +
-        'x'.repeat(SENT),
+      head([`POST ${path} HTTP/1.1`, 'Host: bodies.test', `Content-Length: ${HUGE}`]) + 'x'.repeat(SENT),
     );
     await conn.waitFor(/\r\n\r\n/);
     const response = conn.response()!;
