@@ -5,6 +5,7 @@
  * only once the request is going to be forwarded. Raw sockets, so that
  * nothing hides what was sent or when the connection closed.
  */
+import { connect as connectTls } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigBuilder } from '../../support/config-builder.js';
 import { startProxy, type ProxyProcess } from '../../support/proxy-process.js';
@@ -92,6 +93,28 @@ describe('Expect: 100-continue', () => {
     expect(conn.received).toMatch(/^HTTP\/1\.1 401 /);
     expect(conn.response()!.headers.connection).toBe('close');
     expect(await conn.closesWithin(2_000)).toBe(true);
+  });
+
+  it('holds back 100 Continue on the HTTPS port too', async () => {
+    const received = await new Promise<string>((resolve, reject) => {
+      const socket = connectTls({ port: proxy.httpsPort, host: '127.0.0.1', rejectUnauthorized: false });
+      let text = '';
+      socket.setEncoding('latin1');
+      socket.on('secureConnect', () =>
+        socket.write(
+          head([
+            'POST /auth/upload HTTP/1.1',
+            'Host: bodies.test',
+            'Content-Length: 10',
+            'Expect: 100-continue',
+          ]),
+        ),
+      );
+      socket.on('data', (chunk: string) => (text += chunk));
+      socket.on('error', reject);
+      socket.on('close', () => resolve(text));
+    });
+    expect(received).toMatch(/^HTTP\/1\.1 401 /);
   });
 
   it('gets 100 Continue when a plugin must read the body for credentials', async () => {
