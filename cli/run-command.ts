@@ -21,6 +21,8 @@ function proxyArgs(o: ProxyOptions): string[] {
     ...['--status-address', o.statusAddress, '--status-port', String(o.statusPort)],
     ...['--workers', String(o.workers), '--log-level', o.logLevel],
     ...['--https-redirect-port', String(o.httpsRedirectPort), '--max-config-bytes', String(o.maxConfigBytes)],
+    ...['--max-request-body-size', String(o.maxRequestBodySize)],
+    ...['--client-body-timeout', String(o.clientBodyTimeout)],
     ...[
       '--oidc-idp-max-concurrent',
       String(o.oidcIdpMaxConcurrent),

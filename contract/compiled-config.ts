@@ -109,6 +109,14 @@ export const Route = Type.Object(
     ),
     timeouts: Timeouts,
     retries: Type.Integer({ minimum: 0, maximum: 32, default: 5 }),
+    maxRequestBodySize: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: Number.MAX_SAFE_INTEGER,
+        description:
+          "Largest request body in bytes, 0 for no limit; absent: the proxy's --max-request-body-size.",
+      }),
+    ),
     upstream: Name,
     service: Type.Optional(
       Type.String({ description: 'The Kubernetes Service as `namespace/name`, for access decisions.' }),

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { parseByteSize } from '../common/byte-size.js';
 
 /** Everything `portcullis proxy` can be told, by flag or environment variable. */
 export interface ProxyOptions {
@@ -17,6 +18,10 @@ export interface ProxyOptions {
   workers: number;
   trustedProxies: string[];
   accessLog: boolean;
+  /** Bytes; 0 is no limit. A route's maxRequestBodySize wins. */
+  maxRequestBodySize: number;
+  /** Milliseconds; 0 is no timeout. */
+  clientBodyTimeout: number;
   logLevel: string;
   httpsRedirectPort: number;
   maxConfigBytes: number;
@@ -40,6 +45,20 @@ function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
   return n;
+}
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n))
+    throw new InvalidArgumentError('must be an integer ≥ 0');
+  return n;
+}
+
+function byteSize(value: string): number {
+  const bytes = parseByteSize(value);
+  if (bytes === undefined)
+    throw new InvalidArgumentError('must be bytes, optionally with k, m or g (0: no limit)');
+  return bytes;
 }
 
 function list(value: string): string[] {
@@ -108,6 +127,24 @@ export function addProxyOptions(command: Command): Command {
     )
     .addOption(
       opt('--access-log', 'write a JSON access log line per request', 'PORTCULLIS_ACCESS_LOG').default(false),
+    )
+    .addOption(
+      opt(
+        '--max-request-body-size <size>',
+        'largest request body, unless a route sets its own: bytes or k, m, g (nginx syntax); 0: no limit',
+        'PORTCULLIS_MAX_REQUEST_BODY_SIZE',
+      )
+        .argParser(byteSize)
+        .default(1024 * 1024, '1m'),
+    )
+    .addOption(
+      opt(
+        '--client-body-timeout <ms>',
+        'longest pause between two reads of a request body; 0: none',
+        'PORTCULLIS_CLIENT_BODY_TIMEOUT',
+      )
+        .argParser(nonNegativeInt)
+        .default(60_000),
     )
     .addOption(
       opt('--log-level <level>', 'trace|debug|info|warn|error', 'PORTCULLIS_LOG_LEVEL').default('info'),

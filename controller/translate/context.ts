@@ -44,6 +44,8 @@ export interface RouteSettings {
   httpsRedirectStatusCode?: 301 | 302 | 307 | 308 | 426;
   forceSslRedirect?: boolean;
   hostAliases?: string[];
+  /** Bytes, from portcullis.dev/max-request-body-size; 0 is no limit. */
+  maxRequestBodySize?: number;
   // Service only
   upstreamPath?: string;
   connectMs?: number;

@@ -1,7 +1,27 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** Forms larger than this are never read by a plugin: credentials fit in a few KB. */
 export const MAX_FORM_BYTES = 64 * 1024;
+
+/** Requests whose `100 Continue` the traffic servers hold back, with the response to send it on. */
+const heldContinues = new WeakMap<IncomingMessage, ServerResponse>();
+
+/**
+ * Holds back the `100 Continue` a request expects (Node would send it at
+ * once, before any plugin ran): the client then sends its body only to a
+ * request that will be forwarded, or whose body a plugin must read.
+ */
+export function holdContinue(req: IncomingMessage, res: ServerResponse): void {
+  heldContinues.set(req, res);
+}
+
+/** Sends the held-back `100 Continue` of `req`, once; nothing if it expects none. */
+export function sendContinue(req: IncomingMessage): void {
+  const res = heldContinues.get(req);
+  if (res === undefined) return;
+  heldContinues.delete(req);
+  if (!res.headersSent) res.writeContinue();
+}
 
 /**
  * Reads a small `application/x-www-form-urlencoded` request body so a
@@ -19,13 +39,33 @@ export async function readFormBody(
     return undefined;
   }
   if (req.headers['transfer-encoding'] !== undefined) return undefined;
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of req) {
-    total += (chunk as Buffer).length;
-    if (total > MAX_FORM_BYTES) throw new Error('form body longer than its content-length');
-    chunks.push(chunk as Buffer);
-  }
-  const bytes = Buffer.concat(chunks);
+  sendContinue(req);
+  const bytes = await readAll(req, MAX_FORM_BYTES);
   return { bytes, params: new URLSearchParams(bytes.toString('utf8')) };
+}
+
+/**
+ * The whole body, read in flowing mode: `resume` is what the body guard
+ * (proxy/traffic/request-body.ts) sees as the proxy starting to read, so
+ * the body read timeout covers a plugin's read too.
+ */
+function readAll(req: IncomingMessage, max: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const done = (error?: Error) => {
+      req.off('data', onData).off('end', onEnd).off('error', onGone).off('close', onGone);
+      if (error) reject(error);
+      else resolve(Buffer.concat(chunks, total));
+    };
+    const onData = (chunk: Buffer) => {
+      total += chunk.length;
+      if (total > max) done(new Error('form body longer than its content-length'));
+      else chunks.push(chunk);
+    };
+    const onEnd = () => done();
+    const onGone = () => done(new Error('the request ended before its form body'));
+    req.on('data', onData).on('end', onEnd).on('error', onGone).on('close', onGone);
+    req.resume();
+  });
 }

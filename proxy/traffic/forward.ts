@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { ERROR_BODIES, ERRORS, type ErrorCode } from '../../common/errors.js';
 import type { TrafficMetrics } from '../metrics.js';
 import { clientResponseHeaders, upstreamRequestHeaders, type ForwardingContext } from './headers.js';
+import { bodyUnread, hasBody, type RequestBodyGuard } from './request-body.js';
 import type { Resolved } from './resolve.js';
 import type { UpstreamPools } from './upstream-pools.js';
 
@@ -24,6 +25,8 @@ export interface ForwardEnvironment {
   metrics: TrafficMetrics;
   pools: UpstreamPools;
   forwarding: ForwardingContext;
+  /** Watches the client's body (size, pauses); set only for requests with a body. */
+  body?: RequestBodyGuard;
 }
 
 /**
@@ -60,6 +63,7 @@ export function forward(
   const handler: Dispatcher.DispatchHandler = {
     onRequestStart(c) {
       controller = c;
+      if (env.body) env.body.onViolation = (error) => c.abort(error);
     },
     onResponseStart(_c, statusCode, responseHeaders) {
       if (statusCode < 200) return; // informational answers are not relayed
@@ -78,6 +82,8 @@ export function forward(
       res.end();
     },
     onResponseError(_c, error) {
+      // The body guard aborted the request and has answered the client itself.
+      if (env.body?.violation !== undefined) return;
       const code = (error as { code?: string }).code;
       if (res.headersSent) {
         env.log.warn({ route: route.id, code }, 'upstream response failed midway');
@@ -122,23 +128,23 @@ export function forward(
   send();
 }
 
-/** Answers with a coded JSON error on the raw response. */
+/**
+ * Answers with a coded JSON error on the raw response, closing the
+ * connection when the client's body is not all in (see bodyUnread).
+ */
 export function writeError(res: ServerResponse, code: ErrorCode, status: number = ERRORS[code].status): void {
   if (res.headersSent) return void res.destroy();
   const body = ERROR_BODIES[code];
-  res.writeHead(status, {
+  const headers: OutgoingHttpHeaders = {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(body),
-  });
+  };
+  if (bodyUnread(res.req)) headers.connection = 'close';
+  res.writeHead(status, headers);
   res.end(body);
 }
 
 function addCookies(headers: OutgoingHttpHeaders, cookies: string[]): void {
   const existing = headers['set-cookie'];
   headers['set-cookie'] = existing === undefined ? cookies : [...[existing].flat().map(String), ...cookies];
-}
-
-function hasBody(req: IncomingMessage): boolean {
-  const length = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }

@@ -5,10 +5,12 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Logger } from 'pino';
 import type { TrafficMetrics } from '../metrics.js';
 import type { RuntimeConfig } from '../runtime-config.js';
+import { holdContinue, sendContinue } from '../plugins/form-body.js';
 import { emptyUpstreamChanges, type PluginContext, type UpstreamChanges } from '../plugins/registry.js';
 import type { PemPair } from '../tls/certificate-store.js';
 import { ERROR_BODIES, ERRORS, type ErrorCode } from '../../common/errors.js';
 import { forward } from './forward.js';
+import { bodyUnread, declaredLength, hasBody, RequestBodyGuard } from './request-body.js';
 import { resolveRequest } from './resolve.js';
 import { peerAddress, TrustedPeers } from './trusted-peers.js';
 import type { UpstreamPools } from './upstream-pools.js';
@@ -18,6 +20,10 @@ export interface TrafficOptions {
   trustedProxies: string[];
   accessLog: boolean;
   httpsRedirectPort: number;
+  /** Bytes; 0 is no limit. A route's `maxRequestBodySize` wins. */
+  maxRequestBodySize: number;
+  /** Longest pause between two reads of a request body, ms; 0 is none. */
+  clientBodyTimeout: number;
 }
 
 export interface TrafficDependencies {
@@ -46,6 +52,8 @@ declare module 'fastify' {
 
 /** Node's defaults cut idle keep-alive connections after 5 s; clients and load balancers expect longer. */
 const KEEP_ALIVE_MS = 75_000;
+/** nginx's 499: the client closed the connection before any answer. */
+const CLIENT_CLOSED = 499;
 
 /**
  * The traffic listeners: one fastify app behind an HTTP and an HTTPS server.
@@ -74,21 +82,35 @@ export async function createTrafficServers(deps: TrafficDependencies): Promise<T
       for (const server of [http, httpsServer]) {
         server.keepAliveTimeout = KEEP_ALIVE_MS;
         server.headersTimeout = 60_000;
+        // Node would send `100 Continue` itself, before any plugin ran; it is
+        // sent once the body is wanted (forwarding, or a plugin reading it).
+        server.on('checkContinue', (req, res) => {
+          holdContinue(req, res);
+          handler(req, res);
+        });
       }
       return http;
     },
     // The router could not decode the URL (`%FF`). This request and reply are
     // fastify's bare ones (no reply.from, no hooks): answer, never forward.
-    frameworkErrors: (_error, _request, reply) => sendError(reply, 'PCS_BAD_PATH'),
+    frameworkErrors: (_error, request, reply) => {
+      closeIfBodyUnread(request, reply);
+      sendError(reply, 'PCS_BAD_PATH');
+    },
   });
   app.decorateRequest('routeId', '');
   app.removeAllContentTypeParsers();
   // Bodies stream to the upstream untouched; nothing is buffered or parsed.
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+  // Every answer the proxy gives itself (errors, redirects, plugin refusals) goes through here.
+  app.addHook('onSend', (request, reply, payload, done) => {
+    closeIfBodyUnread(request, reply);
+    done(null, payload);
+  });
 
   async function handle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const started = performance.now();
-    reply.raw.once('close', () => record(request, reply.raw.statusCode, started));
+    reply.raw.once('close', () => record(request, reply, started));
     const runtime = deps.current();
     if (!runtime) return sendError(reply, 'PCS_NOT_READY');
     const socket = request.raw.socket as TLSSocket;
@@ -120,6 +142,20 @@ export async function createTrafficServers(deps: TrafficDependencies): Promise<T
       );
       return sendError(reply, 'PCS_ROUTE_UNAVAILABLE');
     }
+    // Only requests with a body do any of this: the limits cost nothing on the others.
+    const body = hasBody(request.raw);
+    let guard: RequestBodyGuard | undefined;
+    if (body) {
+      const limit = resolution.route.maxRequestBodySize ?? deps.options.maxRequestBodySize;
+      const declared = declaredLength(request.raw);
+      // Refused before any plugin runs, and without a 100 Continue, so the body is never sent.
+      if (limit > 0 && declared !== undefined && declared > limit)
+        return sendError(reply, 'PCS_REQUEST_BODY_TOO_LARGE');
+      // A declared length was checked just now (the parser stops the body there): only a chunked body is counted.
+      const counted = declared === undefined ? limit : 0;
+      if (counted > 0 || deps.options.clientBodyTimeout > 0)
+        guard = new RequestBodyGuard(request.raw, reply.raw, counted, deps.options.clientBodyTimeout);
+    }
     let changes: UpstreamChanges | undefined;
     if (routeRuntime.plugins.length > 0) {
       changes = emptyUpstreamChanges();
@@ -136,12 +172,16 @@ export async function createTrafficServers(deps: TrafficDependencies): Promise<T
           if (!(await plugin.access(request, reply, context))) return;
         }
       } catch (error) {
+        // A body that broke a limit while a plugin read it has been answered (408) already.
+        if (guard?.violation !== undefined) return;
         // Fail closed: an access check that throws never lets the request through.
         deps.log.error({ err: error, route: resolution.route.id }, 'plugin failed');
         if (!reply.sent) sendError(reply, 'PCS_PLUGIN_FAILED');
         return;
       }
     }
+    if (guard?.violation !== undefined) return;
+    if (body) sendContinue(request.raw);
     const peer = peerAddress(socket.remoteAddress);
     // From here the raw response is ours: fastify's reply machinery is not on the forwarding path.
     reply.hijack();
@@ -149,6 +189,7 @@ export async function createTrafficServers(deps: TrafficDependencies): Promise<T
       log: deps.log,
       metrics: deps.metrics,
       pools: deps.pools,
+      ...(guard && { body: guard }),
       forwarding: {
         peer,
         trusted: trusted.has(peer),
@@ -164,7 +205,11 @@ export async function createTrafficServers(deps: TrafficDependencies): Promise<T
   }
 
   /** Metrics and the access log, once per request when its response closes (however it was answered). */
-  function record(request: FastifyRequest, status: number, started: number): void {
+  function record(request: FastifyRequest, reply: FastifyReply, started: number): void {
+    const res = reply.raw;
+    // What the client got: 499 if nothing at all, and a response cut short is marked as such.
+    const status = res.headersSent ? res.statusCode : CLIENT_CLOSED;
+    const incomplete = res.headersSent && !res.writableFinished;
     const seconds = (performance.now() - started) / 1000;
     deps.metrics.request(request.routeId || 'none', request.method, status, seconds);
     if (!deps.options.accessLog) return;
@@ -178,6 +223,7 @@ export async function createTrafficServers(deps: TrafficDependencies): Promise<T
         host: request.headers.host,
         path: q >= 0 ? url.slice(0, q) : url,
         status,
+        ...(incomplete && { incomplete }),
         route: request.routeId || undefined,
         durationMs: Math.round(seconds * 100_000) / 100,
         // Gone (null) when the connection was destroyed, as after a failed upload.
@@ -209,6 +255,11 @@ export async function createTrafficServers(deps: TrafficDependencies): Promise<T
   app.server.on('upgrade', upgrade);
   https.on('upgrade', upgrade);
   return { app, http: app.server, https };
+}
+
+/** See bodyUnread: an answer to a request whose body is still coming closes the connection. */
+function closeIfBodyUnread(request: FastifyRequest, reply: FastifyReply): void {
+  if (bodyUnread(request.raw)) reply.header('connection', 'close');
 }
 
 function sendError(reply: FastifyReply, code: ErrorCode): void {

@@ -4,20 +4,30 @@ import type { Route } from '../../contract/compiled-config.js';
 import { emptySnapshot, translate } from '../../controller/translate/index.js';
 import { ingress, ingressClass, service } from '../fixtures/k8s.js';
 
+const BODY_SIZE = 'portcullis.dev/max-request-body-size';
+
 function routeWith(annotations: Record<string, string>, on: 'Ingress' | 'Service' = 'Ingress'): Route {
+  return translateWith(annotations, on).route;
+}
+
+function translateWith(
+  annotations: Record<string, string>,
+  on: 'Ingress' | 'Service' | 'both' = 'Ingress',
+  serviceAnnotations: Record<string, string> = annotations,
+): { route: Route; problems: ReturnType<typeof translate>['problems'] } {
   const snapshot = emptySnapshot();
   snapshot.ingressClasses.push(ingressClass());
-  snapshot.services.push(service('shop', 'web', on === 'Service' ? { annotations } : {}));
+  snapshot.services.push(service('shop', 'web', on !== 'Ingress' ? { annotations: serviceAnnotations } : {}));
   snapshot.ingresses.push(
     ingress('shop', 'web', {
-      ...(on === 'Ingress' ? { annotations } : {}),
+      ...(on !== 'Service' ? { annotations } : {}),
       rules: [{ host: 'shop.example.com', paths: [{ path: '/', service: 'web' }] }],
     }),
   );
-  const { config } = translate(snapshot);
+  const { config, problems } = translate(snapshot);
   const route = config.virtualHosts.find((v) => v.host === 'shop.example.com')?.routes[0];
   if (!route) throw new Error('no route');
-  return route;
+  return { route, problems };
 }
 
 const valid: [string, string, Partial<Route>][] = [
@@ -28,6 +38,9 @@ const valid: [string, string, Partial<Route>][] = [
   ['konghq.com/protocols', 'https', { protocols: ['https'] }],
   ['konghq.com/protocols', 'https, HTTP', { protocols: ['http', 'https'] }],
   ['konghq.com/https-redirect-status-code', '307', { httpsRedirectStatusCode: 307 }],
+  [BODY_SIZE, '8m', { maxRequestBodySize: 8 * 1024 * 1024 }],
+  [BODY_SIZE, '0', { maxRequestBodySize: 0 }],
+  [BODY_SIZE, '4096', { maxRequestBodySize: 4096 }],
   [
     'ingress.kubernetes.io/force-ssl-redirect',
     'true',
@@ -63,6 +76,7 @@ const serviceValid: [string, string, Partial<Route>][] = [
   ['konghq.com/retries', '0', { retries: 0 }],
   ['konghq.com/retries', '32', { retries: 32 }],
   ['konghq.com/strip-path', 'true', { stripPath: true }],
+  [BODY_SIZE, '2G', { maxRequestBodySize: 2 * 1024 ** 3 }],
 ];
 
 const serviceInvalid: [string, string][] = [
@@ -88,6 +102,8 @@ describe('annotations', () => {
     });
     expect(routeWith({}).methods).toBeUndefined();
     expect(routeWith({}).upstreamPath).toBeUndefined();
+    // No annotation: the proxy's --max-request-body-size applies.
+    expect(routeWith({}).maxRequestBodySize).toBeUndefined();
   });
 
   it.each(valid)('Ingress %s: %j', (name, value, expected) => {
@@ -118,4 +134,31 @@ describe('annotations', () => {
       expect(route.retries).toBe(5);
     },
   );
+
+  describe(BODY_SIZE, () => {
+    it('on the Ingress wins over the Service', () => {
+      expect(
+        translateWith({ [BODY_SIZE]: '2m' }, 'both', { [BODY_SIZE]: '50m' }).route.maxRequestBodySize,
+      ).toBe(2 * 1024 * 1024);
+    });
+
+    it.each([
+      ['Ingress', '1.5m'],
+      ['Ingress', '10mb'],
+      ['Ingress', '-1'],
+      ['Service', 'lots'],
+    ] as const)('on an %s, %j is a problem on that object and leaves the default', (on, value) => {
+      const { route, problems } = translateWith({ [BODY_SIZE]: value }, on);
+      // A bad size neither widens nor breaks the route: it keeps the proxy's default and is served.
+      expect(route.maxRequestBodySize).toBeUndefined();
+      expect(route.unavailable).toBeUndefined();
+      expect(problems).toEqual([
+        expect.objectContaining({
+          code: 'ANNOTATION_INVALID',
+          message: expect.stringContaining(BODY_SIZE) as string,
+          objects: [expect.objectContaining({ kind: on, namespace: 'shop', name: 'web' })],
+        }),
+      ]);
+    });
+  });
 });

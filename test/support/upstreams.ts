@@ -72,7 +72,8 @@ export async function startEcho(options: EchoOptions = {}): Promise<EchoServer> 
   const name = options.name ?? 'echo';
   const requests: RecordedRequest[] = [];
   const handler = (req: IncomingMessage, res: ServerResponse) => {
-    void answer(req, res, name, options.delayMs ?? 0, requests);
+    // A request whose body the proxy aborted (a body limit) is not recorded: it never completed.
+    answer(req, res, name, options.delayMs ?? 0, requests).catch(() => res.destroy());
   };
   const server = options.tls ? createHttpsServer(options.tls, handler) : createHttpServer(handler);
   const state = {

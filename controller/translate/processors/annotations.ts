@@ -9,13 +9,19 @@
  * upstream's scheme). A value set on the Ingress wins over the Service's;
  * plugins combine (see plugins.ts).
  *
+ * Portcullis's own, on Ingress and Service: portcullis.dev/max-request-body-size
+ * (nginx's size syntax: `10m`; `0` is no limit).
+ *
  * An invalid value is a problem and makes the object's routes answer 503:
  * guessing could widen a route (an ignored `protocols: https` would serve
- * plain http). An unknown konghq.com annotation is a problem and is ignored.
+ * plain http). The exception is a bad body size: it is a problem and is
+ * ignored, because the proxy's default limit still applies, so nothing is
+ * widened. An unknown konghq.com annotation is a problem and is ignored.
  */
 import { addProblem, type Processor, type RouteSettings, type TranslateContext } from '../context.js';
 import type { Ingress, KubeObject, Service } from '../k8s-types.js';
 import type { ProblemCode } from '../problem-codes.js';
+import { parseByteSize } from '../../../common/byte-size.js';
 import { compareStrings, normalizeHost, record, refOf, splitList, str } from '../read.js';
 import { ingressBackends, serviceKeyOf } from './backends.js';
 
@@ -25,6 +31,7 @@ type Parser = (settings: RouteSettings, value: string) => string | undefined;
 const REDIRECT_CODES = [301, 302, 307, 308, 426] as const;
 const MAX_TIMEOUT_MS = 3_600_000;
 const MAX_RETRIES = 32;
+const MAX_BODY_SIZE = 'portcullis.dev/max-request-body-size';
 
 function parseBoolean(value: string): boolean | undefined {
   return value === 'true' ? true : value === 'false' ? false : undefined;
@@ -95,7 +102,16 @@ const ROUTE_ANNOTATIONS: Record<string, Parser> = {
     settings.hostAliases = [...new Set(normalized as string[])];
     return undefined;
   },
+  [MAX_BODY_SIZE]: (settings, value) => {
+    const bytes = parseByteSize(value);
+    if (bytes === undefined) return 'must be a size in bytes, optionally with k, m or g (0: no limit)';
+    settings.maxRequestBodySize = bytes;
+    return undefined;
+  },
 };
+
+/** Annotations whose bad value is reported and ignored: the proxy's default keeps the route safe. */
+const IGNORED_WHEN_INVALID = new Set([MAX_BODY_SIZE]);
 
 /** Annotations that configure the upstream side, valid on Service only. */
 const SERVICE_ANNOTATIONS: Record<string, Parser> = {
@@ -142,6 +158,10 @@ export function parseSettings(ctx: TranslateContext, kind: Kind, obj: KubeObject
     if (error !== undefined) {
       const shown = value === undefined ? JSON.stringify(annotations[name]) : `"${value}"`;
       const message = `annotation ${name}: ${shown} ${error}`;
+      if (IGNORED_WHEN_INVALID.has(name)) {
+        report('ANNOTATION_INVALID', `${message}; it is ignored and the proxy's default applies`);
+        continue;
+      }
       report('ANNOTATION_INVALID', message);
       settings.invalid ??= {
         code: 'ANNOTATION_INVALID',

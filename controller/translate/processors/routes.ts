@@ -48,6 +48,7 @@ function merge(
     httpsRedirectStatusCode: pick('httpsRedirectStatusCode'),
     forceSslRedirect: pick('forceSslRedirect'),
     hostAliases: pick('hostAliases'),
+    maxRequestBodySize: pick('maxRequestBodySize'),
     upstreamPath: service?.upstreamPath,
     connectMs: service?.connectMs,
     readMs: service?.readMs,
@@ -145,6 +146,8 @@ function routeTail(
     writeMs: s.writeMs ?? DEFAULTS.writeMs,
   };
   tail.retries = s.retries ?? DEFAULTS.retries;
+  // Absent unless annotated: the proxy's own default then applies.
+  if (s.maxRequestBodySize !== undefined) tail.maxRequestBodySize = s.maxRequestBodySize;
   tail.upstream = backend.upstream;
   if (backend.service) tail.service = backend.service;
   tail.plugins = [...plugins];

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigBuilder } from '../../support/config-builder.js';
 import { eventually, http } from '../../support/http-client.js';
 import { startProxy, type ProxyProcess } from '../../support/proxy-process.js';
+import { head, RawConnection } from '../../support/raw-socket.js';
 import { deadPort, startEcho, type EchoServer } from '../../support/upstreams.js';
 
 const SECRETS = {
@@ -30,6 +31,7 @@ interface AccessLine {
   host?: string;
   durationMs: number;
   peer: string;
+  incomplete?: boolean;
 }
 
 beforeAll(async () => {
@@ -112,6 +114,30 @@ describe('access log', () => {
     const line = await accessLine('/missing');
     expect(line).toMatchObject({ method: 'GET', status: 404 });
     expect(line.route).toBeUndefined();
+  });
+
+  it('logs 499 for a client that closed the connection before the answer', async () => {
+    const conn = await RawConnection.open(proxy.httpPort);
+    await conn.write(head(['GET /logged/gave-up?delay=1000 HTTP/1.1', 'Host: shop.example.test']));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    conn.destroy();
+    const line = await accessLine('/logged/gave-up');
+    expect(line).toMatchObject({ method: 'GET', status: 499, route: 'logged' });
+    expect(line.incomplete).toBeUndefined();
+    expect(await proxy.metrics()).toMatch(
+      /portcullis_http_requests_total\{[^}]*route="logged"[^}]*status="499"[^}]*\} 1/,
+    );
+  });
+
+  it('marks a response that started but did not finish', async () => {
+    const conn = await RawConnection.open(proxy.httpPort);
+    await conn.write(head(['GET /logged/cut?chunks=30 HTTP/1.1', 'Host: shop.example.test']));
+    await conn.waitFor(/chunk-0;/);
+    conn.destroy();
+    expect(await accessLine('/logged/cut')).toMatchObject({ status: 200, route: 'logged', incomplete: true });
+    const whole = await http({ port: proxy.httpPort, path: '/logged/whole?chunks=2' });
+    expect(whole.status).toBe(200);
+    expect((await accessLine('/logged/whole')).incomplete).toBeUndefined();
   });
 
   it('never writes a credential anywhere in the output', async () => {
