@@ -24,6 +24,8 @@ export interface AuthorizationFlowOptions {
   config: OpenIdConnectConfig;
   client: Client;
   secret: string;
+  /** The acceptance rules' digest: a login started by an instance with other rules does not finish here. */
+  binding: string;
   provider: Provider;
   tokens: TokenClient;
   /** Bounds the code exchanges at the callback, which anyone holding a login's state cookie can cause. */
@@ -54,6 +56,7 @@ export class AuthorizationFlow {
       secret: options.secret,
       issuer: options.config.issuer,
       clientId: options.client.id,
+      binding: options.binding,
       cookieName: options.config.authorization_cookie_name,
     });
   }
@@ -62,6 +65,8 @@ export class AuthorizationFlow {
   canStart(request: FastifyRequest): boolean {
     return (
       this.#login &&
+      // Without a configured redirect_uri the callback URL is made from the Host: none, no login.
+      (this.#options.config.redirect_uri?.[0] !== undefined || request.headers.host !== undefined) &&
       (request.method === 'GET' || request.method === 'HEAD') &&
       (request.headers.accept ?? '').toLowerCase().includes('text/html')
     );

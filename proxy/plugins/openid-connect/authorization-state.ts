@@ -30,6 +30,8 @@ export interface AuthorizationStateCookieOptions {
   secret: string;
   issuer: string;
   clientId: string;
+  /** The digest of the instance's acceptance rules (session-binding.ts), as for sessions. */
+  binding: string;
   cookieName: string;
   /** How long a login may take, in seconds; default 600. */
   maxAgeSeconds?: number;
@@ -70,7 +72,7 @@ export class AuthorizationStateCookie {
     // Derived once: begin and read run on the request path.
     this.#key = deriveCookieKey(
       options.secret,
-      `portcullis-authorization|${options.issuer}|${options.clientId}|${options.cookieName}`,
+      `portcullis-authorization|${options.issuer}|${options.clientId}|${options.cookieName}|${options.binding}`,
     );
   }
 

@@ -102,12 +102,13 @@ export class OpenIdConnectPlugin implements PluginRuntime {
       clientIds: config.client_id ?? [],
     });
     const secret = config.session_secret ?? services.fallbackSessionSecret;
+    const binding = sessionBinding(config);
     if (this.#enabled.has('session') || this.#enabled.has('authorization_code')) {
       this.#session = new SessionCookie({
         secret,
         issuer: config.issuer,
         clientId: id ?? '',
-        binding: sessionBinding(config),
+        binding,
         cookieName: config.session_cookie_name,
         path: config.session_cookie_path,
         ...(config.session_cookie_domain !== undefined && { domain: config.session_cookie_domain }),
@@ -124,6 +125,7 @@ export class OpenIdConnectPlugin implements PluginRuntime {
         config,
         client: this.#client,
         secret,
+        binding,
         provider: services.provider,
         tokens: services.tokens,
         idpCalls: services.idpCalls,

@@ -76,4 +76,12 @@ describe('the login redirect_uri is built from a validated Host only', () => {
     expect(res.raw).not.toContain('evil.test');
     expect(echo.requests).toHaveLength(0);
   });
+
+  it('an HTTP/1.0 request without Host gets a 401, not a login with an undefined redirect_uri', async () => {
+    const res = await rawHttp(proxy.httpPort, 'GET /account HTTP/1.0\r\nAccept: text/html\r\n\r\n');
+    expect(res.status, res.raw).toBe(401);
+    expect(res.headers.location).toBeUndefined();
+    expect(res.headers['set-cookie']).toBeUndefined();
+    expect(echo.requests).toHaveLength(0);
+  });
 });

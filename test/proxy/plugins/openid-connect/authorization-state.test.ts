@@ -12,6 +12,7 @@ const OPTIONS: AuthorizationStateCookieOptions = {
   secret: SECRET,
   issuer: 'https://idp.example.com',
   clientId: 'portcullis',
+  binding: 'rules-a',
   cookieName: 'authorization',
 };
 
@@ -86,6 +87,7 @@ describe('AuthorizationStateCookie', () => {
     ['client id', { clientId: 'other' }],
     ['secret', { secret: 'another-session-secret-of-32-chars-or-more' }],
     ['cookie name', { cookieName: 'other' }],
+    ['set of acceptance rules', { binding: 'rules-b' }],
   ])('ignores a cookie from an instance with another %s', async (_, overrides) => {
     const { setCookie } = await codec(overrides).begin('/', true, T0);
     const value = setCookie.slice(setCookie.indexOf('=') + 1).split(';')[0];
