@@ -1,6 +1,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { Value, type ValueError } from '@sinclair/typebox/value';
+import { ApplicationRegistrationConfig } from './plugins/application-registration.js';
 import { OpenIdConnectConfig } from './plugins/openid-connect.js';
 import { openIdConnectProblems } from './plugins/openid-connect-rules.js';
 
@@ -31,6 +32,11 @@ const SCHEMAS: Readonly<Record<string, PluginSchema>> = {
     check: TypeCompiler.Compile(OpenIdConnectConfig),
     rules: openIdConnectProblems,
   },
+  'application-registration': {
+    schema: ApplicationRegistrationConfig,
+    check: TypeCompiler.Compile(ApplicationRegistrationConfig),
+    rules: () => [],
+  },
 };
 
 const MAX_PROBLEMS = 20;
@@ -53,7 +59,11 @@ export function validatePluginConfig(name: string, config: unknown): string[] {
   const candidate = withDefaults(entry, config);
   if (!entry.check.Check(candidate)) {
     const problems: string[] = [];
+    // One problem per field: a missing field also fails its type check.
+    const seen = new Set<string>();
     for (const error of entry.check.Errors(candidate)) {
+      if (seen.has(error.path)) continue;
+      seen.add(error.path);
       problems.push(describe(error));
       if (problems.length >= MAX_PROBLEMS) break;
     }
@@ -94,6 +104,7 @@ function describe(error: ValueError): string {
   if (error.message === 'Unexpected property' || /additional/i.test(error.message)) {
     return `unknown field "${field}"`;
   }
+  if (/required property/i.test(error.message)) return `field "${field}" is required`;
   const literals = (error.schema as { anyOf?: { const?: unknown }[] }).anyOf
     ?.map((s) => s.const)
     .filter((v) => v !== undefined);

@@ -140,7 +140,7 @@ describe('translate', () => {
 
 describe('plugin order and catalog', () => {
   const plugins = [
-    kongPlugin('shop', 'authz', 'application-registration', {}),
+    kongPlugin('shop', 'authz', 'application-registration', { display_name: 'Shop' }),
     // A valid openid-connect config (the shared catalog checks it): the order is what is tested.
     kongPlugin('shop', 'authn', 'openid-connect', { issuer: 'https://idp.example.com' }),
     kongPlugin('shop', 'first', 'pre-check', {}),
