@@ -142,6 +142,11 @@ export const PROBLEM_CODES = {
     summary: 'an ApplicationRegistration approves a Service its Application did not ask for',
     effect: 'ignored',
   },
+  APPLICATION_REGISTRATION_DISAGREEMENT: {
+    summary:
+      'the routes to one Service do not all have the same application-registration plugin (or some have none)',
+    effect: 'unavailable',
+  },
   APPLICATION_REGISTRATION_DUPLICATE: {
     summary:
       'several ApplicationRegistrations cover one Application and Service; the most restrictive state wins',

@@ -11,6 +11,7 @@ import { ingressClassProcessor } from './processors/ingress-class.js';
 import { pluginsProcessor } from './processors/plugins.js';
 import { routesProcessor } from './processors/routes.js';
 import { scopeProcessor } from './processors/scope.js';
+import { servicePluginsProcessor } from './processors/service-plugins.js';
 import { upstreamsProcessor } from './processors/upstreams.js';
 
 export const PROCESSORS: readonly Processor[] = [
@@ -22,5 +23,6 @@ export const PROCESSORS: readonly Processor[] = [
   pluginsProcessor, // KongPlugin, KongClusterPlugin -> plugin instances
   routesProcessor, // rules, defaultBackend -> candidate routes
   conflictsProcessor, // same host and path -> oldest wins
+  servicePluginsProcessor, // routes to one Service agree on application-registration, or answer 503
   applicationsProcessor, // Application + ApplicationRegistration -> applications
 ];
