@@ -151,6 +151,21 @@ export const Application = Type.Object(
     }),
     displayName: Type.Optional(Type.String({ maxLength: 512 })),
     approvedServices: Type.Array(Type.String(), { description: 'Services as `namespace/name`.' }),
+    refusedServices: Type.Optional(
+      Type.Record(
+        Type.String(),
+        Type.Union([
+          Type.Literal('Requested'),
+          Type.Literal('Pending'),
+          Type.Literal('Rejected'),
+          Type.Literal('Revoked'),
+        ]),
+        {
+          description:
+            'Services the application asks for and may not use, with why: for the log and metrics only (access is approvedServices).',
+        },
+      ),
+    ),
     source: Source,
   },
   { additionalProperties: false },

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import type { CompiledConfig, PluginInstance, Route } from '../../contract/index.js';
+import type { Application, CompiledConfig, PluginInstance, Route } from '../../contract/index.js';
 import type { PluginNames } from '../traffic/owned-names.js';
 
 /** What a plugin sees of the request it runs for, and the changes it asks for upstream. */
@@ -13,6 +13,18 @@ export interface PluginContext {
   query: string;
   proto: 'http' | 'https';
   upstream: UpstreamChanges;
+  /** Set by the authenticating plugin that let the request through: who it is. */
+  principal?: Principal;
+  /** Set by an authenticating plugin that let a CORS preflight through unchecked (`run_on_preflight: false`). */
+  preflightSkipped?: boolean;
+}
+
+/** A caller an authenticating plugin verified, and the Application it maps to, if any. */
+export interface Principal {
+  /** The plugin instance that verified it. */
+  plugin: string;
+  /** From the config in service for this request, so its approvals are current. */
+  application?: Application;
 }
 
 /** Changes plugins make to the request sent upstream and to the response the client gets. */

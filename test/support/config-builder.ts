@@ -118,12 +118,18 @@ export class ConfigBuilder {
   }
 
   /** An Application: `id` is `namespace/name`, `clientId` the IdP client id (Kong's custom_id). */
-  application(id: string, clientId: string, approvedServices: string[] = []): this {
+  application(
+    id: string,
+    clientId: string,
+    approvedServices: string[] = [],
+    refusedServices?: Application['refusedServices'],
+  ): this {
     const [namespace = 'test', name = id] = id.split('/');
     this.#applications.push({
       id,
       clientId,
       approvedServices,
+      ...(refusedServices && { refusedServices }),
       source: source('Application', name, namespace),
     });
     return this;

@@ -194,11 +194,16 @@ function buildApplications(ctx: TranslateContext, auto: Set<string>): void {
       .filter((s) => s.state === 'Approved' || s.state === 'AutoApproved')
       .map((s) => s.service);
     if (inConfig) {
+      const refused: NonNullable<ConfigApplication['refusedServices']> = {};
+      for (const s of summaries) {
+        if (s.state !== 'Approved' && s.state !== 'AutoApproved') refused[s.service] = s.state;
+      }
       const entry: ConfigApplication = {
         id: appKey,
         clientId: clientId!,
         ...(typeof displayName === 'string' ? { displayName } : {}),
         approvedServices: approved,
+        ...(Object.keys(refused).length > 0 ? { refusedServices: refused } : {}),
         source: refOf('Application', app),
       };
       ctx.applications.push(entry);

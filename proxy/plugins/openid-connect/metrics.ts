@@ -1,4 +1,5 @@
 import { Counter, Histogram, register, type Registry } from 'prom-client';
+import { Tally } from '../metric-tally.js';
 
 export type IdpEndpoint = 'discovery' | 'jwks' | 'token' | 'introspection';
 export type CacheName = 'token' | 'introspection' | 'grant';
@@ -9,29 +10,6 @@ export type CacheName = 'token' | 'introspection' | 'grant';
  * bounded: routes and plugin ids come from the config, methods and
  * outcomes from fixed lists.
  */
-/**
- * Counts kept as plain numbers on the request path and added to the
- * prom-client counter when it is scraped: a prom-client increment (label
- * hashing, bookkeeping) costs more than the rest of a cached token check.
- */
-class Tally<L extends string> {
-  readonly #pending = new Map<string, { labels: Partial<Record<L, string>>; count: number }>();
-
-  add(key: string, labels: () => Partial<Record<L, string>>): void {
-    const entry = this.#pending.get(key);
-    if (entry) entry.count++;
-    else this.#pending.set(key, { labels: labels(), count: 1 });
-  }
-
-  flushInto(counter: Counter<L>): void {
-    for (const entry of this.#pending.values()) {
-      if (entry.count === 0) continue;
-      counter.inc(entry.labels, entry.count);
-      entry.count = 0;
-    }
-  }
-}
-
 export class OidcMetrics {
   readonly #decisions: Counter<'route' | 'plugin' | 'method' | 'outcome'>;
   readonly #idpRequests: Counter<'issuer' | 'endpoint' | 'outcome'>;

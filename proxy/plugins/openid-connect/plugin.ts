@@ -145,7 +145,10 @@ export class OpenIdConnectPlugin implements PluginRuntime {
 
   async access(request: FastifyRequest, reply: FastifyReply, context: PluginContext): Promise<boolean> {
     const config = this.#config;
-    if (!config.run_on_preflight && isPreflight(request)) return true;
+    if (!config.run_on_preflight && isPreflight(request)) {
+      context.preflightSkipped = true;
+      return true;
+    }
     const record = (m: string, outcome: string) => {
       this.#services.metrics.decision(context.route.id, this.#id, m, outcome);
       // The reason is never in the answer (it would help an attacker); operators find it here.
@@ -464,6 +467,7 @@ export class OpenIdConnectPlugin implements PluginRuntime {
         reason: 'consumer',
       };
     }
+    context.principal = consumer ? { plugin: this.#id, application: consumer } : { plugin: this.#id };
     const changes = context.upstream;
     if (config.hide_credentials && auth.location) hideCredential(auth.location, context);
     Object.assign(
