@@ -73,12 +73,20 @@ export function addControllerOptions(command: Command): Command {
         .default(8101),
     )
     .addOption(
-      opt('--manifest-max-file-size <size>', 'larger manifest files are refused', 'PORTCULLIS_MANIFEST_MAX_FILE_SIZE')
+      opt(
+        '--manifest-max-file-size <size>',
+        'larger manifest files are refused',
+        'PORTCULLIS_MANIFEST_MAX_FILE_SIZE',
+      )
         .argParser(fileSize)
         .default(DEFAULT_MANIFEST_LIMITS.maxFileBytes, '4m'),
     )
     .addOption(
-      opt('--manifest-max-documents <n>', 'YAML documents per manifest file', 'PORTCULLIS_MANIFEST_MAX_DOCUMENTS')
+      opt(
+        '--manifest-max-documents <n>',
+        'YAML documents per manifest file',
+        'PORTCULLIS_MANIFEST_MAX_DOCUMENTS',
+      )
         .argParser(positiveInt)
         .default(DEFAULT_MANIFEST_LIMITS.maxDocuments),
     )
@@ -88,7 +96,11 @@ export function addControllerOptions(command: Command): Command {
         .default(DEFAULT_MANIFEST_LIMITS.maxFiles),
     )
     .addOption(
-      opt('--manifest-max-depth <n>', 'folder levels read below the manifest folder', 'PORTCULLIS_MANIFEST_MAX_DEPTH')
+      opt(
+        '--manifest-max-depth <n>',
+        'folder levels read below the manifest folder',
+        'PORTCULLIS_MANIFEST_MAX_DEPTH',
+      )
         .argParser(positiveInt)
         .default(DEFAULT_MANIFEST_LIMITS.maxDepth),
     )

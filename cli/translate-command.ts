@@ -28,7 +28,11 @@ async function readObjects(files: string[]): Promise<{ objects: unknown[]; probl
       const { size } = await stat(file);
       if (size > DEFAULT_MANIFEST_LIMITS.maxFileBytes) {
         problems.push(
-          fileProblem('MANIFEST_TOO_LARGE', file, `larger than ${DEFAULT_MANIFEST_LIMITS.maxFileBytes} bytes (${size}); not read`),
+          fileProblem(
+            'MANIFEST_TOO_LARGE',
+            file,
+            `larger than ${DEFAULT_MANIFEST_LIMITS.maxFileBytes} bytes (${size}); not read`,
+          ),
         );
         continue;
       }

@@ -197,7 +197,12 @@ export class ManifestFolderSource implements ObjectSource {
       // Files not listed may still exist: keep them until a complete listing says they are gone.
       const listed = new Set(paths);
       const unlisted = [...this.#files.keys()].filter((path) => !listed.has(path));
-      const exists = await mapLimited(unlisted, (path) => stat(path).then(() => true, () => false));
+      const exists = await mapLimited(unlisted, (path) =>
+        stat(path).then(
+          () => true,
+          () => false,
+        ),
+      );
       paths.push(...unlisted.filter((_, i) => exists[i]));
       paths.sort();
     }
@@ -210,9 +215,13 @@ export class ManifestFolderSource implements ObjectSource {
     const notices = new Set<string>();
     for (const [path, state] of files) {
       for (const [key, object] of state.objects) {
-        if (next.has(key)) this.#noticeOnce(notices, `twice:${key}:${path}`, () =>
-          this.#log.warn({ file: this.#rel(path), object: key }, 'object defined twice; the later file wins'),
-        );
+        if (next.has(key))
+          this.#noticeOnce(notices, `twice:${key}:${path}`, () =>
+            this.#log.warn(
+              { file: this.#rel(path), object: key },
+              'object defined twice; the later file wins',
+            ),
+          );
         next.set(key, object);
       }
     }
@@ -283,7 +292,8 @@ export class ManifestFolderSource implements ObjectSource {
     };
     if (info instanceof Error) {
       // Deleted since the listing: the next scan drops it; until then keep what it held.
-      if ((info as NodeJS.ErrnoException).code === 'ENOENT') return previous ?? { stamp: '', objects: new Map() };
+      if ((info as NodeJS.ErrnoException).code === 'ENOENT')
+        return previous ?? { stamp: '', objects: new Map() };
       return kept('', fileProblem('MANIFEST_UNREADABLE', file, `cannot read: ${info.message}`));
     }
     const stamp = `${info.ino}:${info.size}:${info.mtimeMs}`;
@@ -291,13 +301,18 @@ export class ManifestFolderSource implements ObjectSource {
     if (info.size > this.#limits.maxFileBytes)
       return kept(
         stamp,
-        fileProblem('MANIFEST_TOO_LARGE', file, `larger than ${this.#limits.maxFileBytes} bytes (${info.size}); not read`),
+        fileProblem(
+          'MANIFEST_TOO_LARGE',
+          file,
+          `larger than ${this.#limits.maxFileBytes} bytes (${info.size}); not read`,
+        ),
       );
     let text: string;
     try {
       text = await readFile(path, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return previous ?? { stamp: '', objects: new Map() };
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+        return previous ?? { stamp: '', objects: new Map() };
       return kept('', fileProblem('MANIFEST_UNREADABLE', file, `cannot read: ${(error as Error).message}`));
     }
     await this.#pause();
@@ -340,7 +355,9 @@ export function fileProblem(
   line?: number,
   column?: number,
 ): SourceProblem {
-  const where = [file, line, line === undefined ? undefined : column].filter((x) => x !== undefined).join(':');
+  const where = [file, line, line === undefined ? undefined : column]
+    .filter((x) => x !== undefined)
+    .join(':');
   return {
     code,
     message: `${where}: ${reason}`,

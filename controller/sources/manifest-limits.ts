@@ -24,4 +24,3 @@ export const DEFAULT_MANIFEST_LIMITS: Readonly<ManifestLimits> = {
   maxFiles: 10_000,
   maxDepth: 16,
 };
-

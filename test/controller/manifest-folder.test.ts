@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ObjectStore } from '../../controller/object-store.js';
-import { ManifestFolderSource, type ManifestFolderOptions } from '../../controller/sources/manifest-folder.js';
+import {
+  ManifestFolderSource,
+  type ManifestFolderOptions,
+} from '../../controller/sources/manifest-folder.js';
 import type { KubeObject } from '../../controller/translate/k8s-types.js';
 import { eventually } from '../support/http-client.js';
 
@@ -240,7 +243,9 @@ describe('ManifestFolderSource: symbolic links and scan bounds', () => {
       'Service/default/c',
       'Service/default/zero',
     ]);
-    expect(source.problems()).toEqual([expect.objectContaining({ code: 'MANIFEST_FOLDER_LIMIT', file: '.' })]);
+    expect(source.problems()).toEqual([
+      expect.objectContaining({ code: 'MANIFEST_FOLDER_LIMIT', file: '.' }),
+    ]);
     await unlink(join(dir, '0.yaml'));
     await source.rescan();
     expect(objects(store)).toEqual(['Service/default/a', 'Service/default/b', 'Service/default/c']);
@@ -271,7 +276,9 @@ describe('ManifestFolderSource: a file that fails in any way', () => {
     await writeFile(join(dir, 'big.yaml'), SERVICE('big2') + `# ${'x'.repeat(2000)}\n`);
     await source.rescan();
     expect(objects(store)).toEqual(['Service/default/big']);
-    expect(source.problems()).toEqual([expect.objectContaining({ code: 'MANIFEST_TOO_LARGE', file: 'big.yaml' })]);
+    expect(source.problems()).toEqual([
+      expect.objectContaining({ code: 'MANIFEST_TOO_LARGE', file: 'big.yaml' }),
+    ]);
   });
 
   it('refuses a file with more than maxDocuments documents', async () => {
@@ -280,7 +287,11 @@ describe('ManifestFolderSource: a file that fails in any way', () => {
     const { store, source } = await load({ limits: { maxDocuments: 3 } });
     expect(objects(store)).toEqual(['Service/default/ok1', 'Service/default/ok2', 'Service/default/ok3']);
     expect(source.problems()).toEqual([
-      expect.objectContaining({ code: 'MANIFEST_TOO_LARGE', file: 'many.yaml', message: expect.stringMatching(/3 documents/) }),
+      expect.objectContaining({
+        code: 'MANIFEST_TOO_LARGE',
+        file: 'many.yaml',
+        message: expect.stringMatching(/3 documents/),
+      }),
     ]);
   });
 
@@ -308,9 +319,9 @@ describe('ManifestFolderSource: a file that fails in any way', () => {
     await source.rescan();
     expect(source.problems()).toEqual([]);
     expect(notified).toBe(2);
-    expect(logs.some((l) => l.level === 30 && l.file === 'a.yaml' && String(l.msg).includes('parses again'))).toBe(
-      true,
-    );
+    expect(
+      logs.some((l) => l.level === 30 && l.file === 'a.yaml' && String(l.msg).includes('parses again')),
+    ).toBe(true);
   });
 
   it('stops a scan at once when stopped, even in a large folder', async () => {
@@ -427,7 +438,11 @@ describe('ManifestFolderSource: watching (rescan a minute away)', () => {
       await mkdir(join(outside, 'moved'));
       await writeFile(join(outside, 'moved', 'c.yaml'), SERVICE('c'));
       await rename(join(outside, 'moved'), join(dir, 'moved'));
-      await shows(store, ['Service/default/a', 'Service/default/b', 'Service/default/c'], 'a folder moved in');
+      await shows(
+        store,
+        ['Service/default/a', 'Service/default/b', 'Service/default/c'],
+        'a folder moved in',
+      );
     } finally {
       await rm(outside, { recursive: true, force: true });
     }

@@ -134,7 +134,10 @@ describe('portcullis run: a hostile manifest folder', () => {
   it('a file that does not parse is counted and listed until it is fixed', async () => {
     run = await RunProcess.start(dir);
     expect(await metric('portcullis_controller_problems')).toBe(0);
-    await writeFile(join(dir, 'web.yaml'), 'apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: [\n');
+    await writeFile(
+      join(dir, 'web.yaml'),
+      'apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: [\n',
+    );
     await eventually(
       async () => ((await metric('portcullis_controller_problems')) === 1 ? true : undefined),
       'one problem counted',
