@@ -2,7 +2,12 @@ import { Option, type Command } from 'commander';
 import type { Logger } from 'pino';
 import type { RunningController } from '../controller/run.js';
 import type { ObjectSource } from '../controller/source.js';
-import { addControllerOptions, readTokenFile, type ControllerFlags } from './controller-options.js';
+import {
+  addControllerOptions,
+  manifestFolderOptions,
+  readTokenFile,
+  type ControllerFlags,
+} from './controller-options.js';
 import { createKubernetesMode, type KubernetesFlags, type KubernetesMode } from './kubernetes-mode.js';
 
 interface ControllerCommandFlags extends ControllerFlags, KubernetesFlags {
@@ -121,7 +126,7 @@ export function registerControllerCommand(program: Command): void {
       let source: ObjectSource;
       let kubernetes: KubernetesMode | undefined;
       if (flags.manifests) {
-        source = new ManifestFolderSource({ dir: flags.manifests, log });
+        source = new ManifestFolderSource({ dir: flags.manifests, log, ...manifestFolderOptions(flags) });
       } else {
         try {
           kubernetes = await createKubernetesMode(flags, log);

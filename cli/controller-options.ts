@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { parseByteSize } from '../common/byte-size.js';
 import { port } from '../proxy/options.js';
 // Only light modules at the top of cli/: heavy ones are imported by the command that runs.
 import { DEFAULT_INGRESS_CLASS } from '../controller/translate/options.js';
+import { DEFAULT_MANIFEST_LIMITS } from '../controller/sources/manifest-limits.js';
 
 /** The flags `run` and `controller` share. */
 export interface ControllerFlags {
@@ -10,6 +12,39 @@ export interface ControllerFlags {
   ingressClass: string;
   controllerStatusAddress: string;
   controllerStatusPort: number;
+  manifestMaxFileSize: number;
+  manifestMaxDocuments: number;
+  manifestMaxFiles: number;
+  manifestMaxDepth: number;
+  /** Seconds between rescans of the folder (besides watching it). */
+  manifestRescanInterval: number;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1)
+    throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+function fileSize(value: string): number {
+  const bytes = parseByteSize(value);
+  if (bytes === undefined || bytes < 1)
+    throw new InvalidArgumentError('must be bytes, optionally with k, m or g (for example 4m)');
+  return bytes;
+}
+
+/** What ManifestFolderSource takes from the flags. */
+export function manifestFolderOptions(flags: ControllerFlags) {
+  return {
+    pollIntervalMs: flags.manifestRescanInterval * 1000,
+    limits: {
+      maxFileBytes: flags.manifestMaxFileSize,
+      maxDocuments: flags.manifestMaxDocuments,
+      maxFiles: flags.manifestMaxFiles,
+      maxDepth: flags.manifestMaxDepth,
+    },
+  };
 }
 
 export function addControllerOptions(command: Command): Command {
@@ -36,6 +71,47 @@ export function addControllerOptions(command: Command): Command {
       )
         .argParser(port)
         .default(8101),
+    )
+    .addOption(
+      opt(
+        '--manifest-max-file-size <size>',
+        'larger manifest files are refused',
+        'PORTCULLIS_MANIFEST_MAX_FILE_SIZE',
+      )
+        .argParser(fileSize)
+        .default(DEFAULT_MANIFEST_LIMITS.maxFileBytes, '4m'),
+    )
+    .addOption(
+      opt(
+        '--manifest-max-documents <n>',
+        'YAML documents per manifest file',
+        'PORTCULLIS_MANIFEST_MAX_DOCUMENTS',
+      )
+        .argParser(positiveInt)
+        .default(DEFAULT_MANIFEST_LIMITS.maxDocuments),
+    )
+    .addOption(
+      opt('--manifest-max-files <n>', 'manifest files read from the folder', 'PORTCULLIS_MANIFEST_MAX_FILES')
+        .argParser(positiveInt)
+        .default(DEFAULT_MANIFEST_LIMITS.maxFiles),
+    )
+    .addOption(
+      opt(
+        '--manifest-max-depth <n>',
+        'folder levels read below the manifest folder',
+        'PORTCULLIS_MANIFEST_MAX_DEPTH',
+      )
+        .argParser(positiveInt)
+        .default(DEFAULT_MANIFEST_LIMITS.maxDepth),
+    )
+    .addOption(
+      opt(
+        '--manifest-rescan-interval <seconds>',
+        'rescan the manifest folder this often, besides watching it',
+        'PORTCULLIS_MANIFEST_RESCAN_INTERVAL',
+      )
+        .argParser(positiveInt)
+        .default(5),
     );
 }
 

@@ -8,7 +8,12 @@ import type { Logger } from 'pino';
 import type { ProxyClient } from '../controller/proxy-client.js';
 import type { RunningController } from '../controller/run.js';
 import { addProxyOptions, normaliseProxyOptions, type ProxyOptions } from '../proxy/options.js';
-import { addControllerOptions, readTokenFile, type ControllerFlags } from './controller-options.js';
+import {
+  addControllerOptions,
+  manifestFolderOptions,
+  readTokenFile,
+  type ControllerFlags,
+} from './controller-options.js';
 
 const CLI = fileURLToPath(new URL('./main.js', import.meta.url));
 
@@ -123,7 +128,7 @@ async function run(options: ProxyOptions, flags: ControllerFlags, log: Logger): 
   try {
     await waitForAdmin(new ProxyClient({ url, token }), child);
     controller = await startController({
-      source: new ManifestFolderSource({ dir: flags.manifests, log }),
+      source: new ManifestFolderSource({ dir: flags.manifests, log, ...manifestFolderOptions(flags) }),
       proxyUrls: [url],
       adminToken: token,
       translateOptions: { ingressClass: flags.ingressClass },

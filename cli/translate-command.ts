@@ -1,6 +1,7 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { parseAllDocuments, stringify } from 'yaml';
+import { stringify } from 'yaml';
+import type { SourceProblem } from '../controller/source.js';
 import { DEFAULT_INGRESS_CLASS } from '../controller/translate/options.js';
 
 interface TranslateFlags {
@@ -9,27 +10,48 @@ interface TranslateFlags {
   defaultNamespace: string;
 }
 
-/** Parses every file; the first syntax error ends the command, since a partial input would mislead. */
-async function readObjects(files: string[]): Promise<unknown[]> {
+/**
+ * Reads every file as the manifest folder does (same parser, same limits): a
+ * file that fails contributes nothing and is a problem naming file, line and
+ * column, so the output is what the controller would serve from these files.
+ */
+async function readObjects(files: string[]): Promise<{ objects: unknown[]; problems: SourceProblem[] }> {
+  const [{ parseManifest, DEFAULT_MANIFEST_LIMITS }, { fileProblem }] = await Promise.all([
+    import('../controller/sources/manifest-parse.js'),
+    import('../controller/sources/manifest-folder.js'),
+  ]);
   const objects: unknown[] = [];
+  const problems: SourceProblem[] = [];
   for (const file of files) {
-    const documents = parseAllDocuments(await readFile(file, 'utf8'));
-    for (const doc of documents) {
-      const failed = doc.errors[0];
-      if (failed) {
-        const line = failed.linePos?.[0].line;
-        throw new Error(`${file}${line ? `:${line}` : ''}: ${failed.message.split('\n')[0]}`);
+    let text: string;
+    try {
+      const { size } = await stat(file);
+      if (size > DEFAULT_MANIFEST_LIMITS.maxFileBytes) {
+        problems.push(
+          fileProblem(
+            'MANIFEST_TOO_LARGE',
+            file,
+            `larger than ${DEFAULT_MANIFEST_LIMITS.maxFileBytes} bytes (${size}); not read`,
+          ),
+        );
+        continue;
       }
-      objects.push(doc.toJS());
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      problems.push(fileProblem('MANIFEST_UNREADABLE', file, `cannot read: ${(error as Error).message}`));
+      continue;
     }
+    const parsed = await parseManifest(text, { maxDocuments: DEFAULT_MANIFEST_LIMITS.maxDocuments });
+    if (parsed.ok) objects.push(...parsed.values);
+    else problems.push(fileProblem(parsed.code, file, parsed.reason, parsed.line, parsed.column));
   }
-  return objects;
+  return { objects, problems };
 }
 
 /**
  * `portcullis translate FILE...`: what the controller would push for these
  * manifests, with secrets redacted, and every problem. Exit 1 with
- * problems, 2 when a file cannot be read, so scripts and CI can gate on it.
+ * problems, 2 when a file cannot be read or parsed (it is listed among the problems), so scripts and CI can gate on it.
  */
 export function registerTranslateCommand(program: Command): void {
   program
@@ -40,14 +62,8 @@ export function registerTranslateCommand(program: Command): void {
     .option('--statuses', 'also print the statuses the controller would write', false)
     .option('--default-namespace <ns>', 'namespace for objects that have none', 'default')
     .action(async (files: string[], flags: TranslateFlags) => {
-      let objects: unknown[];
-      try {
-        objects = await readObjects(files);
-      } catch (error) {
-        process.stderr.write(`portcullis translate: ${(error as Error).message}\n`);
-        process.exitCode = 2;
-        return;
-      }
+      const { objects, problems: fileProblems } = await readObjects(files);
+      for (const problem of fileProblems) process.stderr.write(`portcullis translate: ${problem.message}\n`);
       const [{ snapshotFromObjects }, { translate }, { redactConfig }] = await Promise.all([
         import('../controller/snapshot.js'),
         import('../controller/translate/index.js'),
@@ -61,8 +77,14 @@ export function registerTranslateCommand(program: Command): void {
         process.stderr.write(`ignored ${what}: ${r.reason}\n`);
       }
       const { config, statuses, problems } = translate(snapshot, { ingressClass: flags.ingressClass });
-      const output = { config: redactConfig(config), problems, ...(flags.statuses ? { statuses } : {}) };
+      const output = {
+        config: redactConfig(config),
+        problems: [...fileProblems, ...problems],
+        ...(flags.statuses ? { statuses } : {}),
+      };
       process.stdout.write(stringify(output, { lineWidth: 0, aliasDuplicateObjects: false }));
-      if (problems.length > 0) process.exitCode = 1;
+      // 2 (a file could not be used) outranks 1 (objects have problems), as before.
+      if (fileProblems.length > 0) process.exitCode = 2;
+      else if (problems.length > 0) process.exitCode = 1;
     });
 }

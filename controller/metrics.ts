@@ -16,6 +16,9 @@ export class ControllerMetrics {
   readonly #translations: Counter;
   readonly #translateSeconds: Histogram;
   readonly #problems: Gauge;
+  readonly #sourceProblems: Gauge;
+  #translateProblemCount = 0;
+  #sourceProblemCount = 0;
   readonly #pushes: Counter<'proxy' | 'result'>;
   readonly #pushSeconds: Histogram<'proxy'>;
   readonly #lastPush: Gauge<'proxy'>;
@@ -36,7 +39,12 @@ export class ControllerMetrics {
     });
     this.#problems = new Gauge({
       name: 'portcullis_controller_problems',
-      help: 'Problems in the last translation (broken objects, left out or answering 503).',
+      help: 'Problems now: those of the last translation (broken objects, left out or answering 503) plus the source problems.',
+      registers,
+    });
+    this.#sourceProblems = new Gauge({
+      name: 'portcullis_controller_source_problems',
+      help: 'Inputs the source cannot use now (manifest files that do not parse, are too large or cannot be read); their last good objects are served.',
       registers,
     });
     this.#pushes = new Counter({
@@ -63,7 +71,15 @@ export class ControllerMetrics {
   translated(seconds: number, problems: number): void {
     this.#translations.inc();
     this.#translateSeconds.observe(seconds);
-    this.#problems.set(problems);
+    this.#translateProblemCount = problems;
+    this.#problems.set(problems + this.#sourceProblemCount);
+  }
+
+  /** The source's problems changed; they count in `portcullis_controller_problems` too. */
+  sourceProblems(count: number): void {
+    this.#sourceProblemCount = count;
+    this.#sourceProblems.set(count);
+    this.#problems.set(this.#translateProblemCount + count);
   }
 
   pushed(proxy: string, result: PushResultLabel, seconds: number, nowMs: number): void {

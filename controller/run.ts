@@ -54,16 +54,21 @@ export async function startController(options: ControllerOptions): Promise<Runni
     pollIntervalMs: options.pollIntervalMs,
   });
 
+  const { source } = options;
+  // Problems of the source itself (a manifest that does not parse) change without any object changing.
+  const unsubscribe = source.onProblems?.(() => metrics.sourceProblems(source.problems?.().length ?? 0));
+  const sourceProblems = source.problems?.bind(source);
   const status =
     options.statusPort === false
       ? undefined
-      : createControllerStatusApp({ ready: () => loop.ready, registry });
+      : createControllerStatusApp({ ready: () => loop.ready, registry, sourceProblems });
   const statusUrl = await status?.listen({ host: options.statusAddress, port: options.statusPort as number });
   loop.start();
   try {
     await options.source.start(store);
   } catch (error) {
     loop.stop();
+    unsubscribe?.();
     await status?.close();
     throw error;
   }
@@ -76,6 +81,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     statusUrl,
     stop: async () => {
       loop.stop();
+      unsubscribe?.();
       await options.source.stop();
       await options.onStop?.();
       await status?.close();

@@ -1,4 +1,5 @@
 import type { KubeObject } from './translate/k8s-types.js';
+import type { TranslateProblem } from './translate/problem-codes.js';
 
 /** The kinds the controller reads, by apiVersion and kind. */
 export const WATCHED_KINDS = [
@@ -29,8 +30,24 @@ export interface ObjectSink {
   synced(kind: WatchedKind): void;
 }
 
+/**
+ * Input the source could not use, such as a manifest file that does not
+ * parse. A translate problem in shape (its `objects` is empty), plus where it
+ * is; the source keeps serving what it last read there.
+ */
+export interface SourceProblem extends TranslateProblem {
+  /** Path of the file or folder, relative to the manifest folder (`.` is the folder itself). */
+  file: string;
+  line?: number;
+  column?: number;
+}
+
 /** A source of Kubernetes objects: a manifest folder or the Kubernetes API. */
 export interface ObjectSource {
   start(sink: ObjectSink): Promise<void>;
   stop(): Promise<void>;
+  /** What the source could not read, now; for metrics, `/readyz` and the portal. */
+  problems?(): readonly SourceProblem[];
+  /** Called whenever `problems()` changes; returns a function that unsubscribes. */
+  onProblems?(listener: () => void): () => void;
 }

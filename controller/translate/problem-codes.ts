@@ -153,6 +153,25 @@ export const PROBLEM_CODES = {
     effect: 'ignored',
   },
 
+  // Manifest folder (standalone mode and `portcullis translate`): about a file, not an object.
+  // A file's last good objects stay in service; other files keep updating.
+  MANIFEST_INVALID: {
+    summary: 'a manifest file does not parse as YAML or JSON, or the parser refused it (alias limit)',
+    effect: 'ignored',
+  },
+  MANIFEST_TOO_LARGE: {
+    summary: 'a manifest file is larger than the file size limit or holds more documents than allowed',
+    effect: 'ignored',
+  },
+  MANIFEST_UNREADABLE: {
+    summary: 'a manifest file or folder could not be read (permissions, I/O error)',
+    effect: 'ignored',
+  },
+  MANIFEST_FOLDER_LIMIT: {
+    summary: 'the manifest folder has more files or deeper folders than the scan reads',
+    effect: 'ignored',
+  },
+
   // Anything else
   OBJECT_MALFORMED: {
     summary: 'an object could not be read at all (a field has the wrong type)',

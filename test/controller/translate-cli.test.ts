@@ -70,12 +70,43 @@ describe('portcullis translate', () => {
     expect((parse(stdout) as { config: { virtualHosts: unknown[] } }).config.virtualHosts).toEqual([]);
   });
 
-  it('exits 2 with file and line when a file does not parse', async () => {
+  it('exits 2 when a file does not parse, naming file, line and column on stderr and among the problems', async () => {
     const bad = join(dir, 'bad.yaml');
+    const good = join(dir, 'good.yaml');
     await writeFile(bad, 'apiVersion: v1\nkind: Service\nmetadata: {name: [\n');
-    const { code, stderr, stdout } = translateCli(bad);
+    // An Ingress without its Service: its SERVICE_NOT_FOUND shows the good file was read.
+    await writeFile(
+      good,
+      'apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web}\nspec:\n  ingressClassName: portcullis\n  rules: [{http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}}]\n',
+    );
+    const { code, stderr, stdout } = translateCli(bad, good);
     expect(code).toBe(2);
-    expect(stderr).toMatch(/bad\.yaml:\d+: /);
-    expect(stdout).toBe('');
+    expect(stderr).toContain(`${bad}:4:1: `);
+    // What the controller would serve: the other files, and the broken one as a problem.
+    const out = parse(stdout) as { problems: Record<string, unknown>[] };
+    expect(out.problems).toEqual([
+      {
+        code: 'MANIFEST_INVALID',
+        message: expect.stringContaining('does not parse'),
+        objects: [],
+        file: bad,
+        line: 4,
+        column: 1,
+      },
+      expect.objectContaining({ code: 'SERVICE_NOT_FOUND' }),
+    ]);
+  });
+
+  it('exits 2 for an alias bomb, refused by the alias limit, naming the file', async () => {
+    const bomb = join(dir, 'bomb.yaml');
+    await writeFile(
+      bomb,
+      'a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n' +
+        'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n',
+    );
+    const { code, stderr, stdout } = translateCli(bomb);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/bomb\.yaml:1:1: .*alias/i);
+    expect((parse(stdout) as { problems: { code: string }[] }).problems[0]!.code).toBe('MANIFEST_INVALID');
   });
 });

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { eventually, http } from './http-client.js';
 import { CLI, REPO_ROOT } from './proxy-process.js';
 import { freePorts } from './upstreams.js';
@@ -31,8 +32,13 @@ export class RunProcess {
     return this.#output;
   }
 
-  /** Starts it (more flags in `args`) and waits until the controller reports ready (synced and pushed). */
-  static async start(dir: string, args: string[] = []): Promise<RunProcess> {
+  /** Starts it (more flags in `args`, more variables in `env`) and waits until the controller reports ready (synced and pushed). */
+  static async start(
+    dir: string,
+    args: string[] = [],
+    env: Record<string, string> = {},
+    readyWithinMs = 20_000,
+  ): Promise<RunProcess> {
     const [h, s, a, st, c] = (await freePorts(5)) as [number, number, number, number, number];
     const ports = { http: h, https: s, admin: a, status: st, controller: c };
     const child = spawn(
@@ -57,16 +63,38 @@ export class RunProcess {
       {
         cwd: REPO_ROOT,
         stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, PORTCULLIS_LOG_LEVEL: 'info' },
+        env: { ...process.env, PORTCULLIS_LOG_LEVEL: 'info', ...env },
       },
     );
     const run = new RunProcess(child, ports);
     await eventually(
       async () => ((await http({ port: c, path: '/readyz' })).status === 200 ? true : undefined),
-      `controller ready; output:\n${run.output}`,
-      20_000,
-    );
+      'controller ready',
+      readyWithinMs,
+    ).catch(async (error: unknown) => {
+      await run.kill();
+      throw new Error(`${(error as Error).message}; output:\n${run.output.slice(-4000)}`);
+    });
     return run;
+  }
+
+  /**
+   * SIGKILL for a process that no longer answers SIGTERM, and its proxy
+   * child too (in its own process group, so it would outlive us).
+   */
+  async kill(): Promise<void> {
+    const pid = this.child.pid;
+    if (pid === undefined || this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const children = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
+    for (const child of children.split(' ').filter(Boolean)) {
+      try {
+        process.kill(Number(child), 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+    this.child.kill('SIGKILL');
+    await this.exited;
   }
 
   async stop(): Promise<void> {
