@@ -1,8 +1,13 @@
 /**
  * Writes what translate says back to the cluster: Ingress
  * `status.loadBalancer`, conditions on Applications and
- * ApplicationRegistrations (status subresource), Pending
- * ApplicationRegistrations for requested access, and Events for problems.
+ * ApplicationRegistrations (status subresource), the ApplicationRegistrations
+ * translate asks for (`create`: Pending, or Approved under auto_approve), and
+ * Events for problems.
+ *
+ * A registration is created once and never updated or deleted by the
+ * controller: its spec is the Service owner's decision. If one by that name
+ * exists already (409), it is left as it is.
  *
  * Each write happens once per change, not once per build: the writer
  * remembers what it last wrote for every object and which problems it has
@@ -101,15 +106,18 @@ export class StatusWriter {
         ...(app.observedGeneration !== undefined ? { observedGeneration: app.observedGeneration } : {}),
         conditions: this.#conditions('Application', app.namespace, app.name, app.conditions),
         registrations: app.registrations,
+        approvedServices: app.approvedServices,
       };
       await this.#patchStatus('Application', app.namespace, app.name, status, summary);
       for (const registration of app.registrations) {
-        if (registration.state === 'Requested') await this.#createRegistration(app, registration, summary);
+        if (registration.create)
+          await this.#createRegistration(app, registration, registration.create, summary);
       }
     }
     for (const reg of statuses.applicationRegistrations) {
       const status = {
         ...(reg.observedGeneration !== undefined ? { observedGeneration: reg.observedGeneration } : {}),
+        ...(reg.application !== undefined ? { application: reg.application } : {}),
         conditions: this.#conditions('ApplicationRegistration', reg.namespace, reg.name, reg.conditions),
       };
       await this.#patchStatus('ApplicationRegistration', reg.namespace, reg.name, status, summary);
@@ -163,6 +171,7 @@ export class StatusWriter {
   async #createRegistration(
     app: { namespace: string; name: string },
     registration: { service: string; registration: string },
+    state: 'Pending' | 'Approved',
     summary: WriteSummary,
   ) {
     if (this.#created.has(registration.registration)) return;
@@ -172,7 +181,7 @@ export class StatusWriter {
       apiVersion: 'portcullis.dev/v1alpha1',
       kind: 'ApplicationRegistration',
       metadata: { name, namespace, labels: { 'app.kubernetes.io/managed-by': 'portcullis' } },
-      spec: { application: { namespace: app.namespace, name: app.name }, service, state: 'Pending' },
+      spec: { application: { namespace: app.namespace, name: app.name }, service, state },
     };
     try {
       await apiRequest(

@@ -12,7 +12,8 @@
  *   ApplicationRegistration: it grants access).
  */
 export interface StatusCondition {
-  type: 'Accepted' | 'Ready';
+  /** `ResolvedRefs` (Applications only): every listed Service exists and uses application registration. */
+  type: 'Accepted' | 'Ready' | 'ResolvedRefs';
   status: 'True' | 'False';
   /** A CamelCase reason; for failures, the problem code. */
   reason: string;
@@ -53,7 +54,7 @@ export interface IngressStatus {
 /**
  * - Approved / Rejected / Revoked / Pending: the matching ApplicationRegistration's state.
  * - AutoApproved: no registration, but the Service's application-registration plugin has auto_approve.
- * - Requested: no registration yet; the status writer should create a Pending one named `registration`.
+ * - Requested: no registration yet (see `create` for what the status writer makes of it).
  */
 export type RegistrationPhase =
   'Approved' | 'AutoApproved' | 'Pending' | 'Rejected' | 'Revoked' | 'Requested';
@@ -64,6 +65,19 @@ export interface ApplicationRegistrationSummary {
   state: RegistrationPhase;
   /** The ApplicationRegistration as `namespace/name`: the one found, or the one to create. */
   registration: string;
+  /**
+   * What a person should see: Requested shows as Pending, AutoApproved as
+   * Approved; `NotApplicable` when the Service is missing or does not use
+   * application registration (see `reason`).
+   */
+  displayState: 'Pending' | 'Approved' | 'Rejected' | 'Revoked' | 'NotApplicable';
+  /** Why nothing can be decided yet: ServiceNotFound, NoApplicationRegistration, ServiceUnavailable. */
+  reason?: string;
+  /**
+   * Set when no registration exists and one should: the state the status
+   * writer creates it with (Kubernetes mode only; standalone writes nothing).
+   */
+  create?: 'Pending' | 'Approved';
 }
 
 export interface ApplicationStatus {
@@ -71,6 +85,8 @@ export interface ApplicationStatus {
   name: string;
   observedGeneration?: number;
   registrations: ApplicationRegistrationSummary[];
+  /** How many listed Services this Application may use (the config's approvedServices). */
+  approvedServices: number;
   conditions: StatusCondition[];
 }
 
@@ -78,6 +94,8 @@ export interface ApplicationRegistrationStatus {
   namespace: string;
   name: string;
   observedGeneration?: number;
+  /** `namespace/name` of spec.application, for printer columns (jsonPath cannot concatenate). */
+  application?: string;
   conditions: StatusCondition[];
 }
 

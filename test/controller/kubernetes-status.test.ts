@@ -33,8 +33,15 @@ function statuses(ready: 'True' | 'False'): TranslateStatuses {
         name: 'billing',
         observedGeneration: 1,
         registrations: [
-          { service: 'payments/payments', state: 'Requested', registration: 'payments/billing.billing' },
+          {
+            service: 'payments/payments',
+            state: 'Requested',
+            registration: 'payments/billing.billing',
+            displayState: 'Pending',
+            create: 'Pending',
+          },
         ],
+        approvedServices: 0,
         conditions: [{ type: 'Ready', status: ready, reason: 'Requested', message: 'waiting for approval' }],
       },
     ],

@@ -13,6 +13,7 @@
  * Pending. Two Applications with one clientId: the oldest keeps it, the
  * other is left out (a token must map to exactly one Application).
  */
+import { createHash } from 'node:crypto';
 import type { Application as ConfigApplication, Route } from '../../../contract/compiled-config.js';
 import { addProblem, key, type Processor, type TranslateContext } from '../context.js';
 import {
@@ -56,21 +57,49 @@ function readRegistration(reg: ApplicationRegistration): ReadRegistration {
   return read;
 }
 
-/** Services (`namespace/name`) whose routes all auto-approve, and have at least one application-registration plugin. */
-function autoApprovedServices(ctx: TranslateContext): Set<string> {
-  const verdict = new Map<string, boolean>();
+/**
+ * How each routed Service (`namespace/name`) takes part in application
+ * registration, from the routes that reach it:
+ * - auto: every application-registration plugin on its routes has `auto_approve: true`;
+ * - manual: it has the plugin, and some instance does not auto-approve;
+ * - unavailable: some route to it answers 503 (a broken plugin, a disagreement):
+ *   nothing is created until that is fixed, so a fixed `auto_approve` is not
+ *   pre-empted by a Pending registration.
+ * A Service in none of these does not use application registration.
+ */
+type ServiceMode = 'auto' | 'manual' | 'unavailable';
+
+function serviceModes(ctx: TranslateContext): Map<string, ServiceMode> {
+  const auto = new Map<string, boolean>();
+  const unavailable = new Set<string>();
   const judge = (route: Route) => {
     if (!route.service) return;
+    if (route.unavailable) unavailable.add(route.service);
     for (const id of route.plugins) {
       const plugin = ctx.plugins.get(id);
       if (plugin?.name !== APPLICATION_REGISTRATION_PLUGIN) continue;
-      const auto = plugin.config.auto_approve === true;
-      verdict.set(route.service, (verdict.get(route.service) ?? true) && auto);
+      auto.set(route.service, (auto.get(route.service) ?? true) && plugin.config.auto_approve === true);
     }
   };
   for (const { route } of ctx.routes) judge(route);
   if (ctx.defaultBackend) judge(ctx.defaultBackend.route);
-  return new Set([...verdict].filter(([, auto]) => auto).map(([service]) => service));
+  const modes = new Map<string, ServiceMode>();
+  for (const [service, all] of auto) modes.set(service, all ? 'auto' : 'manual');
+  // Access still follows the routes that work (auto-approval is as before); only creation waits.
+  for (const service of unavailable) if (!modes.has(service)) modes.set(service, 'unavailable');
+  return modes;
+}
+
+/**
+ * The name the controller gives a registration it creates: predictable, one
+ * per Application and Service (`<app namespace>.<app name>.<service>`), hashed
+ * down when longer than an object name may be.
+ */
+export function registrationName(appNamespace: string, appName: string, service: string): string {
+  const name = `${appNamespace}.${appName}.${service}`;
+  if (name.length <= 253) return name;
+  const hash = createHash('sha256').update(name).digest('hex').slice(0, 10);
+  return `${name.slice(0, 242).replace(/[.-]+$/, '')}.${hash}`;
 }
 
 function condition(
@@ -92,11 +121,19 @@ function condition(
 export const applicationsProcessor: Processor = {
   name: 'applications',
   run(ctx) {
-    const auto = autoApprovedServices(ctx);
-    // Redone only when an Application or ApplicationRegistration changed, or which Services auto-approve.
-    const deps = [ctx.index.applications, ctx.index.applicationRegistrations, [...auto].sort().join('\n')];
+    const modes = serviceModes(ctx);
+    // Redone only when an Application or ApplicationRegistration changed, how Services take part, or which exist.
+    const deps = [
+      ctx.index.applications,
+      ctx.index.applicationRegistrations,
+      [...modes]
+        .map(([service, mode]) => `${service} ${mode}`)
+        .sort(compareStrings)
+        .join('\n'),
+      [...ctx.index.services.keys()].sort(compareStrings).join('\n'),
+    ];
     const built = ctx.memo.use('applications', 'all', deps, ctx.problems, () => {
-      buildApplications(ctx, auto);
+      buildApplications(ctx, modes);
       return {
         applications: ctx.applications,
         applicationStatuses: ctx.applicationStatuses,
@@ -109,7 +146,7 @@ export const applicationsProcessor: Processor = {
   },
 };
 
-function buildApplications(ctx: TranslateContext, auto: Set<string>): void {
+function buildApplications(ctx: TranslateContext, modes: Map<string, ServiceMode>): void {
   const registrations = ctx.index.applicationRegistrations.map(readRegistration);
   const byPair = new Map<string, ReadRegistration[]>();
   for (const r of registrations) {
@@ -181,14 +218,32 @@ function buildApplications(ctx: TranslateContext, auto: Set<string>): void {
       inConfig = true;
     }
 
+    const registrationNames = new Set(ctx.index.applicationRegistrations.map((r) => key(r)));
     const summaries: ApplicationRegistrationSummary[] = [...requested].sort(compareStrings).map((service) => {
       const found = effective.get(`${appKey} ${service}`);
-      const [serviceNamespace] = service.split('/');
-      const state = found ? found.state : auto.has(service) ? 'AutoApproved' : 'Requested';
-      const registration = found
-        ? key(found.reg)
-        : `${serviceNamespace}/${app.metadata.namespace}.${app.metadata.name}`;
-      return { service, state, registration };
+      if (found) {
+        return { service, state: found.state, registration: key(found.reg), displayState: found.state };
+      }
+      const [serviceNamespace, serviceName] = service.split('/') as [string, string];
+      const registration = `${serviceNamespace}/${registrationName(app.metadata.namespace!, app.metadata.name, serviceName)}`;
+      const mode = modes.get(service);
+      const summary: ApplicationRegistrationSummary = {
+        service,
+        state: mode === 'auto' ? 'AutoApproved' : 'Requested',
+        registration,
+        displayState: mode === 'auto' ? 'Approved' : mode === 'manual' ? 'Pending' : 'NotApplicable',
+      };
+      // An Application left out of the config (a clientId conflict) maps to nothing: it asks for nothing either.
+      if (!inConfig) summary.reason = 'ApplicationNotAccepted';
+      else if (!ctx.index.services.has(service)) summary.reason = 'ServiceNotFound';
+      else if (mode === 'unavailable') summary.reason = 'ServiceUnavailable';
+      else if (!mode) summary.reason = 'NoApplicationRegistration';
+      // Only an Application in the config asks; a name someone else's registration took is never overwritten.
+      else if (!registrationNames.has(registration))
+        summary.create = mode === 'auto' ? 'Approved' : 'Pending';
+      if (summary.reason === 'ServiceUnavailable') summary.displayState = 'Pending';
+      if (summary.reason === 'ApplicationNotAccepted') summary.displayState = 'NotApplicable';
+      return summary;
     });
     const approved = summaries
       .filter((s) => s.state === 'Approved' || s.state === 'AutoApproved')
@@ -209,46 +264,48 @@ function buildApplications(ctx: TranslateContext, auto: Set<string>): void {
       ctx.applications.push(entry);
       accepted.set(appKey, { app, requested });
     }
-    const waiting = summaries.filter((s) => s.state !== 'Approved' && s.state !== 'AutoApproved');
+    // Services that cannot decide (missing, no plugin) do not wait: ResolvedRefs says so instead.
+    const waiting = summaries.filter(
+      (s) => s.displayState !== 'Approved' && s.displayState !== 'NotApplicable',
+    );
+    const unresolved = summaries.filter((s) => s.reason !== undefined && s.reason in UNRESOLVED);
     const first = problems[0];
+    const gen = app.metadata.generation;
+    const conflict = problems.find((p) => p.code === 'APPLICATION_CLIENT_ID_CONFLICT');
     ctx.applicationStatuses.push({
       namespace: app.metadata.namespace!,
       name: app.metadata.name,
-      ...(typeof app.metadata.generation === 'number' ? { observedGeneration: app.metadata.generation } : {}),
+      ...(typeof gen === 'number' ? { observedGeneration: gen } : {}),
       registrations: summaries,
+      approvedServices: inConfig ? approved.length : 0,
       conditions: [
         first
-          ? condition('Accepted', false, first.code, first.message, app.metadata.generation)
+          ? condition('Accepted', false, first.code, first.message, gen)
+          : condition('Accepted', true, 'Accepted', 'the Application is in the config', gen),
+        conflict
+          ? condition('Ready', false, 'ClientIdConflict', conflict.message, gen)
+          : !inConfig
+            ? condition('Ready', false, 'NotAccepted', 'the Application is not in the config', gen)
+            : waiting.length > 0
+              ? condition(
+                  'Ready',
+                  false,
+                  'NotApproved',
+                  `waiting on ${waiting.map((s) => `${s.service} (${s.displayState})`).join(', ')}`,
+                  gen,
+                )
+              : unresolved.length > 0
+                ? condition('Ready', false, unresolved[0]!.reason!, unresolvedMessage(unresolved), gen)
+                : condition('Ready', true, 'Approved', `approved for ${approved.length} service(s)`, gen),
+        unresolved.length > 0
+          ? condition('ResolvedRefs', false, unresolved[0]!.reason!, unresolvedMessage(unresolved), gen)
           : condition(
-              'Accepted',
+              'ResolvedRefs',
               true,
-              'Accepted',
-              'the Application is in the config',
-              app.metadata.generation,
+              'ResolvedRefs',
+              'every listed Service exists and uses application registration',
+              gen,
             ),
-        !inConfig
-          ? condition(
-              'Ready',
-              false,
-              'NotAccepted',
-              'the Application is not in the config',
-              app.metadata.generation,
-            )
-          : waiting.length > 0
-            ? condition(
-                'Ready',
-                false,
-                'NotApproved',
-                `waiting on ${waiting.map((s) => `${s.service} (${s.state})`).join(', ')}`,
-                app.metadata.generation,
-              )
-            : condition(
-                'Ready',
-                true,
-                'Approved',
-                `approved for ${approved.length} service(s)`,
-                app.metadata.generation,
-              ),
       ],
     });
   }
@@ -330,7 +387,17 @@ function buildApplications(ctx: TranslateContext, auto: Set<string>): void {
       namespace: r.reg.metadata.namespace!,
       name: r.reg.metadata.name,
       ...(typeof gen === 'number' ? { observedGeneration: gen } : {}),
+      ...(r.application ? { application: r.application } : {}),
       conditions: [accept, ready],
     });
   }
+}
+
+const UNRESOLVED: Readonly<Record<string, string>> = {
+  ServiceNotFound: 'does not exist',
+  NoApplicationRegistration: 'does not use application registration (no route of ours to it has the plugin)',
+};
+
+function unresolvedMessage(list: readonly ApplicationRegistrationSummary[]): string {
+  return list.map((s) => `Service ${s.service} ${UNRESOLVED[s.reason ?? ''] ?? s.reason}`).join('; ');
 }
