@@ -1,7 +1,7 @@
 /**
  * The Kubernetes pieces together, against the test API server: the source
  * feeds a sink, translate runs on what it holds, and the status writer writes
- * back; the Pending registration it creates comes back through the source.
+ * back; the registration it creates comes back through the source.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -56,22 +56,25 @@ it('lists a cluster, translates, writes status, and sees the registration it cre
   expect(summary.created).toBeGreaterThanOrEqual(1);
 
   const REG = findByKind('portcullis.dev/v1alpha1', 'ApplicationRegistration')!;
-  expect(server.store.get(REG, 'shipping', 'billing.billing').spec).toMatchObject({ state: 'Pending' });
+  // catalog auto-approves: its registration is created Approved (shipping does not exist: none).
+  expect(server.store.get(REG, 'catalog', 'billing.billing.catalog').spec).toMatchObject({
+    state: 'Approved',
+  });
   const APP = findByKind('portcullis.dev/v1alpha1', 'Application')!;
   const app = server.store.get(APP, 'billing', 'billing') as { status?: { conditions?: { type: string }[] } };
-  expect(app.status?.conditions?.map((c) => c.type)).toEqual(['Accepted', 'Ready']);
+  expect(app.status?.conditions?.map((c) => c.type)).toEqual(['Accepted', 'Ready', 'ResolvedRefs']);
   const INGRESS = findByKind('networking.k8s.io/v1', 'Ingress')!;
   expect(server.store.get(INGRESS, 'payments', 'payments').status).toEqual({
     loadBalancer: { ingress: [{ hostname: 'lb.example.com' }] },
   });
 
-  // The created registration comes back through the watch; translate now sees it Pending.
+  // The created registration comes back through the watch; translate now sees it Approved.
   await eventually(
-    () => sink.get('ApplicationRegistration', 'shipping', 'billing.billing') !== undefined,
+    () => sink.get('ApplicationRegistration', 'catalog', 'billing.billing.catalog') !== undefined,
     'registration seen',
   );
   const billing = build().statuses.applications.find(
     (a) => a.namespace === 'billing' && a.name === 'billing',
   )!;
-  expect(billing.registrations.find((r) => r.service === 'shipping/shipping')?.state).toBe('Pending');
+  expect(billing.registrations.find((r) => r.service === 'catalog/catalog')?.state).toBe('Approved');
 });

@@ -74,8 +74,19 @@ function disagree(ctx: TranslateContext, service: string, candidates: CandidateR
   const copied = new Set<IngressStatus>();
   for (const candidate of candidates) {
     // New objects: the candidates and statuses are shared with the next translate.
-    const route: Route = { ...candidate.route, plugins: [], unavailable };
-    replaced.set(candidate, { ...candidate, route });
+    // Memoised: while the route and the disagreement are the same, so is the replacement
+    // (what comes after reuses its work by identity).
+    const replacement = ctx.memo.use(
+      'service-plugins',
+      candidate.route.id,
+      [candidate.route, message],
+      [],
+      () => ({
+        ...candidate,
+        route: { ...candidate.route, plugins: [], unavailable } satisfies Route,
+      }),
+    );
+    replaced.set(candidate, replacement);
     let status = ctx.ingressStatuses.get(candidate.ingress)!;
     if (!copied.has(status)) {
       status = { ...status, paths: [...status.paths] };
