@@ -1,6 +1,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { ERRORS, errorBody } from '../common/errors.js';
+import { parseJsonText, utf8Problem } from '../contract/json-text.js';
 import type { ConfigService, PushResult, ReceivedConfig } from './config-service.js';
 
 export interface AdminOptions {
@@ -21,7 +22,7 @@ function received(body: unknown): ReceivedConfig {
   const parsed = body as Partial<ReceivedConfig> | undefined;
   return typeof parsed?.text === 'string' && typeof parsed.parse === 'function'
     ? { text: parsed.text, parse: parsed.parse }
-    : { text: typeof body === 'string' ? body : '', parse: () => body };
+    : { text: typeof body === 'string' ? body : '', parse: () => ({ ok: true, value: body }) };
 }
 
 /**
@@ -31,20 +32,27 @@ function received(body: unknown): ReceivedConfig {
 export function createAdminApp(service: ConfigService, options: AdminOptions): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: options.maxConfigBytes });
 
-  // The config's hash is over the bytes received, so keep the text. Parsing
-  // stays Fastify's own (prototype-poisoning checks included) but is left to
-  // the push, which first hands the text to the workers to parse alongside.
+  // The config's hash is over the bytes received, so keep the text: bytes
+  // that are not UTF-8 are refused here, so that it is their exact decoding.
+  // Parsing stays Fastify's own (prototype-poisoning checks included), after
+  // the duplicate-key and depth checks, but is left to the push, which first
+  // hands the text to the workers to parse alongside.
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    const text = body.toString();
-    const parse = (): unknown => {
-      // Fastify's parser answers synchronously, with errors that do not quote the text.
-      let result: { error: Error | null; value?: unknown } | undefined;
-      parseJson(request, text, (error, value) => (result = { error, value }));
-      if (!result || result.error) throw result?.error ?? new Error('the body could not be parsed');
-      return result.value;
-    };
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    // parseAs 'buffer' always gives a Buffer; the type allows a string.
+    const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+    const notUtf8 = utf8Problem(bytes);
+    if (notUtf8) return done(Object.assign(new Error(notUtf8.message), { statusCode: 400 }));
+    const text = bytes.toString('utf8');
+    const parse = () =>
+      parseJsonText(bytes, text, () => {
+        // Fastify's parser answers synchronously, with errors that do not quote the text.
+        let result: { error: Error | null; value?: unknown } | undefined;
+        parseJson(request, text, (error, value) => (result = { error, value }));
+        if (!result || result.error) throw result?.error ?? new Error('the body could not be parsed');
+        return result.value;
+      });
     done(null, { text, parse } satisfies ReceivedConfig);
   });
   // Shutting down waits for the last accepted config to reach the state file.

@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { configTextHash, validateConfig, type CompiledConfig, type Problem } from '../contract/index.js';
+import { parseJsonText, utf8Problem } from '../contract/json-text.js';
 import type { StateStore } from './state-store.js';
 import { certificateProblems } from './tls/certificate-store.js';
 
@@ -45,13 +46,16 @@ export function checkConfig(text: string, input: unknown, hash?: string): ParseR
 }
 
 export function parseConfigText(text: string): ParseResult {
-  let input: unknown;
-  try {
-    input = JSON.parse(text);
-  } catch (error) {
-    return { ok: false, problems: [{ path: '/', message: `not JSON: ${(error as Error).message}` }] };
-  }
-  return checkConfig(text, input);
+  return parseConfigBytes(Buffer.from(text));
+}
+
+/** A config file's bytes: refused unless UTF-8, so that the hash of the text is the hash of the bytes. */
+export function parseConfigBytes(bytes: Buffer): ParseResult {
+  const notUtf8 = utf8Problem(bytes);
+  if (notUtf8) return { ok: false, problems: [notUtf8] };
+  const text = bytes.toString('utf8');
+  const parsed = parseJsonText(bytes, text);
+  return parsed.ok ? checkConfig(text, parsed.value) : { ok: false, problems: [parsed.problem] };
 }
 
 /**
@@ -64,16 +68,16 @@ export async function loadInitialConfig(
   store: StateStore | undefined,
   log: Logger,
 ): Promise<LoadedConfig | undefined> {
-  const candidates: { origin: string; text: string; mtimeMs: number }[] = [];
+  const candidates: { origin: string; bytes: Buffer; mtimeMs: number }[] = [];
   if (configFile) {
-    const [text, info] = await Promise.all([readFile(configFile, 'utf8'), stat(configFile)]);
-    candidates.push({ origin: configFile, text, mtimeMs: info.mtimeMs });
+    const [bytes, info] = await Promise.all([readFile(configFile), stat(configFile)]);
+    candidates.push({ origin: configFile, bytes, mtimeMs: info.mtimeMs });
   }
   const stored = await store?.load();
   if (stored && store) candidates.push({ origin: store.file, ...stored });
   candidates.sort((a, b) => b.mtimeMs - a.mtimeMs);
   for (const candidate of candidates) {
-    const result = parseConfigText(candidate.text);
+    const result = parseConfigBytes(candidate.bytes);
     if (result.ok) {
       log.info({ file: candidate.origin, hash: result.loaded.hash }, 'loaded config');
       return result.loaded;

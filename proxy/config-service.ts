@@ -8,6 +8,7 @@ import {
 } from '../contract/config-patch.js';
 import { ConfigWriter } from '../contract/config-writer.js';
 import { configTextHash, validateConfig, type CompiledConfig, type Problem } from '../contract/index.js';
+import type { ParsedJson } from '../contract/json-text.js';
 import { checkConfig, checkedConfig, type LoadedConfig, type ParseResult } from './config-loader.js';
 import type { ConfigMetrics } from './metrics.js';
 import type { StateStore } from './state-store.js';
@@ -26,10 +27,11 @@ const NOT_A_PATCH = 'not a config patch: expected {base, hash, set, remove, rest
 export interface ReceivedConfig {
   text: string;
   /**
-   * `text` parsed; throws when it is not JSON, with a message that does not
-   * quote it. Left to the push so the workers start on the text first.
+   * `text` checked (duplicate keys, depth) and parsed, or the first problem,
+   * whose message does not quote it. Left to the push so the workers start
+   * on the text first.
    */
-  parse: () => unknown;
+  parse: () => ParsedJson;
 }
 
 /**
@@ -81,12 +83,9 @@ export class ConfigService {
    * the pushes.
    */
   patch(received: ReceivedConfig): Promise<PushResult> {
-    let patch: unknown;
-    try {
-      patch = received.parse();
-    } catch (error) {
-      return Promise.resolve(this.#rejected([{ path: '/', message: (error as Error).message }]));
-    }
+    const parsed = received.parse();
+    if (!parsed.ok) return Promise.resolve(this.#rejected([parsed.problem]));
+    const patch = parsed.value;
     if (!isConfigPatch(patch)) return Promise.resolve(this.#rejected([{ path: '/', message: NOT_A_PATCH }]));
     return this.#enqueue(() => this.#patch(patch));
   }
@@ -268,12 +267,8 @@ export class ConfigService {
   }
 
   #check(received: ReceivedConfig, hash: string): ParseResult {
-    let input: unknown;
-    try {
-      input = received.parse();
-    } catch (error) {
-      return { ok: false, problems: [{ path: '/', message: (error as Error).message }] };
-    }
-    return checkConfig(received.text, input, hash);
+    const parsed = received.parse();
+    if (!parsed.ok) return { ok: false, problems: [parsed.problem] };
+    return checkConfig(received.text, parsed.value, hash);
   }
 }

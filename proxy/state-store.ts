@@ -33,11 +33,11 @@ export class StateStore {
     await rename(tmp, this.file);
   }
 
-  /** The stored config text and its modification time, or undefined when there is none. */
-  async load(): Promise<{ text: string; mtimeMs: number } | undefined> {
+  /** The stored config's bytes (checked as UTF-8 by the loader) and modification time, or undefined. */
+  async load(): Promise<{ bytes: Buffer; mtimeMs: number } | undefined> {
     try {
-      const [text, info] = await Promise.all([readFile(this.file, 'utf8'), stat(this.file)]);
-      return { text, mtimeMs: info.mtimeMs };
+      const [bytes, info] = await Promise.all([readFile(this.file), stat(this.file)]);
+      return { bytes, mtimeMs: info.mtimeMs };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;

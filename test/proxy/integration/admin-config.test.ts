@@ -205,6 +205,30 @@ describe('pushes', () => {
         (p) => expect(p).not.toHaveLength(0),
       ],
       ['a body that is not JSON', () => '{"schemaVersion": 1,', (p) => expect(p).not.toHaveLength(0)],
+      [
+        // JSON.parse keeps the last: this would serve no route at all.
+        'a duplicate key at the top level',
+        () => `${JSON.stringify(first).slice(0, -1)},"virtualHosts":[]}`,
+        (problems) =>
+          expect(problems).toEqual([{ path: '/virtualHosts', message: 'duplicate key "virtualHosts"' }]),
+      ],
+      [
+        'a duplicate key inside a route, spelt with an escape',
+        () => JSON.stringify(first).replace('{"id":"route-first",', '{"id":"route-first","\\u0069d":"x",'),
+        (problems) =>
+          expect(problems).toEqual([{ path: '/virtualHosts/0/routes/0/id', message: 'duplicate key "id"' }]),
+      ],
+      [
+        'nesting 10,000 deep',
+        () => `{"deep":${'['.repeat(10_000)}${']'.repeat(10_000)},${JSON.stringify(first).slice(1)}`,
+        (problems) =>
+          expect(problems).toEqual([
+            {
+              path: `/deep${'/0'.repeat(63)}`,
+              message: 'nested deeper than 64 objects and arrays',
+            },
+          ]),
+      ],
     ];
 
     it.each(bad)('%s; the previous config stays in service and on disk', async (_what, make, check) => {
@@ -219,6 +243,32 @@ describe('pushes', () => {
       expect(Buffer.compare(await readFile(statePath()), stateBefore)).toBe(0);
       expect((await stat(statePath())).mtimeMs).toBe(mtimeBefore);
     });
+  });
+
+  it('refuses a body that is not UTF-8, naming the byte offset; the previous config stays', async () => {
+    const mtimeBefore = (await stat(statePath())).mtimeMs;
+    const text = JSON.stringify(configNamed('latin1'));
+    const at = Buffer.byteLength(text.slice(0, text.indexOf('route-latin1') + 'route-'.length));
+    // "route-\xe9latin1": Latin-1, not UTF-8; decoded it would be U+FFFD and the hash not of these bytes.
+    const body = Buffer.concat([
+      Buffer.from(text.slice(0, at)),
+      Buffer.from([0xe9]),
+      Buffer.from(text.slice(at)),
+    ]);
+    const res = await http({
+      port: proxy.adminPort,
+      method: 'PUT',
+      path: '/config',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+      body,
+    });
+    expect(res.status, res.text).toBe(400);
+    expect(res.json()).toMatchObject({
+      error: 'PCS_CONFIG_INVALID',
+      problems: [{ path: '/', message: `not UTF-8: invalid byte sequence at byte offset ${at}` }],
+    });
+    expect((await proxy.getConfig()).json()).toMatchObject({ hash: configHash(first), generation: 1 });
+    expect((await stat(statePath())).mtimeMs).toBe(mtimeBefore);
   });
 
   it('applies a changed config under a new generation', async () => {

@@ -71,7 +71,7 @@ async function sendPatch(patch: unknown): Promise<PushResult & { body: { hash?: 
     method: 'PATCH',
     path: '/config',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${proxy.token}` },
-    body: typeof patch === 'string' ? patch : JSON.stringify(patch),
+    body: typeof patch === 'string' || Buffer.isBuffer(patch) ? patch : JSON.stringify(patch),
   });
   const result = { status: res.status, body: res.json<PushResult['body'] & { hash?: string | null }>() };
   if (res.status === 200) await proxy.waitReady();
@@ -232,6 +232,37 @@ describe('PATCH /config', () => {
     });
     expect(unauthorized.status).toBe(401);
     expect((await proxy.getConfig()).json()).toMatchObject({ hash });
+  });
+
+  it('refuses a patch with a duplicate key, nested too deep, or not UTF-8 (400) and changes nothing', async () => {
+    const before = await generation();
+    const hash = sha256(JSON.stringify(served));
+    const removeC = JSON.stringify(patchOf(served, withHosts(served, served.virtualHosts.slice(0, 2))));
+    const head = `{"base":"${hash}","hash":"`;
+    const cases: [Buffer | string, { path: string; message: string }][] = [
+      // JSON.parse keeps the last "remove": the patch would remove c.test.
+      [
+        removeC.replace('"remove":', '"remove":[],"remove":'),
+        { path: '/remove', message: 'duplicate key "remove"' },
+      ],
+      [
+        `${head}${hash}","set":${'['.repeat(100)}${']'.repeat(100)},"remove":[]}`,
+        { path: `/set${'/0'.repeat(63)}`, message: 'nested deeper than 64 objects and arrays' },
+      ],
+      [
+        // C3 28: a two-byte sequence whose second byte is not a continuation byte.
+        Buffer.concat([Buffer.from(head), Buffer.from([0xc3, 0x28]), Buffer.from('","set":[],"remove":[]}')]),
+        { path: '/', message: `not UTF-8: invalid byte sequence at byte offset ${head.length}` },
+      ],
+    ];
+    for (const [body, problem] of cases) {
+      const res = await sendPatch(body);
+      expect(res.status, JSON.stringify(res.body)).toBe(400);
+      expect(res.body.error).toBe('PCS_CONFIG_INVALID');
+      expect(res.body.problems).toEqual([problem]);
+    }
+    expect(await generation()).toBe(before);
+    await expectServed(served);
   });
 
   it('removes a host', async () => {

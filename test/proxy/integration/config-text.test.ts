@@ -4,9 +4,14 @@
  * the workers get the config with its defaults filled in.
  */
 import { createHash } from 'node:crypto';
+import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../../contract/index.js';
-import { checkConfig, parseConfigText } from '../../../proxy/config-loader.js';
+import { checkConfig, loadInitialConfig, parseConfigText } from '../../../proxy/config-loader.js';
+import { StateStore } from '../../../proxy/state-store.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -72,4 +77,56 @@ describe('a config received as text', () => {
     expect(invalid.ok).toBe(false);
     if (!invalid.ok) expect(invalid.problems.map((p) => p.path)).toContain('/schemaVersion');
   });
+});
+
+describe('the --config file and the state file', () => {
+  /** Loads `file` (as --config) and `state` (older, in a state dir); answers the hash served and the log. */
+  async function load(file: Buffer, state: Buffer) {
+    const dir = await mkdtemp(join(tmpdir(), 'portcullis-config-text-'));
+    try {
+      const store = new StateStore(join(dir, 'state'));
+      await store.save('');
+      await writeFile(store.file, state);
+      const hourAgo = new Date(Date.now() - 3600_000);
+      await utimes(store.file, hourAgo, hourAgo);
+      const configFile = join(dir, 'config.json');
+      await writeFile(configFile, file);
+      const lines: string[] = [];
+      const log = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
+      const loaded = await loadInitialConfig(configFile, store, log);
+      return { hash: loaded?.hash, log: lines.join('') };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  const good = Buffer.from(JSON.stringify(minimal()));
+  const goodHash = sha256(JSON.stringify(minimal()));
+  const latin1At = good.indexOf('"name":"r"') + '"name":"'.length;
+  const cases: [string, Buffer, string][] = [
+    [
+      'a duplicate key',
+      Buffer.from(`${JSON.stringify({ ...minimal(), applications: [] }).slice(0, -1)},"virtualHosts":[]}`),
+      'duplicate key \\"virtualHosts\\"',
+    ],
+    [
+      'bytes that are not UTF-8 (in a source name, valid once decoded with U+FFFD)',
+      Buffer.concat([good.subarray(0, latin1At), Buffer.from([0xff]), good.subarray(latin1At)]),
+      `not UTF-8: invalid byte sequence at byte offset ${latin1At}`,
+    ],
+    [
+      'nesting 10,000 deep',
+      Buffer.from(`${'['.repeat(10_000)}${']'.repeat(10_000)}`),
+      'nested deeper than 64',
+    ],
+  ];
+  it.each(cases)(
+    'refuses a newer file with %s and serves the older valid one',
+    async (_what, bad, logged) => {
+      const result = await load(bad, good);
+      expect(result.hash).toBe(goodHash);
+      expect(result.log).toContain('config file is invalid');
+      expect(result.log).toContain(logged);
+    },
+  );
 });
