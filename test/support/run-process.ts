@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { eventually, http } from './http-client.js';
+import { eventually, http, StopPolling } from './http-client.js';
 import { CLI, REPO_ROOT } from './proxy-process.js';
 import { freePorts } from './upstreams.js';
 
@@ -31,10 +31,15 @@ export class RunProcess {
     return this.#output;
   }
 
-  /** Starts it (more flags in `args`) and waits until the controller reports ready (synced and pushed). */
-  static async start(dir: string, args: string[] = []): Promise<RunProcess> {
+  /** Free loopback ports for one run (pass them to `spawn` again to restart on the same ports). */
+  static async freePorts(): Promise<RunPorts> {
     const [h, s, a, st, c] = (await freePorts(5)) as [number, number, number, number, number];
-    const ports = { http: h, https: s, admin: a, status: st, controller: c };
+    return { http: h, https: s, admin: a, status: st, controller: c };
+  }
+
+  /** Starts it without waiting; `ports` defaults to free ones. */
+  static async spawn(dir: string, args: string[] = [], ports?: RunPorts): Promise<RunProcess> {
+    const p = ports ?? (await RunProcess.freePorts());
     const child = spawn(
       process.execPath,
       [
@@ -50,8 +55,9 @@ export class RunProcess {
           '--controller-status-address',
           '127.0.0.1',
         ],
-        ...['--http-port', String(h), '--https-port', String(s), '--admin-port', String(a)],
-        ...['--status-port', String(st), '--controller-status-port', String(c), '--workers', '1'],
+        ...['--http-port', String(p.http), '--https-port', String(p.https), '--admin-port', String(p.admin)],
+        ...['--status-port', String(p.status), '--controller-status-port', String(p.controller)],
+        ...['--workers', '1'],
         ...args,
       ],
       {
@@ -60,17 +66,32 @@ export class RunProcess {
         env: { ...process.env, PORTCULLIS_LOG_LEVEL: 'info' },
       },
     );
-    const run = new RunProcess(child, ports);
-    await eventually(
-      async () => ((await http({ port: c, path: '/readyz' })).status === 200 ? true : undefined),
-      `controller ready; output:\n${run.output}`,
-      20_000,
-    );
+    return new RunProcess(child, p);
+  }
+
+  /** Starts it (more flags in `args`) and waits until the controller reports ready (synced and pushed). */
+  static async start(dir: string, args: string[] = [], ports?: RunPorts): Promise<RunProcess> {
+    const run = await RunProcess.spawn(dir, args, ports);
+    await run.waitReady();
     return run;
   }
 
+  /** Until the controller's /readyz answers 200; fails at once if `run` exits. */
+  async waitReady(timeoutMs = 20_000): Promise<void> {
+    let exited = false;
+    void this.exited.then(() => (exited = true));
+    await eventually(
+      async () => {
+        if (exited) throw new StopPolling(`run exited with output:\n${this.output}`);
+        return (await http({ port: this.ports.controller, path: '/readyz' })).status === 200 ? true : undefined;
+      },
+      `controller ready; output:\n${this.output}`,
+      timeoutMs,
+    );
+  }
+
   async stop(): Promise<void> {
-    if (this.child.exitCode === null) {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
       this.child.kill('SIGTERM');
       await this.exited;
     }
