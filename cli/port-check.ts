@@ -37,7 +37,11 @@ async function portcullisAt(admin: PortToCheck, status: PortToCheck): Promise<st
         headersTimeout: 1000,
         bodyTimeout: 1000,
       });
-      return (await res.body.json().catch(() => ({}))) as { error?: unknown; hash?: unknown; status?: unknown };
+      return (await res.body.json().catch(() => ({}))) as {
+        error?: unknown;
+        hash?: unknown;
+        status?: unknown;
+      };
     } catch {
       return undefined;
     }

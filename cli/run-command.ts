@@ -95,7 +95,12 @@ async function run(options: ProxyOptions, flags: ControllerFlags, log: Logger): 
   const taken = await firstUnbindablePort(
     [
       { address: options.address, port: options.httpPort, portFlag: '--http-port', addressFlag: '--address' },
-      { address: options.address, port: options.httpsPort, portFlag: '--https-port', addressFlag: '--address' },
+      {
+        address: options.address,
+        port: options.httpsPort,
+        portFlag: '--https-port',
+        addressFlag: '--address',
+      },
       admin,
       status,
       {
@@ -144,9 +149,7 @@ async function run(options: ProxyOptions, flags: ControllerFlags, log: Logger): 
   const stopController = () => (controllerStopped ??= controller?.stop() ?? Promise.resolve());
   child.once('exit', (code, signal) => {
     if (!stopping) log.error({ code, signal }, 'the proxy exited; stopping');
-    void stopController().finally(() =>
-      process.exit(failed ? 1 : stopping ? (code ?? 0) : code || 1),
-    );
+    void stopController().finally(() => process.exit(failed ? 1 : stopping ? (code ?? 0) : code || 1));
   });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     // `on`, not `once`: a second Ctrl-C must not kill us before the proxy (in

@@ -223,11 +223,14 @@ export class WorkerPool {
         const { server, code, address, port } = message;
         if (!this.#started) {
           // Reported once, by whoever awaits `listening`; the others fail the same way.
-          if (!this.#startFailed) this.#listening.reject(new WorkerListenError({ server, code, address, port }));
+          if (!this.#startFailed)
+            this.#listening.reject(new WorkerListenError({ server, code, address, port }));
           this.#startFailed = true;
           break;
         }
+        // Later (a replacement worker): replaced like any worker that dies.
         this.#log.error({ worker: worker.id, server, code, address, port }, 'worker could not listen');
+        worker.process.kill('SIGKILL');
         break;
       }
       case 'portcullis:applied':

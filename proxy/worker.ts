@@ -40,7 +40,7 @@ export type WorkerMessage =
   /** A commit found nothing prepared under its id (forked later, or the build threw): send the full config. */
   | { type: 'portcullis:not-prepared'; id: number; generation: number }
   | { type: 'portcullis:apply-failed'; generation: number; message: string }
-  /** A traffic port could not be bound; the worker exits next. */
+  /** A traffic port could not be bound; the worker waits for the primary to end it. */
   | {
       type: 'portcullis:listen-failed';
       server: 'http' | 'https';
@@ -183,9 +183,8 @@ export async function runWorker(options: ProxyOptions): Promise<void> {
     }).catch((error: unknown) => {
       // Reported to the primary, which decides (fatal at start-up); no stack trace here.
       const code = (error as NodeJS.ErrnoException).code ?? 'UNKNOWN';
-      send({ type: 'portcullis:listen-failed', server, code, address: options.address, port }, () =>
-        process.exit(1),
-      );
+      // The primary ends this worker (or its own start-up): exiting here could be seen before the message.
+      send({ type: 'portcullis:listen-failed', server, code, address: options.address, port });
       return new Promise<never>(() => undefined);
     });
   await listen('http', options.httpPort);

@@ -36,16 +36,16 @@ export class Drain {
         return writeHead.apply(this, args);
       },
     });
-    const closed = servers.map(
-      (server) => new Promise<void>((resolve) => server.close(() => resolve())),
-    );
+    const closed = servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
     // close() closed the idle ones (Node 19+); these are the ones whose last
     // response began before the drain and so promised keep-alive.
     const sweep = setInterval(() => {
       for (const server of servers) server.closeIdleConnections();
     }, IDLE_SWEEP_MS);
     let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), graceMs)));
+    const deadline = new Promise<'timeout'>(
+      (resolve) => (timer = setTimeout(() => resolve('timeout'), graceMs)),
+    );
     const outcome = await Promise.race([Promise.all(closed), deadline]);
     clearInterval(sweep);
     clearTimeout(timer);

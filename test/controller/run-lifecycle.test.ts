@@ -78,7 +78,8 @@ describe('run --state-dir, restarted', () => {
         const run = await RunProcess.start(dir, ['--state-dir', state], ports);
         try {
           await eventually(
-            async () => ((await http({ port: ports.http, path: `${path}/x` })).status === 200 ? true : undefined),
+            async () =>
+              (await http({ port: ports.http, path: `${path}/x` })).status === 200 ? true : undefined,
             `start ${i}: ${path} served`,
           );
           expect(run.output, `start ${i}`).not.toContain('superseded');
@@ -136,27 +137,31 @@ describe('run on ports that are taken', () => {
     ['--controller-status-port', 'controller'],
     ['--http-port', 'http'],
     ['--status-port', 'status'],
-  ] as const)('%s in use: exits at once, naming it, never ready', async (flag, key) => {
-    const ports: RunPorts = await RunProcess.freePorts();
-    const holder = await occupy(ports[key]);
-    try {
-      const started = Date.now();
-      const run = await RunProcess.spawn(dir, [], ports);
-      let everReady = false;
-      const watch = setInterval(() => {
-        if (key !== 'controller')
-          void http({ port: ports.controller, path: '/readyz', timeoutMs: 500 })
-            .then((r) => (everReady ||= r.status === 200))
-            .catch(() => undefined);
-      }, 100);
-      await expectPromptExit(run, started).finally(() => clearInterval(watch));
-      expect(everReady).toBe(false);
-      expect(run.output.split('\n').filter((l) => l.includes(flag))).toHaveLength(1);
-      expect(run.output).toContain('EADDRINUSE');
-    } finally {
-      holder.close();
-    }
-  }, 30_000);
+  ] as const)(
+    '%s in use: exits at once, naming it, never ready',
+    async (flag, key) => {
+      const ports: RunPorts = await RunProcess.freePorts();
+      const holder = await occupy(ports[key]);
+      try {
+        const started = Date.now();
+        const run = await RunProcess.spawn(dir, [], ports);
+        let everReady = false;
+        const watch = setInterval(() => {
+          if (key !== 'controller')
+            void http({ port: ports.controller, path: '/readyz', timeoutMs: 500 })
+              .then((r) => (everReady ||= r.status === 200))
+              .catch(() => undefined);
+        }, 100);
+        await expectPromptExit(run, started).finally(() => clearInterval(watch));
+        expect(everReady).toBe(false);
+        expect(run.output.split('\n').filter((l) => l.includes(flag))).toHaveLength(1);
+        expect(run.output).toContain('EADDRINUSE');
+      } finally {
+        holder.close();
+      }
+    },
+    30_000,
+  );
 
   it('an old proxy still on the ports: says so', async () => {
     const old = await startProxy({ wait: 'status' });

@@ -83,7 +83,9 @@ export class RunProcess {
     await eventually(
       async () => {
         if (exited) throw new StopPolling(`run exited with output:\n${this.output}`);
-        return (await http({ port: this.ports.controller, path: '/readyz' })).status === 200 ? true : undefined;
+        return (await http({ port: this.ports.controller, path: '/readyz' })).status === 200
+          ? true
+          : undefined;
       },
       `controller ready; output:\n${this.output}`,
       timeoutMs,

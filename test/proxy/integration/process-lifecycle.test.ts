@@ -36,7 +36,10 @@ async function occupy(port: number): Promise<Server> {
 
 describe('a push during start-up', () => {
   it('wins over the --config being applied, and the proxy keeps running', async () => {
-    const pushed = new ConfigBuilder().upstream('echo', [echo.port]).route('pushed', '/pushed', 'echo').build();
+    const pushed = new ConfigBuilder()
+      .upstream('echo', [echo.port])
+      .route('pushed', '/pushed', 'echo')
+      .build();
     const proxy = await startProxy({
       configFile: join(REPO_ROOT, 'examples', 'compiled-config.json'),
       wait: 'status',
@@ -113,7 +116,9 @@ function get(port: number, path: string, agent: Agent | false): Promise<Outcome>
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
-      res.on('error', (error: NodeJS.ErrnoException) => resolve({ path, error: error.code ?? error.message }));
+      res.on('error', (error: NodeJS.ErrnoException) =>
+        resolve({ path, error: error.code ?? error.message }),
+      );
       res.on('end', () => resolve({ path, status: res.statusCode, headers: res.headers, body }));
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
@@ -158,12 +163,19 @@ describe('SIGTERM under load', () => {
     const loops = agents.map((agent, i) => loop(agent, i));
     // Requests in flight when SIGTERM comes: read, so they must be answered normally.
     const slow = Array.from({ length: 3 }, (_, i) => get(port, `/slow/${i}?delay=4000`, false));
-    await eventually(() => (echo.requests.filter((r) => r.url.startsWith('/slow/')).length === 3 ? true : undefined), 'slow requests at the upstream');
+    await eventually(
+      () => (echo.requests.filter((r) => r.url.startsWith('/slow/')).length === 3 ? true : undefined),
+      'slow requests at the upstream',
+    );
     const signalled = Date.now();
     proxy.child.kill('SIGTERM');
 
     // Readiness fails while traffic is still accepted (the shutdown delay).
-    await eventually(async () => ((await proxy.status('/readyz')).status === 503 ? true : undefined), '/readyz 503', 5000);
+    await eventually(
+      async () => ((await proxy.status('/readyz')).status === 503 ? true : undefined),
+      '/readyz 503',
+      5000,
+    );
     const during = await get(port, '/load/fresh-connection', false);
     expect(during.status, JSON.stringify(during)).toBe(200);
 
@@ -177,12 +189,20 @@ describe('SIGTERM under load', () => {
     for (const outcome of await Promise.all(slow)) expect(outcome.status, JSON.stringify(outcome)).toBe(200);
     expect(elapsed).toBeLessThan(12_000 + 5_000);
 
-    const logged = new Set(proxy.logLines().filter((l) => l.type === 'access').map((l) => String(l.path)));
+    const logged = new Set(
+      proxy
+        .logLines()
+        .filter((l) => l.type === 'access')
+        .map((l) => String(l.path)),
+    );
     let shuttingDown = 0;
     for (const outcome of outcomes) {
       if (outcome.error !== undefined) {
         // Only a request the proxy never read may fail: refused, or sent on a connection closed as idle.
-        expect(logged.has(outcome.path.split('?')[0]!), `${JSON.stringify(outcome)} was read, then reset`).toBe(false);
+        expect(
+          logged.has(outcome.path.split('?')[0]!),
+          `${JSON.stringify(outcome)} was read, then reset`,
+        ).toBe(false);
         continue;
       }
       if (outcome.status === 200) continue;
