@@ -14,6 +14,7 @@ import {
   readTokenFile,
   type ControllerFlags,
 } from './controller-options.js';
+import { firstUnbindablePort, type PortToCheck } from './port-check.js';
 
 const CLI = fileURLToPath(new URL('./main.js', import.meta.url));
 
@@ -35,6 +36,9 @@ function proxyArgs(o: ProxyOptions): string[] {
       String(o.oidcIdpRate),
     ],
     ...['--oidc-idp-burst', String(o.oidcIdpBurst)],
+    ...['--drain-timeout', String(o.drainTimeout), '--shutdown-delay', String(o.shutdownDelay)],
+    // The proxy watches our IPC channel: when we die, even by SIGKILL, it shuts down.
+    '--exit-with-parent',
   ];
   if (o.adminTokenFile) args.push('--admin-token-file', o.adminTokenFile);
   if (o.config) args.push('--config', o.config);
@@ -80,6 +84,44 @@ async function run(options: ProxyOptions, flags: ControllerFlags, log: Logger): 
     );
     process.exit(2);
   }
+  // Every port before anything starts: a taken one fails at once, naming its flag (and an old proxy).
+  const admin: PortToCheck = {
+    address: options.adminAddress,
+    port: options.adminPort,
+    portFlag: '--admin-port',
+    addressFlag: '--admin-address',
+  };
+  const status: PortToCheck = {
+    address: options.statusAddress,
+    port: options.statusPort,
+    portFlag: '--status-port',
+    addressFlag: '--status-address',
+  };
+  const taken = await firstUnbindablePort(
+    [
+      { address: options.address, port: options.httpPort, portFlag: '--http-port', addressFlag: '--address' },
+      {
+        address: options.address,
+        port: options.httpsPort,
+        portFlag: '--https-port',
+        addressFlag: '--address',
+      },
+      admin,
+      status,
+      {
+        address: flags.controllerStatusAddress,
+        port: flags.controllerStatusPort,
+        portFlag: '--controller-status-port',
+        addressFlag: '--controller-status-address',
+      },
+    ],
+    { admin, status },
+  );
+  if (taken) {
+    const { code, address, port } = taken.failure;
+    log.fatal({ code: 'PCS_STARTUP', errno: code, address, port }, taken.message);
+    process.exit(1);
+  }
   // A fresh random token unless the user chose one (to use the admin API themselves).
   const token = options.adminTokenFile
     ? await readTokenFile('run', options.adminTokenFile)
@@ -98,19 +140,21 @@ async function run(options: ProxyOptions, flags: ControllerFlags, log: Logger): 
   ]);
   const child = spawn(process.execPath, [CLI, ...proxyArgs(options)], {
     env,
-    stdio: 'inherit',
+    // The IPC channel is what the proxy watches (--exit-with-parent); nothing is sent on it.
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
     detached: true,
   });
+  child.channel?.unref();
   // Best effort if we are ended without a signal handler running (an uncaught error).
   process.once('exit', () => child.kill('SIGTERM'));
   let stopping = false;
   let failed = false;
   let controller: RunningController | undefined;
+  let controllerStopped: Promise<void> | undefined;
+  const stopController = () => (controllerStopped ??= controller?.stop() ?? Promise.resolve());
   child.once('exit', (code, signal) => {
     if (!stopping) log.error({ code, signal }, 'the proxy exited; stopping');
-    void (controller?.stop() ?? Promise.resolve()).finally(() =>
-      process.exit(failed ? 1 : stopping ? (code ?? 0) : code || 1),
-    );
+    void stopController().finally(() => process.exit(failed ? 1 : stopping ? (code ?? 0) : code || 1));
   });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     // `on`, not `once`: a second Ctrl-C must not kill us before the proxy (in
@@ -119,7 +163,9 @@ async function run(options: ProxyOptions, flags: ControllerFlags, log: Logger): 
       if (stopping) return;
       log.info({ signal }, 'shutting down');
       stopping = true;
-      // The exit handler above stops the controller and exits once the proxy is gone.
+      // The controller first (its /readyz fails, no push races the drain); the proxy
+      // drains, and the exit handler above exits once it is gone.
+      void stopController();
       child.kill('SIGTERM');
     });
   }

@@ -42,6 +42,10 @@ export const ERRORS = {
   },
   PCS_ADMIN_UNAUTHORIZED: { status: 401, message: 'a valid admin bearer token is required' },
   PCS_NOT_READY: { status: 503, message: 'no config is loaded yet' },
+  PCS_SHUTTING_DOWN: {
+    status: 503,
+    message: 'the proxy is shutting down and no longer takes requests; retry on another instance',
+  },
   PCS_APPLY_TIMEOUT: { status: 503, message: 'the workers did not apply the config in time' },
   PCS_STARTUP: { status: 500, message: 'the process could not start' },
   PCS_PROXY_PUSH_FAILED: { status: 502, message: 'the proxy admin API did not accept the request' },

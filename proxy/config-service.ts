@@ -72,6 +72,20 @@ export class ConfigService {
     this.#log = log;
   }
 
+  /**
+   * Start-up: waits for `listening`, then serves `initial` (from disk, not
+   * persisted again). Queued like a push, so a push that comes in meanwhile
+   * is applied after it, and wins, instead of superseding it half-way.
+   */
+  start(listening: Promise<void>, initial: LoadedConfig | undefined): Promise<void> {
+    const run = this.#queue.then(async () => {
+      await listening;
+      if (initial) await this.serve(initial);
+    });
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
   push(received: ReceivedConfig): Promise<PushResult> {
     return this.#enqueue(() => this.#push(received));
   }
@@ -102,8 +116,9 @@ export class ConfigService {
   }
 
   /**
-   * Serves an already checked config; start-up passes `persist = false` (it
-   * came from disk). `prepared` names the push the workers were handed, when
+   * Serves an already checked config; only through the queue (start, push,
+   * patch), so that generations never overlap. Start-up passes
+   * `persist = false` (it came from disk). `prepared` names the push the workers were handed, when
    * what they prepared is exactly `loaded.json`. `patched` is the config of a
    * patch (`loaded` is its text); otherwise `loaded` came from checkConfig.
    */

@@ -31,6 +31,12 @@ export interface ProxyOptions {
   oidcIdpRate: number;
   /** Per openid-connect plugin instance per worker: IdP calls allowed at once after a quiet period. */
   oidcIdpBurst: number;
+  /** Milliseconds from SIGTERM to exit at most: the delay below, then requests in flight finish. */
+  drainTimeout: number;
+  /** Milliseconds between SIGTERM (readiness fails at once) and closing the traffic listeners. */
+  shutdownDelay: number;
+  /** Set by `portcullis run`: shut down when the parent's IPC channel closes (the parent died). */
+  exitWithParent: boolean;
 }
 
 /** A port number; 0 asks the kernel for a free one. Shared by every command's port flags. */
@@ -185,6 +191,30 @@ export function addProxyOptions(command: Command): Command {
       )
         .argParser(positiveInt)
         .default(100),
+    )
+    .addOption(
+      opt(
+        '--drain-timeout <ms>',
+        'on SIGTERM, longest time until exit: the shutdown delay, then requests in flight finish',
+        'PORTCULLIS_DRAIN_TIMEOUT',
+      )
+        .argParser(positiveInt)
+        // Fits Kubernetes' default terminationGracePeriodSeconds (30 s) with room to spare.
+        .default(25_000),
+    )
+    .addOption(
+      opt(
+        '--shutdown-delay <ms>',
+        'on SIGTERM, keep serving this long with /readyz failing (endpoint propagation) before closing the traffic ports',
+        'PORTCULLIS_SHUTDOWN_DELAY',
+      )
+        .argParser(nonNegativeInt)
+        .default(0),
+    )
+    .addOption(
+      new Option('--exit-with-parent', 'shut down when the parent process exits (set by portcullis run)')
+        .default(false)
+        .hideHelp(),
     );
 }
 
@@ -195,5 +225,6 @@ export function normaliseProxyOptions(raw: Record<string, unknown>): ProxyOption
     ...(raw as unknown as ProxyOptions),
     allowUnauthenticatedAdmin: bool(raw.allowUnauthenticatedAdmin),
     accessLog: bool(raw.accessLog),
+    exitWithParent: bool(raw.exitWithParent),
   };
 }

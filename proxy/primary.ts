@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from 'pino';
 import { PortcullisError } from '../common/errors.js';
+import { describeListenFailure, listenErrorCode } from '../common/listen-failure.js';
 import { createAdminApp } from './admin-app.js';
 import { loadInitialConfig } from './config-loader.js';
 import { ConfigService } from './config-service.js';
@@ -13,11 +14,31 @@ import { createStatusApp } from './status-app.js';
 import { generateDefaultCertificate } from './tls/default-certificate.js';
 import { SESSION_SECRET_ENV, sessionFallbackSecret } from './plugins/session-secret.js';
 import { FALLBACK_PEM_ENV } from './worker.js';
-import { WorkerPool } from './worker-pool.js';
+import { WorkerListenError, WorkerPool } from './worker-pool.js';
 
 export interface RunningProxy {
   service: ConfigService;
-  stop: () => Promise<void>;
+  /**
+   * Graceful: /readyz fails at once, traffic is served for `delayMs`
+   * (default --shutdown-delay), then the workers drain; done within
+   * --drain-timeout of the call.
+   */
+  stop: (delayMs?: number) => Promise<void>;
+}
+
+/** Binds one of the primary's own ports, or fails with one sentence naming its flag. */
+async function listenOrExplain(
+  listen: () => Promise<unknown>,
+  where: { address: string; port: number; portFlag: string; addressFlag: string },
+): Promise<void> {
+  try {
+    await listen();
+  } catch (error) {
+    throw new PortcullisError(
+      'PCS_STARTUP',
+      describeListenFailure({ ...where, code: listenErrorCode(error) }),
+    );
+  }
 }
 
 function isLoopback(address: string): boolean {
@@ -54,6 +75,12 @@ async function adminToken(options: ProxyOptions, log: Logger): Promise<string | 
  * traffic itself.
  */
 export async function runPrimary(options: ProxyOptions, log: Logger): Promise<RunningProxy> {
+  if (options.shutdownDelay >= options.drainTimeout) {
+    throw new PortcullisError(
+      'PCS_STARTUP',
+      `--shutdown-delay (${options.shutdownDelay} ms) must be shorter than --drain-timeout (${options.drainTimeout} ms)`,
+    );
+  }
   const token = await adminToken(options, log);
   const store = options.stateDir ? new StateStore(options.stateDir) : undefined;
   const initial = await loadInitialConfig(options.config, store, log);
@@ -74,12 +101,37 @@ export async function runPrimary(options: ProxyOptions, log: Logger): Promise<Ru
   });
   const service = new ConfigService(workers, store, metrics, log);
 
+  let shuttingDown = false;
   const admin = createAdminApp(service, { token, maxConfigBytes: options.maxConfigBytes });
-  const status = createStatusApp({ ready: () => workers.ready, registry });
-  await admin.listen({ host: options.adminAddress, port: options.adminPort });
-  await status.listen({ host: options.statusAddress, port: options.statusPort });
+  const status = createStatusApp({ ready: () => workers.ready, shuttingDown: () => shuttingDown, registry });
+  await listenOrExplain(() => admin.listen({ host: options.adminAddress, port: options.adminPort }), {
+    address: options.adminAddress,
+    port: options.adminPort,
+    portFlag: '--admin-port',
+    addressFlag: '--admin-address',
+  });
+  await listenOrExplain(() => status.listen({ host: options.statusAddress, port: options.statusPort }), {
+    address: options.statusAddress,
+    port: options.statusPort,
+    portFlag: '--status-port',
+    addressFlag: '--status-address',
+  });
   workers.start();
-  if (initial) await service.serve(initial);
+  // Pushes that arrive meanwhile queue behind this; none is answered before the traffic ports listen.
+  await service.start(workers.listening, initial).catch((error: unknown) => {
+    if (!(error instanceof WorkerListenError)) throw error;
+    const { server, code, address, port } = error.failure;
+    throw new PortcullisError(
+      'PCS_STARTUP',
+      describeListenFailure({
+        code,
+        address,
+        port,
+        portFlag: server === 'http' ? '--http-port' : '--https-port',
+        addressFlag: '--address',
+      }),
+    );
+  });
 
   log.info(
     {
@@ -94,9 +146,19 @@ export async function runPrimary(options: ProxyOptions, log: Logger): Promise<Ru
 
   return {
     service,
-    stop: async () => {
-      await Promise.all([admin.close(), status.close()]);
-      await workers.stop();
+    stop: async (delayMs = options.shutdownDelay) => {
+      const deadline = Date.now() + options.drainTimeout;
+      shuttingDown = true;
+      // No more pushes: the config in service is the one drained on.
+      const adminClosed = admin.close();
+      log.info(
+        { delayMs, drainTimeoutMs: options.drainTimeout },
+        'shutting down: /readyz fails; draining traffic',
+      );
+      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      await workers.stop(Math.max(0, deadline - Date.now()));
+      // Last: /readyz answers 503 until the very end.
+      await Promise.all([adminClosed, status.close()]);
     },
   };
 }

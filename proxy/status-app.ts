@@ -4,6 +4,8 @@ import { errorBody } from '../common/errors.js';
 
 export interface StatusSources {
   ready: () => boolean;
+  /** Draining after SIGTERM: /readyz fails first, so that load balancers stop sending. */
+  shuttingDown: () => boolean;
   /** The primary's own metrics (config state); worker metrics are gathered over IPC. */
   registry: Registry;
 }
@@ -15,6 +17,8 @@ export function createStatusApp(sources: StatusSources): FastifyInstance {
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
+    if (sources.shuttingDown())
+      return reply.code(503).type('application/json').send(errorBody('PCS_SHUTTING_DOWN'));
     if (sources.ready()) return { status: 'ready' };
     return reply.code(503).type('application/json').send(errorBody('PCS_NOT_READY'));
   });

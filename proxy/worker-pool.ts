@@ -4,6 +4,14 @@ import { PortcullisError } from '../common/errors.js';
 import type { LoadedConfig } from './config-loader.js';
 import type { PrimaryMessage, WorkerMessage } from './worker.js';
 
+/** A traffic port a worker could not bind. */
+export interface WorkerListenFailure {
+  server: 'http' | 'https';
+  code: string;
+  address: string;
+  port: number;
+}
+
 interface WorkerState {
   worker: Worker;
   listening: boolean;
@@ -22,6 +30,8 @@ interface Pending {
 const APPLY_TIMEOUT_MS = 15_000;
 const RESTART_DELAY_MS = 500;
 const PREPARE_SEND_WAIT_MS = 1_000;
+/** How long past its grace a draining worker may take before it is killed. */
+const STOP_KILL_MARGIN_MS = 2_000;
 
 /**
  * Forks the traffic workers, keeps them alive, and hands every one of them
@@ -37,12 +47,32 @@ export class WorkerPool {
   #pushes = 0;
   #pending: Pending | undefined;
   #stopping = false;
+  /** Set once every first worker listened; before that a worker that cannot bind is fatal. */
+  #started = false;
+  #startFailed = false;
+  #listened = 0;
+  readonly #listening: { promise: Promise<void>; resolve: () => void; reject: (error: Error) => void };
   ports: { http: number; https: number } | undefined;
 
   constructor(log: Logger, size: number, env: Record<string, string>) {
     this.#log = log;
     this.#size = size;
     this.#env = env;
+    let resolve!: () => void;
+    let reject!: (error: Error) => void;
+    const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+    // Observed here so that a failure nobody awaits yet is not an unhandled rejection.
+    promise.catch(() => undefined);
+    this.#listening = { promise, resolve, reject };
+  }
+
+  /**
+   * Resolves once every worker of the first set listens on both traffic
+   * ports; rejects (a WorkerListenError) as soon as one cannot bind, and
+   * then no worker is restarted: a port that is taken will not free itself.
+   */
+  get listening(): Promise<void> {
+    return this.#listening.promise;
   }
 
   start(): void {
@@ -130,15 +160,17 @@ export class WorkerPool {
     });
   }
 
-  async stop(): Promise<void> {
+  /** Drains every worker: each exits once its connections are done, or after `graceMs`. */
+  async stop(graceMs: number): Promise<void> {
     this.#stopping = true;
     const exits = [...this.#workers.values()].map(
       ({ worker }) =>
         new Promise<void>((resolve) => {
+          if (worker.isDead()) return resolve();
           worker.once('exit', () => resolve());
-          const message: PrimaryMessage = { type: 'portcullis:shutdown' };
-          worker.send(message);
-          setTimeout(() => worker.process.kill('SIGKILL'), 10_000).unref();
+          const message: PrimaryMessage = { type: 'portcullis:shutdown', graceMs };
+          worker.send(message, undefined, () => undefined);
+          setTimeout(() => worker.process.kill('SIGKILL'), graceMs + STOP_KILL_MARGIN_MS).unref();
         }),
     );
     await Promise.all(exits);
@@ -182,7 +214,25 @@ export class WorkerPool {
       case 'portcullis:listening':
         state.listening = true;
         this.ports = { http: message.httpPort, https: message.httpsPort };
+        if (!this.#started && ++this.#listened >= this.#size) {
+          this.#started = true;
+          this.#listening.resolve();
+        }
         break;
+      case 'portcullis:listen-failed': {
+        const { server, code, address, port } = message;
+        if (!this.#started) {
+          // Reported once, by whoever awaits `listening`; the others fail the same way.
+          if (!this.#startFailed)
+            this.#listening.reject(new WorkerListenError({ server, code, address, port }));
+          this.#startFailed = true;
+          break;
+        }
+        // Later (a replacement worker): replaced like any worker that dies.
+        this.#log.error({ worker: worker.id, server, code, address, port }, 'worker could not listen');
+        worker.process.kill('SIGKILL');
+        break;
+      }
       case 'portcullis:applied':
         state.generation = message.generation;
         this.#settle();
@@ -216,10 +266,21 @@ export class WorkerPool {
   #onExit(worker: Worker, code: number | null, signal: string | null): void {
     this.#workers.delete(worker.id);
     this.#settle();
-    if (this.#stopping) return;
+    if (this.#stopping || this.#startFailed) return;
     this.#log.error({ worker: worker.id, code, signal }, 'worker exited; starting a new one');
     setTimeout(() => {
       if (!this.#stopping) this.#fork();
     }, RESTART_DELAY_MS).unref();
+  }
+}
+
+/** A worker of the first set could not bind a traffic port. */
+export class WorkerListenError extends Error {
+  readonly failure: WorkerListenFailure;
+
+  constructor(failure: WorkerListenFailure) {
+    super(`a worker could not listen on ${failure.address}:${failure.port} (${failure.code})`);
+    this.name = 'WorkerListenError';
+    this.failure = failure;
   }
 }

@@ -31,19 +31,31 @@ export type PrimaryMessage =
    * prepared, so its commit is answered with not-prepared.
    */
   | { type: 'portcullis:prepare-patch'; id: number; base: string; hash: string; json: string }
-  | { type: 'portcullis:shutdown' };
+  /** Drain: finish what was read, refuse the rest, exit within `graceMs`. */
+  | { type: 'portcullis:shutdown'; graceMs: number };
 export type WorkerMessage =
   | { type: 'portcullis:want-config' }
   | { type: 'portcullis:listening'; httpPort: number; httpsPort: number }
   | { type: 'portcullis:applied'; generation: number }
   /** A commit found nothing prepared under its id (forked later, or the build threw): send the full config. */
   | { type: 'portcullis:not-prepared'; id: number; generation: number }
-  | { type: 'portcullis:apply-failed'; generation: number; message: string };
+  | { type: 'portcullis:apply-failed'; generation: number; message: string }
+  /** A traffic port could not be bound; the worker waits for the primary to end it. */
+  | {
+      type: 'portcullis:listen-failed';
+      server: 'http' | 'https';
+      code: string;
+      address: string;
+      port: number;
+    };
 
 export const FALLBACK_PEM_ENV = 'PORTCULLIS_FALLBACK_PEM';
 
-function send(message: WorkerMessage): void {
-  process.send?.(message);
+/** `done` runs once the message left (or could not: the primary is gone, and the worker exits on disconnect). */
+function send(message: WorkerMessage, done: () => void = () => undefined): void {
+  if (!process.connected) return done();
+  // With a callback a closed channel is an error passed here, not an EPIPE thrown at the worker.
+  process.send?.(message, undefined, undefined, () => done());
 }
 
 /**
@@ -145,10 +157,10 @@ export async function runWorker(options: ProxyOptions): Promise<void> {
         message.generation,
       );
     } else if (message.type === 'portcullis:shutdown') {
-      // Stop accepting, let requests in flight finish, then leave.
-      servers.https.close();
-      void servers.app
-        .close()
+      // Before both ports listen nothing was served: nothing to drain.
+      if (!listening) process.exit(0);
+      void servers
+        .drain(message.graceMs)
         .then(() => pools.close())
         .finally(() => process.exit(0));
     }
@@ -159,11 +171,25 @@ export async function runWorker(options: ProxyOptions): Promise<void> {
   process.on('SIGINT', () => undefined);
   process.on('SIGTERM', () => undefined);
 
-  await servers.app.listen({ host: options.address, port: options.httpPort });
-  await new Promise<void>((resolve, reject) => {
-    servers.https.once('error', reject);
-    servers.https.listen(options.httpsPort, options.address, resolve);
-  });
+  let listening = false;
+  const listen = (server: 'http' | 'https', port: number) =>
+    new Promise<void>((resolve, reject) => {
+      const target = server === 'http' ? servers.http : servers.https;
+      target.once('error', reject);
+      target.listen(port, options.address, () => {
+        target.off('error', reject);
+        resolve();
+      });
+    }).catch((error: unknown) => {
+      // Reported to the primary, which decides (fatal at start-up); no stack trace here.
+      const code = (error as NodeJS.ErrnoException).code ?? 'UNKNOWN';
+      // The primary ends this worker (or its own start-up): exiting here could be seen before the message.
+      send({ type: 'portcullis:listen-failed', server, code, address: options.address, port });
+      return new Promise<never>(() => undefined);
+    });
+  await listen('http', options.httpPort);
+  await listen('https', options.httpsPort);
+  listening = true;
   send({
     type: 'portcullis:listening',
     httpPort: (servers.http.address() as AddressInfo).port,

@@ -9,6 +9,7 @@ import { holdContinue, sendContinue } from '../plugins/form-body.js';
 import { emptyUpstreamChanges, type PluginContext, type UpstreamChanges } from '../plugins/registry.js';
 import type { PemPair } from '../tls/certificate-store.js';
 import { ERROR_BODIES, ERRORS, type ErrorCode } from '../../common/errors.js';
+import { Drain } from './drain.js';
 import { forward } from './forward.js';
 import { bodyUnread, declaredLength, hasBody, RequestBodyGuard } from './request-body.js';
 import { resolveRequest } from './resolve.js';
@@ -41,6 +42,12 @@ export interface TrafficServers {
   app: FastifyInstance;
   http: Server;
   https: HttpsServer;
+  /**
+   * Stops accepting; requests already read are answered as usual, any that
+   * arrives later gets PCS_SHUTTING_DOWN, every response closes its
+   * connection. Resolves when no connection is left, or after `graceMs`.
+   */
+  drain: (graceMs: number) => Promise<void>;
 }
 
 declare module 'fastify' {
@@ -62,17 +69,20 @@ const CLIENT_CLOSED = 499;
  */
 export async function createTrafficServers(deps: TrafficDependencies): Promise<TrafficServers> {
   const trusted = new TrustedPeers(deps.options.trustedProxies);
+  const drain = new Drain();
   let httpsServer: HttpsServer | undefined;
 
   const app = Fastify({
     logger: false,
     requestIdHeader: false,
     exposeHeadRoutes: false,
-    return503OnClosing: true,
+    // The drain answers requests itself (coded, Connection: close); fastify's own close is not used.
+    return503OnClosing: false,
     serverFactory: (handler) => {
-      const http = createHttpServer(handler);
+      const http = createHttpServer({ ServerResponse: drain.Response }, handler);
       httpsServer = createHttpsServer(
         {
+          ServerResponse: drain.Response,
           SNICallback: (servername, done) => done(null, deps.current()?.certificates.lookup(servername)),
           // Replaced as soon as a config loads; a server needs some certificate to start.
           ...(deps.current()?.certificates.defaultPem ?? deps.fallbackPem),
@@ -111,6 +121,8 @@ export async function createTrafficServers(deps: TrafficDependencies): Promise<T
   async function handle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const started = performance.now();
     reply.raw.once('close', () => record(request, reply, started));
+    // Arrived on a kept-alive connection after the drain began: the client retries elsewhere.
+    if (drain.active) return sendError(reply, 'PCS_SHUTTING_DOWN');
     const runtime = deps.current();
     if (!runtime) return sendError(reply, 'PCS_NOT_READY');
     const socket = request.raw.socket as TLSSocket;
@@ -254,7 +266,7 @@ export async function createTrafficServers(deps: TrafficDependencies): Promise<T
   const upgrade = handleUpgrade({ current: deps.current, log: deps.log, options: deps.options, trusted });
   app.server.on('upgrade', upgrade);
   https.on('upgrade', upgrade);
-  return { app, http: app.server, https };
+  return { app, http: app.server, https, drain: (graceMs) => drain.drain([app.server, https], graceMs) };
 }
 
 /** See bodyUnread: an answer to a request whose body is still coming closes the connection. */

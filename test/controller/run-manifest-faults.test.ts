@@ -96,7 +96,7 @@ describe('portcullis run: a hostile manifest folder', () => {
   it('a symbolic link loop next to a 12 MB file: ready, answering, and stopping on SIGTERM', async () => {
     await symlink('.', join(dir, 'loop'));
     await writeFile(join(dir, 'huge.yaml'), `# ${'x'.repeat(12 * 1024 * 1024)}\n` + ingress('huge', '/huge'));
-    run = await RunProcess.start(dir, [], {}, 30_000);
+    run = await RunProcess.start(dir, [], { readyWithinMs: 30_000 });
     await serves('/one', 200);
     expect(await status(run.ports.controller, '/healthz')).toBe(200);
     expect(run.output).not.toContain('object defined twice');
@@ -163,7 +163,7 @@ describe('portcullis run: a hostile manifest folder', () => {
 
 describe('portcullis run: the watcher delivers edits (rescan a minute away)', () => {
   it('atomic saves and in-place edits, in the top folder and a new subfolder, each served within 3 s', async () => {
-    run = await RunProcess.start(dir, [], { PORTCULLIS_MANIFEST_RESCAN_INTERVAL: '60' });
+    run = await RunProcess.start(dir, [], { env: { PORTCULLIS_MANIFEST_RESCAN_INTERVAL: '60' } });
     await mkdir(join(dir, 'team'));
     const files = [join(dir, 'web.yaml'), join(dir, 'team', 'api.yaml')];
     const latencies: number[] = [];

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { eventually, http } from './http-client.js';
+import { eventually, http, StopPolling } from './http-client.js';
 import { CLI, REPO_ROOT } from './proxy-process.js';
 import { freePorts } from './upstreams.js';
 
@@ -10,6 +10,14 @@ export interface RunPorts {
   admin: number;
   status: number;
   controller: number;
+}
+
+export interface RunOptions {
+  /** Defaults to free loopback ports; pass a run's ports to restart on them. */
+  ports?: RunPorts;
+  /** More environment variables. */
+  env?: Record<string, string>;
+  readyWithinMs?: number;
 }
 
 /** `portcullis run --manifests DIR` from the built CLI, on free loopback ports, with one worker. */
@@ -32,15 +40,15 @@ export class RunProcess {
     return this.#output;
   }
 
-  /** Starts it (more flags in `args`, more variables in `env`) and waits until the controller reports ready (synced and pushed). */
-  static async start(
-    dir: string,
-    args: string[] = [],
-    env: Record<string, string> = {},
-    readyWithinMs = 20_000,
-  ): Promise<RunProcess> {
+  /** Free loopback ports for one run (pass them to `spawn` again to restart on the same ports). */
+  static async freePorts(): Promise<RunPorts> {
     const [h, s, a, st, c] = (await freePorts(5)) as [number, number, number, number, number];
-    const ports = { http: h, https: s, admin: a, status: st, controller: c };
+    return { http: h, https: s, admin: a, status: st, controller: c };
+  }
+
+  /** Starts it without waiting; ports default to free ones. */
+  static async spawn(dir: string, args: string[] = [], options: RunOptions = {}): Promise<RunProcess> {
+    const p = options.ports ?? (await RunProcess.freePorts());
     const child = spawn(
       process.execPath,
       [
@@ -56,26 +64,44 @@ export class RunProcess {
           '--controller-status-address',
           '127.0.0.1',
         ],
-        ...['--http-port', String(h), '--https-port', String(s), '--admin-port', String(a)],
-        ...['--status-port', String(st), '--controller-status-port', String(c), '--workers', '1'],
+        ...['--http-port', String(p.http), '--https-port', String(p.https), '--admin-port', String(p.admin)],
+        ...['--status-port', String(p.status), '--controller-status-port', String(p.controller)],
+        ...['--workers', '1'],
         ...args,
       ],
       {
         cwd: REPO_ROOT,
         stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, PORTCULLIS_LOG_LEVEL: 'info', ...env },
+        env: { ...process.env, PORTCULLIS_LOG_LEVEL: 'info', ...options.env },
       },
     );
-    const run = new RunProcess(child, ports);
-    await eventually(
-      async () => ((await http({ port: c, path: '/readyz' })).status === 200 ? true : undefined),
-      'controller ready',
-      readyWithinMs,
-    ).catch(async (error: unknown) => {
+    return new RunProcess(child, p);
+  }
+
+  /** Starts it (more flags in `args`) and waits until the controller reports ready (synced and pushed). */
+  static async start(dir: string, args: string[] = [], options: RunOptions = {}): Promise<RunProcess> {
+    const run = await RunProcess.spawn(dir, args, options);
+    await run.waitReady(options.readyWithinMs).catch(async (error: unknown) => {
       await run.kill();
-      throw new Error(`${(error as Error).message}; output:\n${run.output.slice(-4000)}`);
+      throw error;
     });
     return run;
+  }
+
+  /** Until the controller's /readyz answers 200; fails at once if `run` exits. */
+  async waitReady(timeoutMs = 20_000): Promise<void> {
+    let exited = false;
+    void this.exited.then(() => (exited = true));
+    await eventually(
+      async () => {
+        if (exited) throw new StopPolling(`run exited with output:\n${this.output}`);
+        return (await http({ port: this.ports.controller, path: '/readyz' })).status === 200
+          ? true
+          : undefined;
+      },
+      `controller ready; output:\n${this.output}`,
+      timeoutMs,
+    );
   }
 
   /**
@@ -98,7 +124,7 @@ export class RunProcess {
   }
 
   async stop(): Promise<void> {
-    if (this.child.exitCode === null) {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
       this.child.kill('SIGTERM');
       await this.exited;
     }
