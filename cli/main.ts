@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { registerAppsCommand } from './apps-command.js';
 import { registerControllerCommand } from './controller-command.js';
 import { registerProxyCommand } from './proxy-command.js';
 import { registerRunCommand } from './run-command.js';
@@ -13,5 +14,6 @@ registerRunCommand(program);
 registerProxyCommand(program);
 registerControllerCommand(program);
 registerTranslateCommand(program);
+registerAppsCommand(program);
 
 await program.parseAsync(process.argv);

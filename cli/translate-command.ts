@@ -15,7 +15,9 @@ interface TranslateFlags {
  * file that fails contributes nothing and is a problem naming file, line and
  * column, so the output is what the controller would serve from these files.
  */
-async function readObjects(files: string[]): Promise<{ objects: unknown[]; problems: SourceProblem[] }> {
+export async function readObjects(
+  files: string[],
+): Promise<{ objects: unknown[]; problems: SourceProblem[] }> {
   const [{ parseManifest, DEFAULT_MANIFEST_LIMITS }, { fileProblem }] = await Promise.all([
     import('../controller/sources/manifest-parse.js'),
     import('../controller/sources/manifest-folder.js'),

@@ -7,12 +7,13 @@
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ControllerMetrics } from './metrics.js';
+import { portalView, type PortalView } from './portal/view.js';
 import { ObjectStore } from './object-store.js';
 import { ProxyClient } from './proxy-client.js';
 import type { ObjectSource } from './source.js';
 import { createControllerStatusApp } from './status-app.js';
 import { SyncLoop } from './sync-loop.js';
-import type { TranslateOptions } from './translate/index.js';
+import type { TranslateOptions, TranslateResult } from './translate/index.js';
 
 export interface ControllerOptions {
   source: ObjectSource;
@@ -58,10 +59,18 @@ export async function startController(options: ControllerOptions): Promise<Runni
   // Problems of the source itself (a manifest that does not parse) change without any object changing.
   const unsubscribe = source.onProblems?.(() => metrics.sourceProblems(source.problems?.().length ?? 0));
   const sourceProblems = source.problems?.bind(source);
+  // The view is made when asked for, from the latest result, and kept until the next one.
+  let latest: TranslateResult | undefined;
+  let view: PortalView | undefined;
+  loop.onResult((result) => {
+    latest = result;
+    view = undefined;
+  });
+  const portal = () => (latest ? (view ??= portalView(latest.config, latest.statuses)) : undefined);
   const status =
     options.statusPort === false
       ? undefined
-      : createControllerStatusApp({ ready: () => loop.ready, registry, sourceProblems });
+      : createControllerStatusApp({ ready: () => loop.ready, registry, sourceProblems, portal });
   const statusUrl = await status?.listen({ host: options.statusAddress, port: options.statusPort as number });
   loop.start();
   try {

@@ -1,5 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
+import { errorBody } from '../common/errors.js';
+import type { PortalView } from './portal/view.js';
 
 export interface ControllerStatusSources {
   /** Initial sync done and every proxy accepted a config. */
@@ -7,6 +9,8 @@ export interface ControllerStatusSources {
   registry: Registry;
   /** What the source cannot read now (manifest files that do not parse): shown, but not a reason to be unready. */
   sourceProblems?: () => readonly unknown[];
+  /** The portal view of the latest translation; undefined before the first one. */
+  portal?: () => PortalView | undefined;
 }
 
 /** The controller's status port: liveness, readiness and its own Prometheus metrics. */
@@ -20,6 +24,20 @@ export function createControllerStatusApp(sources: ControllerStatusSources): Fas
       .code(503)
       .send({ status: 'not ready', message: 'waiting for the initial sync and a first push', ...problems });
   });
+  for (const part of ['services', 'applications'] as const) {
+    app.get<{ Querystring: { namespace?: string } }>(`/portal/${part}`, async (request, reply) => {
+      const view = sources.portal?.();
+      if (!view) {
+        return reply
+          .code(503)
+          .type('application/json; charset=utf-8')
+          .send(errorBody('PCS_NOT_READY', 'no translation yet'));
+      }
+      const namespace = request.query.namespace;
+      const items = view[part] as { namespace: string }[];
+      return { [part]: namespace === undefined ? items : items.filter((i) => i.namespace === namespace) };
+    });
+  }
   app.get('/metrics', async (_request, reply) =>
     reply.type(sources.registry.contentType).send(await sources.registry.metrics()),
   );

@@ -7,6 +7,7 @@
  * revocation must refuse the next requests within a second, whatever the
  * caller rides on.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, http, type HttpResult } from '../../support/http-client.js';
+import { CLI } from '../../support/proxy-process.js';
 import { RunProcess } from '../../support/run-process.js';
 import { startEcho, type EchoServer } from '../../support/upstreams.js';
 import { startTestIdp, type TestIdp } from '../../idp/test-idp.js';
@@ -346,6 +348,48 @@ if (!existsSync(CHROMIUM))
   console.warn(
     `[apps] ${CHROMIUM} not found: the Chromium login test is skipped (install Debian's chromium)`,
   );
+
+describe('the portal view', () => {
+  it('GET /portal/services lists each Service with its plugin, routes and auth, never a secret', async () => {
+    const res = await http({ port: run.ports.controller, path: '/portal/services' });
+    expect(res.status).toBe(200);
+    const { services } = res.json<{
+      services: { name: string; routes: { path: string }[]; autoApprove: boolean }[];
+    }>();
+    expect(services.map((s) => s.name)).toEqual(['catalog', 'ledger', 'payments']);
+    expect(services.find((s) => s.name === 'catalog')!.autoApprove).toBe(true);
+    expect(services.find((s) => s.name === 'payments')!.routes).toEqual([
+      { host: '*', path: '/payments', pathType: 'Prefix' },
+    ]);
+    expect(res.text).not.toContain(SECRET);
+    expect(res.text).not.toContain(okta.gateway.clientSecret!);
+  });
+
+  it('GET /portal/applications shows each requested Service with its state', async () => {
+    const res = await http({ port: run.ports.controller, path: '/portal/applications?namespace=billing' });
+    const { applications } = res.json<{
+      applications: { name: string; clientId: string; registrations: { service: string; state: string }[] }[];
+    }>();
+    expect(applications.map((a) => a.name)).toEqual(['billing']);
+    expect(applications[0]!.clientId).toBe(BILLING.id);
+    expect(Object.fromEntries(applications[0]!.registrations.map((r) => [r.service, r.state]))).toEqual({
+      'payments/payments': 'Approved',
+      'payments/ledger': 'Approved',
+      'payments/catalog': 'Approved',
+    });
+  });
+
+  it('portcullis apps --controller prints it as tables', () => {
+    const result = spawnSync(
+      process.execPath,
+      [CLI, 'apps', '--controller', `http://127.0.0.1:${run.ports.controller}`],
+      { encoding: 'utf8' },
+    );
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^payments\/ledger +payments-apps +no +\/ledger +bearer$/m);
+    expect(result.stdout).toMatch(/^web\/portal +gateway +payments\/payments +Approved/m);
+  });
+});
 
 describe('deleting the Application', () => {
   it('refuses its callers: nothing maps to it any more', async () => {
