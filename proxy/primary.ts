@@ -10,6 +10,7 @@ import { ConfigService } from './config-service.js';
 import { ConfigMetrics } from './metrics.js';
 import type { ProxyOptions } from './options.js';
 import { StateStore } from './state-store.js';
+import { ClusterMetrics } from './cluster-metrics.js';
 import { createStatusApp } from './status-app.js';
 import { generateDefaultCertificate } from './tls/default-certificate.js';
 import { SESSION_SECRET_ENV, sessionFallbackSecret } from './plugins/session-secret.js';
@@ -103,7 +104,12 @@ export async function runPrimary(options: ProxyOptions, log: Logger): Promise<Ru
 
   let shuttingDown = false;
   const admin = createAdminApp(service, { token, maxConfigBytes: options.maxConfigBytes });
-  const status = createStatusApp({ ready: () => workers.ready, shuttingDown: () => shuttingDown, registry });
+  const status = createStatusApp({
+    ready: () => workers.ready,
+    shuttingDown: () => shuttingDown,
+    registry,
+    workers: new ClusterMetrics(),
+  });
   await listenOrExplain(() => admin.listen({ host: options.adminAddress, port: options.adminPort }), {
     address: options.adminAddress,
     port: options.adminPort,

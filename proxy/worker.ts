@@ -1,8 +1,9 @@
 import type { AddressInfo } from 'node:net';
-import { AggregatorRegistry, register } from 'prom-client';
+import { register } from 'prom-client';
 import { createLogger } from '../common/logger.js';
 import { applyConfigPatch, type ConfigChanges } from '../contract/config-patch.js';
 import type { CompiledConfig } from '../contract/index.js';
+import type { MetricsAnswer, MetricsRequest } from './cluster-metrics.js';
 import { TrafficMetrics } from './metrics.js';
 import type { ProxyOptions } from './options.js';
 import type { PluginEnvironment } from './plugins/registry.js';
@@ -52,7 +53,7 @@ export type WorkerMessage =
 export const FALLBACK_PEM_ENV = 'PORTCULLIS_FALLBACK_PEM';
 
 /** `done` runs once the message left (or could not: the primary is gone, and the worker exits on disconnect). */
-function send(message: WorkerMessage, done: () => void = () => undefined): void {
+function send(message: WorkerMessage | MetricsAnswer, done: () => void = () => undefined): void {
   if (!process.connected) return done();
   // With a callback a closed channel is an error passed here, not an EPIPE thrown at the worker.
   process.send?.(message, undefined, undefined, () => done());
@@ -67,8 +68,6 @@ export async function runWorker(options: ProxyOptions): Promise<void> {
   const log = createLogger({ level: options.logLevel, name: 'portcullis-proxy' });
   const fallbackPem = JSON.parse(process.env[FALLBACK_PEM_ENV] ?? '{}') as PemPair;
   const pools = new UpstreamPools();
-  // Constructing one is what makes prom-client answer the primary's metric requests.
-  new AggregatorRegistry();
   let current: RuntimeConfig | undefined;
   const environment: PluginEnvironment = {
     idpCalls: {
@@ -108,8 +107,11 @@ export async function runWorker(options: ProxyOptions): Promise<void> {
 
   // Every handler is synchronous and IPC keeps order, so a commit always
   // finds the prepare sent before it already built (or failed).
-  process.on('message', (message: PrimaryMessage) => {
-    if (message.type === 'portcullis:prepare') {
+  process.on('message', (message: PrimaryMessage | MetricsRequest) => {
+    if (message.type === 'portcullis:metrics-request') {
+      const { id } = message;
+      void register.getMetricsAsJSON().then((metrics) => send({ type: 'portcullis:metrics', id, metrics }));
+    } else if (message.type === 'portcullis:prepare') {
       prepared = undefined;
       try {
         const config = JSON.parse(message.json) as CompiledConfig;
