@@ -263,7 +263,13 @@ export async function createTrafficServers(deps: TrafficDependencies): Promise<T
   });
   await app.ready();
   const https = httpsServer!;
-  const upgrade = handleUpgrade({ current: deps.current, log: deps.log, options: deps.options, trusted });
+  const upgrade = handleUpgrade({
+    current: deps.current,
+    draining: () => drain.active,
+    log: deps.log,
+    options: deps.options,
+    trusted,
+  });
   app.server.on('upgrade', upgrade);
   https.on('upgrade', upgrade);
   return { app, http: app.server, https, drain: (graceMs) => drain.drain([app.server, https], graceMs) };

@@ -14,6 +14,8 @@ import { peerAddress, type TrustedPeers } from './trusted-peers.js';
 
 interface UpgradeDependencies {
   current: () => RuntimeConfig | undefined;
+  /** True once the drain began: an upgrade read now would outlive it. */
+  draining: () => boolean;
   log: Logger;
   options: { httpsRedirectPort: number };
   trusted: TrustedPeers;
@@ -40,6 +42,7 @@ async function upgrade(
   socket: Duplex,
   head: Buffer,
 ): Promise<void> {
+  if (deps.draining()) return refuse(socket, 'PCS_SHUTTING_DOWN');
   const runtime = deps.current();
   if (!runtime) return refuse(socket, 'PCS_NOT_READY');
   const tls = (socket as TLSSocket).encrypted === true;

@@ -4,7 +4,7 @@
  * SIGTERM under load. Build first: `npx tsc -p tsconfig.build.json`.
  */
 import { request as httpRequest, Agent, type IncomingHttpHeaders } from 'node:http';
-import { createServer, type Server } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigBuilder } from '../../support/config-builder.js';
@@ -218,4 +218,50 @@ describe('SIGTERM under load', () => {
         `${outcomes.filter((o) => o.error).length} not read (${[...new Set(outcomes.map((o) => o.error).filter(Boolean))].join(', ')}), exit after ${elapsed} ms`,
     );
   }, 40_000);
+});
+
+/** Writes raw HTTP on one connection; `read()` is everything received until the server closes it. */
+function rawConnection(port: number) {
+  const socket = connect(port, '127.0.0.1');
+  let received = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => (received += chunk));
+  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+  socket.on('error', () => undefined);
+  return { socket, received: () => received, closed };
+}
+
+describe('a request that arrives during the drain', () => {
+  it('on a connection promised keep-alive before SIGTERM: 503 PCS_SHUTTING_DOWN with Connection: close', async () => {
+    const config = new ConfigBuilder().upstream('echo', [echo.port]).route('load', '/', 'echo').build();
+    const proxy = await startProxy({
+      config,
+      env: { PORTCULLIS_SHUTDOWN_DELAY: '0', PORTCULLIS_DRAIN_TIMEOUT: '10000' },
+    });
+    try {
+      const conn = rawConnection(proxy.httpPort);
+      // Headers (keep-alive) come at once; the body streams for about 2 s.
+      conn.socket.write('GET /stream?chunks=100 HTTP/1.1\r\nHost: proxy.test\r\n\r\n');
+      await eventually(() => (conn.received().startsWith('HTTP/1.1 200') ? true : undefined), 'headers');
+      expect(conn.received().toLowerCase()).toContain('connection: keep-alive');
+      proxy.child.kill('SIGTERM');
+      await eventually(
+        async () =>
+          (await proxy.status('/readyz').catch(() => ({ status: 0 }))).status !== 200 ? true : undefined,
+        'drain begun',
+      );
+      // Pipelined behind the streaming answer: read after the drain began.
+      conn.socket.write('GET /after HTTP/1.1\r\nHost: proxy.test\r\n\r\n');
+      await conn.closed;
+      const second = conn.received().slice(conn.received().indexOf('HTTP/1.1', 1));
+      expect(second, conn.received()).toMatch(/^HTTP\/1\.1 503/);
+      expect(second.toLowerCase()).toContain('connection: close');
+      expect(second).toContain('"PCS_SHUTTING_DOWN"');
+      expect(conn.received()).toContain('chunk-99;');
+      expect(echo.requests.some((r) => r.url === '/after')).toBe(false);
+      expect(await proxy.exited).toEqual({ code: 0, signal: null });
+    } finally {
+      await proxy.dispose();
+    }
+  }, 30_000);
 });
