@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import type { Logger } from 'pino';
+import { PortcullisError } from '../common/errors.js';
 import type { RunningController } from '../controller/run.js';
 import type { ObjectSource } from '../controller/source.js';
 import {
@@ -43,7 +44,9 @@ export async function runControllerUntilSignal(
     process.once('SIGINT', shutdown);
     return controller;
   } catch (error) {
-    log.fatal({ err: error }, (error as Error).message);
+    // A coded start-up failure is one sentence that says what to change; anything else keeps its stack.
+    if (error instanceof PortcullisError) log.fatal({ code: error.code }, error.message);
+    else log.fatal({ err: error }, (error as Error).message);
     process.exit(1);
   }
 }

@@ -1,3 +1,5 @@
+import { PortcullisError } from './errors.js';
+
 /**
  * One clear sentence for a port that cannot be bound, naming the flag to
  * change: shared by the proxy (its workers' traffic ports, admin, status)
@@ -41,4 +43,19 @@ export function describeListenFailure(failure: ListenFailure): string {
 export function listenErrorCode(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   return typeof code === 'string' ? code : 'UNKNOWN';
+}
+
+/** Binds a port, or fails with PCS_STARTUP and one sentence naming its flag. */
+export async function listenOrExplain<T>(
+  listen: () => Promise<T>,
+  where: { address: string; port: number; portFlag: string; addressFlag: string },
+): Promise<T> {
+  try {
+    return await listen();
+  } catch (error) {
+    throw new PortcullisError(
+      'PCS_STARTUP',
+      describeListenFailure({ ...where, code: listenErrorCode(error) }),
+    );
+  }
 }

@@ -6,6 +6,7 @@
  */
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { listenOrExplain } from '../common/listen-failure.js';
 import { ControllerMetrics } from './metrics.js';
 import { portalView, type PortalView } from './portal/view.js';
 import { ObjectStore } from './object-store.js';
@@ -71,7 +72,15 @@ export async function startController(options: ControllerOptions): Promise<Runni
     options.statusPort === false
       ? undefined
       : createControllerStatusApp({ ready: () => loop.ready, registry, sourceProblems, portal });
-  const statusUrl = await status?.listen({ host: options.statusAddress, port: options.statusPort as number });
+  const where = {
+    address: options.statusAddress,
+    port: options.statusPort as number,
+    portFlag: '--controller-status-port',
+    addressFlag: '--controller-status-address',
+  };
+  const statusUrl = status
+    ? await listenOrExplain(() => status.listen({ host: where.address, port: where.port }), where)
+    : undefined;
   loop.start();
   try {
     await options.source.start(store);

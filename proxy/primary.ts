@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from 'pino';
 import { PortcullisError } from '../common/errors.js';
-import { describeListenFailure, listenErrorCode } from '../common/listen-failure.js';
+import { describeListenFailure, listenOrExplain } from '../common/listen-failure.js';
 import { createAdminApp } from './admin-app.js';
 import { loadInitialConfig } from './config-loader.js';
 import { ConfigService } from './config-service.js';
@@ -25,21 +25,6 @@ export interface RunningProxy {
    * --drain-timeout of the call.
    */
   stop: (delayMs?: number) => Promise<void>;
-}
-
-/** Binds one of the primary's own ports, or fails with one sentence naming its flag. */
-async function listenOrExplain(
-  listen: () => Promise<unknown>,
-  where: { address: string; port: number; portFlag: string; addressFlag: string },
-): Promise<void> {
-  try {
-    await listen();
-  } catch (error) {
-    throw new PortcullisError(
-      'PCS_STARTUP',
-      describeListenFailure({ ...where, code: listenErrorCode(error) }),
-    );
-  }
 }
 
 function isLoopback(address: string): boolean {

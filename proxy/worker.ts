@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import type { AddressInfo } from 'node:net';
 import { register } from 'prom-client';
 import { createLogger } from '../common/logger.js';
@@ -172,6 +173,9 @@ export async function runWorker(options: ProxyOptions): Promise<void> {
   // group); a worker whose primary is gone exits when the IPC channel closes.
   process.on('SIGINT', () => undefined);
   process.on('SIGTERM', () => undefined);
+  // Node's own cluster messages (a listen asks the primary for the port) fail
+  // with EPIPE once the primary is gone; that is not news, the exit above follows.
+  cluster.worker?.on('error', () => undefined);
 
   let listening = false;
   const listen = (server: 'http' | 'https', port: number) =>

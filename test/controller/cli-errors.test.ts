@@ -1,5 +1,6 @@
 /** How `run` and `controller` refuse what they cannot do. Uses the built CLI. */
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { CLI, REPO_ROOT } from '../support/proxy-process.js';
 
@@ -16,7 +17,7 @@ function cli(...args: string[]) {
     env,
     timeout: 15_000,
   });
-  return { code: result.status, stderr: result.stderr };
+  return { code: result.status, stderr: result.stderr, stdout: result.stdout };
 }
 
 describe('portcullis CLI refusals', () => {
@@ -42,5 +43,30 @@ describe('portcullis CLI refusals', () => {
     const { code, stderr } = cli('run', '--manifests', REPO_ROOT, '--admin-port', '0');
     expect(code).toBe(2);
     expect(stderr).toContain('--admin-port must be a fixed port');
+  });
+
+  it('controller whose status port is in use: one line naming the flag, exit 1 at once', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const port = (holder.address() as { port: number }).port;
+    try {
+      const { code, stdout, stderr } = cli(
+        'controller',
+        '--manifests',
+        'examples/manifests',
+        '--controller-status-address',
+        '127.0.0.1',
+        '--controller-status-port',
+        String(port),
+      );
+      const output = stdout + stderr;
+      expect(code, output).toBe(1);
+      const lines = output.split('\n').filter((l) => l.includes('--controller-status-port'));
+      expect(lines, output).toHaveLength(1);
+      expect(lines[0]).toContain(`cannot listen on 127.0.0.1:${port}: the port is in use by another process`);
+      expect(output).not.toMatch(/\\n\s+at /);
+    } finally {
+      holder.close();
+    }
   });
 });
