@@ -71,7 +71,13 @@ export async function startController(options: ControllerOptions): Promise<Runni
   const status =
     options.statusPort === false
       ? undefined
-      : createControllerStatusApp({ ready: () => loop.ready, registry, sourceProblems, portal });
+      : createControllerStatusApp({
+          ready: () => loop.ready,
+          registry,
+          sourceProblems,
+          portal,
+          translateProblems: () => latest?.problems,
+        });
   const where = {
     address: options.statusAddress,
     port: options.statusPort as number,

@@ -2,15 +2,19 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { errorBody } from '../common/errors.js';
 import type { PortalView } from './portal/view.js';
+import type { SourceProblem } from './source.js';
+import type { TranslateProblem } from './translate/problem-codes.js';
 
 export interface ControllerStatusSources {
   /** Initial sync done and every proxy accepted a config. */
   ready: () => boolean;
   registry: Registry;
   /** What the source cannot read now (manifest files that do not parse): shown, but not a reason to be unready. */
-  sourceProblems?: () => readonly unknown[];
+  sourceProblems?: () => readonly SourceProblem[];
   /** The portal view of the latest translation; undefined before the first one. */
   portal?: () => PortalView | undefined;
+  /** The latest translation's problems; undefined before the first one. */
+  translateProblems?: () => readonly TranslateProblem[] | undefined;
 }
 
 /** The controller's status port: liveness, readiness and its own Prometheus metrics. */
@@ -38,6 +42,23 @@ export function createControllerStatusApp(sources: ControllerStatusSources): Fas
       return { [part]: namespace === undefined ? items : items.filter((i) => i.namespace === namespace) };
     });
   }
+  // What is broken, for the teams that own it: files the source could not
+  // read first (they hold no objects yet), then every object's problems.
+  app.get<{ Querystring: { namespace?: string } }>('/portal/problems', async (request, reply) => {
+    const translated = sources.translateProblems?.();
+    if (!translated) {
+      return reply
+        .code(503)
+        .type('application/json; charset=utf-8')
+        .send(errorBody('PCS_NOT_READY', 'no translation yet'));
+    }
+    const namespace = request.query.namespace;
+    const all: readonly TranslateProblem[] = [...(sources.sourceProblems?.() ?? []), ...translated];
+    return {
+      problems:
+        namespace === undefined ? all : all.filter((p) => p.objects.some((o) => o.namespace === namespace)),
+    };
+  });
   app.get('/metrics', async (_request, reply) =>
     reply.type(sources.registry.contentType).send(await sources.registry.metrics()),
   );

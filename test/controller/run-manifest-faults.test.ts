@@ -148,6 +148,12 @@ describe('portcullis run: a hostile manifest folder', () => {
     expect(ready.json()).toMatchObject({
       sourceProblems: [{ code: 'MANIFEST_INVALID', file: 'web.yaml', line: 4, column: 1 }],
     });
+    // The portal lists it for the teams, beside the objects' own problems.
+    const listed = await http({ port: run.ports.controller, path: '/portal/problems' });
+    expect(listed.status).toBe(200);
+    expect(listed.json()).toMatchObject({
+      problems: [{ code: 'MANIFEST_INVALID', file: 'web.yaml', line: 4, column: 1 }],
+    });
     expect(await status(run.ports.http, '/one')).toBe(200);
     await writeFile(join(dir, 'web.yaml'), ingress('web', '/three'));
     await serves('/three', 200);
@@ -157,6 +163,9 @@ describe('portcullis run: a hostile manifest folder', () => {
     );
     expect((await http({ port: run.ports.controller, path: '/readyz' })).json()).toMatchObject({
       sourceProblems: [],
+    });
+    expect((await http({ port: run.ports.controller, path: '/portal/problems' })).json()).toEqual({
+      problems: [],
     });
   });
 });
