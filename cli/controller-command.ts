@@ -4,6 +4,7 @@ import { PortcullisError } from '../common/errors.js';
 import type { RunningController } from '../controller/run.js';
 import type { ObjectSource } from '../controller/source.js';
 import {
+  positiveInt,
   addControllerOptions,
   manifestFolderOptions,
   readTokenFile,
@@ -80,6 +81,15 @@ export function registerControllerCommand(program: Command): void {
       new Option('--watch-namespaces <list>', 'comma-separated namespaces to watch (default: all)')
         .env('PORTCULLIS_WATCH_NAMESPACES')
         .argParser(urls),
+    )
+    .addOption(
+      new Option(
+        '--secret-refresh-interval <seconds>',
+        'without list/watch on Secrets (RBAC get only), re-read each referenced Secret this often',
+      )
+        .env('PORTCULLIS_SECRET_REFRESH_INTERVAL')
+        .argParser(positiveInt)
+        .default(30),
     )
     .addOption(
       new Option(

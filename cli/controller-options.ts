@@ -20,7 +20,7 @@ export interface ControllerFlags {
   manifestRescanInterval: number;
 }
 
-function positiveInt(value: string): number {
+export function positiveInt(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1)
     throw new InvalidArgumentError('must be a positive integer');

@@ -8,6 +8,8 @@ import type { TranslateResult } from '../controller/translate/index.js';
 export interface KubernetesFlags {
   kubeconfig?: string;
   watchNamespaces?: string[];
+  /** Seconds. */
+  secretRefreshInterval: number;
   publishAddress?: string[];
   publishService?: string;
   leaderElection: boolean;
@@ -71,6 +73,7 @@ export async function createKubernetesMode(flags: KubernetesFlags, log: Logger):
     kubeConfig,
     log,
     watchNamespaces: flags.watchNamespaces?.length ? flags.watchNamespaces : undefined,
+    secretRefreshMs: flags.secretRefreshInterval * 1000,
     translateOptions: { ingressClass: flags.ingressClass },
   });
   election?.start();

@@ -9,6 +9,12 @@
  * the reference set gains a Secret it does not hold, it GETs that one Secret;
  * when it loses one, it forgets it and removes it from the sink. Restarts
  * with backoff after errors and relists after 410 Gone, like the informers.
+ *
+ * Where RBAC refuses list or watch (the least-privilege default grants only
+ * `get` on Secrets, so the controller cannot enumerate them), that scope
+ * falls back to reading each referenced Secret by name, again every
+ * `refreshMs`: changes there show within that interval instead of at once.
+ * Referenced Secrets outside every watched namespace are read the same way.
  */
 import { Watch, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -28,6 +34,8 @@ interface Scope {
   watch: AbortController | undefined;
   timer: NodeJS.Timeout | undefined;
   backoff: Backoff;
+  /** `get`: RBAC refused list or watch here; referenced Secrets are read one by one. */
+  mode: 'watch' | 'get';
 }
 
 export interface SecretTrackerOptions {
@@ -37,7 +45,11 @@ export interface SecretTrackerOptions {
   sink: ObjectSink;
   log: Logger;
   backoff?: BackoffOptions;
+  /** How often Secrets that no watch covers are read again. Default 30 s. */
+  refreshMs?: number;
 }
+
+export const DEFAULT_SECRET_REFRESH_MS = 30_000;
 
 const keyOf = (namespace: string | undefined, name: string | undefined) => `${namespace ?? ''}/${name ?? ''}`;
 
@@ -50,6 +62,8 @@ export class SecretTracker {
   #started = false;
   #stopped = false;
   #synced = false;
+  #refreshTimer: NodeJS.Timeout | undefined;
+  #refreshing: Promise<void> | undefined;
 
   constructor(options: SecretTrackerOptions) {
     this.#options = options;
@@ -62,6 +76,7 @@ export class SecretTracker {
       watch: undefined,
       timer: undefined,
       backoff: new Backoff(options.backoff),
+      mode: 'watch' as const,
     }));
   }
 
@@ -86,10 +101,16 @@ export class SecretTracker {
   start(): void {
     this.#started = true;
     for (const scope of this.#scopes) void this.#run(scope);
+    this.#refreshTimer = setInterval(
+      () => void this.#refresh(),
+      this.#options.refreshMs ?? DEFAULT_SECRET_REFRESH_MS,
+    );
+    this.#refreshTimer.unref();
   }
 
   stop(): void {
     this.#stopped = true;
+    clearInterval(this.#refreshTimer);
     for (const scope of this.#scopes) {
       if (scope.timer) clearTimeout(scope.timer);
       scope.watch?.abort();
@@ -97,7 +118,7 @@ export class SecretTracker {
   }
 
   async #run(scope: Scope): Promise<void> {
-    if (this.#stopped) return;
+    if (this.#stopped || scope.mode === 'get') return;
     try {
       if (!scope.resourceVersion) await this.#list(scope);
       const path = resourcePath(SECRET, scope.namespace);
@@ -134,10 +155,7 @@ export class SecretTracker {
     scope.resourceVersion = list.metadata?.resourceVersion ?? '';
     scope.backoff.reset();
     scope.listed = true;
-    if (!this.#synced && this.#scopes.every((s) => s.listed)) {
-      this.#synced = true;
-      this.#options.sink.synced('Secret');
-    }
+    this.#maybeSynced();
   }
 
   #onEvent(scope: Scope, type: string, object: KubeObject & { code?: number }): void {
@@ -167,6 +185,7 @@ export class SecretTracker {
 
   #retry(scope: Scope, err: unknown): void {
     if (this.#stopped) return;
+    if ((err as { statusCode?: number } | undefined)?.statusCode === 403) return void this.#readByName(scope);
     if (err instanceof KubernetesApiError && err.statusCode === 410) scope.resourceVersion = '';
     const delay = scope.backoff.next();
     this.#options.log.warn(
@@ -179,7 +198,49 @@ export class SecretTracker {
     }, delay);
   }
 
-  async #fetch(key: string): Promise<void> {
+  /** RBAC refused list or watch in this scope: read its referenced Secrets by name from now on. */
+  async #readByName(scope: Scope): Promise<void> {
+    scope.mode = 'get';
+    scope.watch?.abort();
+    this.#options.log.info(
+      {
+        namespace: scope.namespace ?? '(all)',
+        refreshMs: this.#options.refreshMs ?? DEFAULT_SECRET_REFRESH_MS,
+      },
+      'no list/watch permission on Secrets here; reading each referenced Secret by name, periodically',
+    );
+    await this.#refresh();
+    scope.listed = true;
+    this.#maybeSynced();
+  }
+
+  /** Whether a watch (listed, allowed) delivers changes to this Secret. */
+  #watched(key: string): boolean {
+    const namespace = key.slice(0, key.indexOf('/'));
+    return this.#scopes.some(
+      (s) => s.mode === 'watch' && (s.namespace === undefined || s.namespace === namespace),
+    );
+  }
+
+  /** Reads again every referenced Secret no watch covers; one pass at a time. */
+  #refresh(): Promise<void> {
+    this.#refreshing ??= (async () => {
+      for (const key of [...this.#refs]) {
+        if (this.#stopped) break;
+        if (!this.#watched(key)) await this.#fetch(key, true);
+      }
+    })().finally(() => (this.#refreshing = undefined));
+    return this.#refreshing;
+  }
+
+  #maybeSynced(): void {
+    if (!this.#synced && this.#scopes.every((s) => s.listed)) {
+      this.#synced = true;
+      this.#options.sink.synced('Secret');
+    }
+  }
+
+  async #fetch(key: string, refresh = false): Promise<void> {
     const [namespace, name] = key.split('/') as [string, string];
     try {
       const secret = await apiRequest<KubeObject>(
@@ -187,10 +248,15 @@ export class SecretTracker {
         'GET',
         resourcePath(SECRET, namespace, name),
       );
-      // Still wanted, and not delivered by the watch meanwhile.
-      if (this.#refs.has(key) && !this.#held.has(key) && !this.#stopped) this.#keep(key, secret);
+      // Still wanted, and (unless re-reading) not delivered by the watch meanwhile.
+      if (this.#refs.has(key) && (refresh || !this.#held.has(key)) && !this.#stopped) this.#keep(key, secret);
     } catch (err) {
-      if (err instanceof KubernetesApiError && err.statusCode === 404) return; // appears through the watch
+      if (err instanceof KubernetesApiError && err.statusCode === 404) {
+        // Watched: it appears through the watch. Read by name: gone until a later pass finds it.
+        const held = this.#held.get(key);
+        if (refresh && held) this.#forget(key, held);
+        return;
+      }
       this.#options.log.warn(
         { err: errorSummary(err), namespace, name },
         'could not read a referenced secret',

@@ -39,6 +39,8 @@ export interface KubernetesSourceOptions {
   translateOptions?: Pick<TranslateOptions, 'ingressClass' | 'controllerName'>;
   /** Restart delays after errors. Default 200 ms doubling to 30 s. */
   backoff?: BackoffOptions;
+  /** How often referenced Secrets that no watch covers are read again (RBAC `get` only). */
+  secretRefreshMs?: number;
 }
 
 /** Kinds whose objects name Secrets; their informers feed the reference set. */
@@ -89,6 +91,7 @@ class KubernetesSource implements ObjectSource {
       log,
       ...(namespaces ? { namespaces } : {}),
       ...(this.#options.backoff ? { backoff: this.#options.backoff } : {}),
+      ...(this.#options.secretRefreshMs ? { refreshMs: this.#options.secretRefreshMs } : {}),
     });
     const watch = new Watch(kubeConfig);
     for (const kind of WATCHED_PATHS) {

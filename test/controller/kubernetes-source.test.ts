@@ -54,12 +54,13 @@ function del(apiVersion: string, kind: string, namespace: string | undefined, na
   server.store.delete(type(apiVersion, kind), namespace, name);
 }
 
-async function startSource(watchNamespaces?: string[]): Promise<void> {
+async function startSource(watchNamespaces?: string[], secretRefreshMs?: number): Promise<void> {
   source = createKubernetesSource({
     kubeConfig: server.kubeConfig(),
     log,
     backoff: { initialMs: 20, maxMs: 200 },
     ...(watchNamespaces ? { watchNamespaces } : {}),
+    ...(secretRefreshMs ? { secretRefreshMs } : {}),
   });
   await source.start(sink);
   await eventually(() => sink.syncedKinds.size === WATCHED_KINDS.length, 'every kind synced');
@@ -255,5 +256,40 @@ describe('Kubernetes source', () => {
     );
 
     expect(sink.log.some((l) => l.includes('Secret/a/unrelated'))).toBe(false);
+  });
+
+  it('without list/watch on Secrets (RBAC get only): reads each referenced one, re-reads it, never lists', async () => {
+    // What RBAC answers a controller granted only `get` on Secrets.
+    server.forbid = (method, url) => method === 'GET' && /\/secrets$/.test(url.pathname);
+    ingressClass();
+    ingress('a', 'web', 'web-tls');
+    put('v1', 'Secret', 'a', 'web-tls', { data: { 'tls.crt': 'eA==' } });
+    put('v1', 'Secret', 'a', 'unrelated', { data: { password: 'c2VjcmV0' } });
+    await startSource(undefined, 100);
+    // Synced with the referenced Secret already there: the first build has it.
+    expect(sink.get('Secret', 'a', 'web-tls')).toBeDefined();
+    expect(sink.syncedKinds.has('Secret')).toBe(true);
+
+    // A change shows within the refresh interval.
+    modify('v1', 'Secret', 'a', 'web-tls', { data: { 'tls.crt': 'eQ==' } });
+    await eventually(
+      () =>
+        (sink.get('Secret', 'a', 'web-tls') as { data?: Record<string, string> })?.data?.['tls.crt'] ===
+        'eQ==',
+      'refreshed secret',
+    );
+    // Deleted: gone from the sink.
+    del('v1', 'Secret', 'a', 'web-tls');
+    await eventually(() => sink.get('Secret', 'a', 'web-tls') === undefined, 'deleted secret removed');
+    // Created after its reference: picked up by the next refresh.
+    put('v1', 'Secret', 'a', 'web-tls', { data: { 'tls.crt': 'eg==' } });
+    await eventually(() => sink.get('Secret', 'a', 'web-tls') !== undefined, 'recreated secret');
+
+    expect(sink.log.some((l) => l.includes('Secret/a/unrelated'))).toBe(false);
+    const secretRequests = server.requests.filter((r) => r.path.includes('/secrets'));
+    // After the one refused list, only GETs of the named Secret.
+    expect(secretRequests.filter((r) => !r.path.startsWith('/api/v1/namespaces/a/secrets/web-tls'))).toEqual([
+      { method: 'GET', path: '/api/v1/secrets' },
+    ]);
   });
 });

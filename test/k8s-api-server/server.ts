@@ -26,6 +26,8 @@ export class KubeApiTestServer {
   readonly requests: RequestRecord[] = [];
   /** How many watches were answered with 410 Gone (an ERROR event). */
   goneWatches = 0;
+  /** Answers 403 Forbidden where this returns true, as RBAC would (a fault for tests). */
+  forbid: ((method: string, url: URL) => boolean) | undefined;
   #server: Server | undefined;
   #port = 0;
   readonly #watches = new Set<{
@@ -99,6 +101,10 @@ export class KubeApiTestServer {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = req.method ?? 'GET';
     this.requests.push({ method, path: url.pathname + url.search });
+    if (this.forbid?.(method, url)) {
+      sendStatus(res, 403, 'Forbidden', `forbidden: ${method} ${url.pathname}`);
+      return;
+    }
     const parsed = parsePath(url.pathname);
     if (!parsed) {
       sendStatus(res, 404, 'NotFound', `the server could not find the requested resource ${url.pathname}`);
