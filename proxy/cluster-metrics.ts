@@ -80,12 +80,23 @@ export class ClusterMetrics {
               resolve();
             },
           });
-          try {
-            worker.send({ type: 'portcullis:metrics-request', id } satisfies MetricsRequest);
-          } catch {
+          const gone = () => {
             clearTimeout(timer);
             this.#waiting.delete(id);
             resolve();
+          };
+          // With a callback, a channel that closes meanwhile is an error given here, not an
+          // 'error' event on the worker (unhandled, it would end the primary).
+          try {
+            worker.send(
+              { type: 'portcullis:metrics-request', id } satisfies MetricsRequest,
+              undefined,
+              (error) => {
+                if (error) gone();
+              },
+            );
+          } catch {
+            gone();
           }
         }),
       ];

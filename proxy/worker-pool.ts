@@ -132,7 +132,8 @@ export class WorkerPool {
     for (const state of this.#workers.values()) {
       if (state.prepared !== id) continue;
       state.prepared = undefined;
-      state.worker.send(message);
+      // A worker gone meanwhile: its exit is handled elsewhere (the callback keeps the error off 'error').
+      state.worker.send(message, undefined, () => undefined);
     }
   }
 

@@ -39,11 +39,25 @@ it('keeps a dead worker’s counts: the sum never goes down', async () => {
   await load(40);
   const before = await served();
   expect(before).toBeGreaterThanOrEqual(40);
-  for (const pid of proxy.workerPids()) {
-    await proxy.replaceWorker(pid);
-    const after = await served();
-    expect(after, 'requests_total summed over workers').toBeGreaterThanOrEqual(before);
+  // Scrapes keep coming while workers die: a metrics request to a worker that
+  // is going away must not take the primary with it.
+  let scraping = true;
+  const scraper = (async () => {
+    while (scraping) await proxy.metrics().catch(() => undefined);
+  })();
+  try {
+    for (let round = 0; round < 3; round++) {
+      for (const pid of proxy.workerPids()) {
+        await proxy.replaceWorker(pid);
+        const after = await served();
+        expect(after, 'requests_total summed over workers').toBeGreaterThanOrEqual(before);
+      }
+    }
+  } finally {
+    scraping = false;
+    await scraper;
   }
+  expect(proxy.hasExited, proxy.output()).toBe(false);
   await load(10);
   expect(await served()).toBeGreaterThanOrEqual(before + 10);
 });
