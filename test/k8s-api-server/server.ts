@@ -2,7 +2,8 @@
  * A small Kubernetes API server for tests, on node:http. The real
  * @kubernetes/client-node talks to it through {@link KubeApiTestServer.kubeConfig}.
  *
- * Serves list, watch (with bookmarks and 410 Gone), get, create, update,
+ * For faults a real kube-apiserver cannot show on demand (npm run test:kube
+ * covers the real one). Serves list, watch (with bookmarks and 410 Gone), get, create, update,
  * patch (merge and JSON patch), delete and the `/status` subresource for the
  * types in `resources.ts`, namespaced and across all namespaces. Faults for
  * tests: {@link dropWatches}, {@link compact}, {@link stop} and {@link start}
