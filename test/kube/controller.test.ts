@@ -212,7 +212,7 @@ spec: { ports: [{ name: http, port: 80, targetPort: 8080 }] }
 apiVersion: portcullis.dev/v1alpha1
 kind: Application
 metadata: { name: billing, namespace: kr-demo }
-spec: { clientId: billing-client, registrations: [{ service: { namespace: kr-demo, name: web } }] }
+spec: { clientId: kr-demo-billing, registrations: [{ service: { namespace: kr-demo, name: web } }] }
 `);
     const name = await eventually(
       () => {

@@ -41,7 +41,7 @@ describe.skipIf(skip)('CRDs on a real kube-apiserver', () => {
       `apiVersion: portcullis.dev/v1alpha1
 kind: Application
 metadata: { name: billing, namespace: crd-status }
-spec: { clientId: billing-client, registrations: [{ service: { namespace: payments, name: payments } }] }
+spec: { clientId: crd-status-billing, registrations: [{ service: { namespace: payments, name: payments } }] }
 `,
     );
     const status = {
