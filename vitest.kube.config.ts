@@ -9,6 +9,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    maxWorkers: 2,
+    // One file at a time: crds.test.ts replaces the KongPlugin CRD, which the controller test watches.
+    fileParallelism: false,
   },
 });
