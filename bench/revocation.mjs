@@ -14,7 +14,7 @@
  * Target: revocation p99 under 1 s. Progress on stderr, Markdown on stdout,
  * JSON in bench/results/revocation-latest.json. See docs/benchmarks.md.
  */
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,7 +23,8 @@ import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startIdp } from './oidc-idp.mjs';
-import { freePorts, installCleanup, startProcess, waitReady } from './processes.mjs';
+import { installCleanup } from './processes.mjs';
+import { put, startRun } from './portcullis-run.mjs';
 import { writeJson } from './report.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -53,13 +54,6 @@ async function until(agent, port, urlPath, headers, status, since, boundMs = 15_
     if (performance.now() - since > boundMs) throw new Error(`${urlPath} never answered ${status}`);
     await sleep(5);
   }
-}
-
-/** Written as kubectl-like tools and editors do: a temporary file renamed over the old one. */
-function put(dir, file, text) {
-  const tmp = path.join(dir, `.${file}.tmp`);
-  writeFileSync(tmp, text);
-  renameSync(tmp, path.join(dir, file));
 }
 
 const registration = (state) => `apiVersion: portcullis.dev/v1alpha1
@@ -173,25 +167,8 @@ async function main() {
   writeFileSync(path.join(dir, 'registration.yaml'), registration('Approved'));
   writeFileSync(path.join(dir, 'plain.yaml'), plainIngress('/edit-0'));
 
-  const [httpPort, httpsPort, adminPort, statusPort, controllerPort] = await freePorts(5);
-  const child = startProcess(
-    'portcullis run',
-    process.execPath,
-    [
-      path.join(ROOT, 'dist/cli/main.js'),
-      'run',
-      '--manifests',
-      dir,
-      '--workers',
-      '1',
-      ...['--address', '127.0.0.1', '--status-address', '127.0.0.1', '--admin-address', '127.0.0.1'],
-      ...['--http-port', String(httpPort), '--https-port', String(httpsPort)],
-      ...['--admin-port', String(adminPort), '--status-port', String(statusPort)],
-      ...['--controller-status-address', '127.0.0.1', '--controller-status-port', String(controllerPort)],
-    ],
-    { cwd: ROOT, logFile: path.join(tmp, 'run.log'), env: { ...process.env, NODE_ENV: 'production' } },
-  );
-  await waitReady(child, `http://127.0.0.1:${controllerPort}/readyz`, { timeoutMs: 60_000 });
+  const { ports } = await startRun({ dir, workers: 1, logFile: path.join(tmp, 'run.log') });
+  const httpPort = ports.http;
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const bearer = { authorization: `Bearer ${await idp.sign({ application_id: 'bench-app' })}` };
   await until(agent, httpPort, '/api/x', bearer, 200, performance.now());

@@ -18,22 +18,15 @@
  * bench/results/soak-latest.json; `--strict` exits 3 when a check fails.
  * See docs/benchmarks.md.
  */
-import {
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePorts, installCleanup, startProcess, waitReady } from './processes.mjs';
+import { installCleanup } from './processes.mjs';
+import { put, startRun } from './portcullis-run.mjs';
 import { findBinary } from './requirements.mjs';
 import { writeJson } from './report.mjs';
 import { runWrk } from './wrk.mjs';
@@ -45,13 +38,6 @@ const MEMORY_GROWTH_MAX = 1.25;
 /** Requests in flight on a killed worker are lost (wrk's 32 connections over 2 workers). */
 const SOCKET_ERRORS_PER_KILL_MAX = 32;
 const round = (x, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
-
-/** Written as kubectl-like tools and editors do: a temporary file renamed over the old one. */
-function put(dir, file, text) {
-  const tmp = path.join(dir, `.${file}.tmp`);
-  writeFileSync(tmp, text);
-  renameSync(tmp, path.join(dir, file));
-}
 
 const ingress = (name, p) => `apiVersion: networking.k8s.io/v1
 kind: Ingress
@@ -154,25 +140,8 @@ async function main() {
   writeFileSync(path.join(dir, 'load.yaml'), ingress('load', '/load'));
   writeFileSync(path.join(dir, 'churn.yaml'), ingress('churn', '/churn-0'));
 
-  const [httpPort, httpsPort, adminPort, statusPort, controllerPort] = await freePorts(5);
-  const run = startProcess(
-    'portcullis run',
-    process.execPath,
-    [
-      path.join(ROOT, 'dist/cli/main.js'),
-      'run',
-      '--manifests',
-      dir,
-      '--workers',
-      '2',
-      ...['--address', '127.0.0.1', '--status-address', '127.0.0.1', '--admin-address', '127.0.0.1'],
-      ...['--http-port', String(httpPort), '--https-port', String(httpsPort)],
-      ...['--admin-port', String(adminPort), '--status-port', String(statusPort)],
-      ...['--controller-status-address', '127.0.0.1', '--controller-status-port', String(controllerPort)],
-    ],
-    { cwd: ROOT, logFile: path.join(tmp, 'run.log'), env: { ...process.env, NODE_ENV: 'production' } },
-  );
-  await waitReady(run, `http://127.0.0.1:${controllerPort}/readyz`, { timeoutMs: 60_000 });
+  const { child: run, ports } = await startRun({ dir, workers: 2, logFile: path.join(tmp, 'run.log') });
+  const httpPort = ports.http;
   const runPid = run.proc.pid;
   const primaryPid = childrenOf(runPid)[0];
   if (!primaryPid) throw new Error('no proxy process under portcullis run');

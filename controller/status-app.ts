@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Registry } from 'prom-client';
 import { errorBody } from '../common/errors.js';
 import type { PortalView } from './portal/view.js';
@@ -31,12 +31,7 @@ export function createControllerStatusApp(sources: ControllerStatusSources): Fas
   for (const part of ['services', 'applications'] as const) {
     app.get<{ Querystring: { namespace?: string } }>(`/portal/${part}`, async (request, reply) => {
       const view = sources.portal?.();
-      if (!view) {
-        return reply
-          .code(503)
-          .type('application/json; charset=utf-8')
-          .send(errorBody('PCS_NOT_READY', 'no translation yet'));
-      }
+      if (!view) return noTranslationYet(reply);
       const namespace = request.query.namespace;
       const items = view[part] as { namespace: string }[];
       return { [part]: namespace === undefined ? items : items.filter((i) => i.namespace === namespace) };
@@ -46,12 +41,7 @@ export function createControllerStatusApp(sources: ControllerStatusSources): Fas
   // read first (they hold no objects yet), then every object's problems.
   app.get<{ Querystring: { namespace?: string } }>('/portal/problems', async (request, reply) => {
     const translated = sources.translateProblems?.();
-    if (!translated) {
-      return reply
-        .code(503)
-        .type('application/json; charset=utf-8')
-        .send(errorBody('PCS_NOT_READY', 'no translation yet'));
-    }
+    if (!translated) return noTranslationYet(reply);
     const namespace = request.query.namespace;
     const all: readonly TranslateProblem[] = [...(sources.sourceProblems?.() ?? []), ...translated];
     return {
@@ -63,4 +53,12 @@ export function createControllerStatusApp(sources: ControllerStatusSources): Fas
     reply.type(sources.registry.contentType).send(await sources.registry.metrics()),
   );
   return app;
+}
+
+/** The portal before the first translation: nothing to show yet. */
+function noTranslationYet(reply: FastifyReply): FastifyReply {
+  return reply
+    .code(503)
+    .type('application/json; charset=utf-8')
+    .send(errorBody('PCS_NOT_READY', 'no translation yet'));
 }

@@ -10,6 +10,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { eventually, http } from '../support/http-client.js';
+import { echoBackend, echoIngress, INGRESS_CLASS } from '../support/manifests.js';
 import { CLI, REPO_ROOT, startProxy, tempDir, type ProxyProcess } from '../support/proxy-process.js';
 import { freePorts, startEcho, type EchoServer } from '../support/upstreams.js';
 
@@ -19,41 +20,13 @@ let dir: string;
 let scratch: string;
 const controllers: ChildProcess[] = [];
 
-const ingress = (name: string, path: string) => `apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata: { name: ${name}, namespace: shop }
-spec:
-  ingressClassName: portcullis
-  rules:
-    - http:
-        paths:
-          - { path: ${path}, pathType: Prefix, backend: { service: { name: echo, port: { number: 80 } } } }
-`;
+const ingress = (name: string, path: string) => echoIngress(name, path, 'shop');
 
 beforeAll(async () => {
   echo = await startEcho({ name: 'echo' });
   dir = await tempDir('portcullis-manifests-');
   scratch = await tempDir();
-  await writeFile(
-    join(dir, 'base.yaml'),
-    `apiVersion: networking.k8s.io/v1
-kind: IngressClass
-metadata: { name: portcullis }
-spec: { controller: portcullis.dev/ingress-controller }
----
-apiVersion: v1
-kind: Service
-metadata: { name: echo, namespace: shop }
-spec: { ports: [{ name: http, port: 80, targetPort: ${echo.port} }] }
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: { name: echo-1, namespace: shop, labels: { kubernetes.io/service-name: echo } }
-addressType: IPv4
-ports: [{ name: http, port: ${echo.port}, protocol: TCP }]
-endpoints: [{ addresses: [127.0.0.1], conditions: { ready: true } }]
-`,
-  );
+  await writeFile(join(dir, 'base.yaml'), `${INGRESS_CLASS}---\n${echoBackend(echo.port, 'shop')}`);
   await writeFile(join(dir, 'a.yaml'), ingress('a', '/a'));
   proxy = await startProxy({ wait: 'status', workers: 1 });
   await writeFile(join(scratch, 'token'), proxy.token + '\n', { mode: 0o600 });

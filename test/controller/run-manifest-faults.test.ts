@@ -9,42 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eventually, http } from '../support/http-client.js';
+import { echoBackend, echoIngress, INGRESS_CLASS } from '../support/manifests.js';
 import { RunProcess } from '../support/run-process.js';
 import { startEcho, type EchoServer } from '../support/upstreams.js';
-
-const backend = (upstreamPort: number) => `apiVersion: v1
-kind: Service
-metadata: { name: echo, namespace: demo }
-spec:
-  ports: [{ name: http, port: 80, targetPort: ${upstreamPort} }]
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: echo-local
-  namespace: demo
-  labels: { kubernetes.io/service-name: echo }
-addressType: IPv4
-ports: [{ name: http, port: ${upstreamPort} }]
-endpoints: [{ addresses: [127.0.0.1], conditions: { ready: true } }]
-`;
-
-const ingress = (name: string, path: string) => `apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata: { name: ${name}, namespace: demo }
-spec:
-  ingressClassName: portcullis
-  rules:
-    - http:
-        paths:
-          - { path: ${path}, pathType: Prefix, backend: { service: { name: echo, port: { number: 80 } } } }
-`;
-
-const CLASS = `apiVersion: networking.k8s.io/v1
-kind: IngressClass
-metadata: { name: portcullis }
-spec: { controller: portcullis.dev/ingress-controller }
-`;
 
 const ALIAS_BOMB = `a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
 b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
@@ -61,9 +28,9 @@ let run: RunProcess | undefined;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'portcullis-faults-'));
   echo = await startEcho({ name: 'echo' });
-  await writeFile(join(dir, 'class.yaml'), CLASS);
-  await writeFile(join(dir, 'backend.yaml'), backend(echo.port));
-  await writeFile(join(dir, 'web.yaml'), ingress('web', '/one'));
+  await writeFile(join(dir, 'class.yaml'), INGRESS_CLASS);
+  await writeFile(join(dir, 'backend.yaml'), echoBackend(echo.port));
+  await writeFile(join(dir, 'web.yaml'), echoIngress('web', '/one'));
 });
 
 afterEach(async () => {
@@ -95,7 +62,10 @@ const metric = async (name: string): Promise<number | undefined> => {
 describe('portcullis run: a hostile manifest folder', () => {
   it('a symbolic link loop next to a 12 MB file: ready, answering, and stopping on SIGTERM', async () => {
     await symlink('.', join(dir, 'loop'));
-    await writeFile(join(dir, 'huge.yaml'), `# ${'x'.repeat(12 * 1024 * 1024)}\n` + ingress('huge', '/huge'));
+    await writeFile(
+      join(dir, 'huge.yaml'),
+      `# ${'x'.repeat(12 * 1024 * 1024)}\n` + echoIngress('huge', '/huge'),
+    );
     run = await RunProcess.start(dir, [], { readyWithinMs: 30_000 });
     await serves('/one', 200);
     expect(await status(run.ports.controller, '/healthz')).toBe(200);
@@ -109,11 +79,11 @@ describe('portcullis run: a hostile manifest folder', () => {
   });
 
   it('an alias bomb in one file: other files still update, and the bomb shows in metrics and /readyz', async () => {
-    await writeFile(join(dir, 'bomb.yaml'), ingress('bomb', '/bomb'));
+    await writeFile(join(dir, 'bomb.yaml'), echoIngress('bomb', '/bomb'));
     run = await RunProcess.start(dir);
     await serves('/bomb', 200);
     await writeFile(join(dir, 'bomb.yaml'), ALIAS_BOMB);
-    await writeFile(join(dir, 'web.yaml'), ingress('web', '/two'));
+    await writeFile(join(dir, 'web.yaml'), echoIngress('web', '/two'));
     await serves('/two', 200);
     // Its last good objects stay in service.
     expect(await status(run.ports.http, '/bomb')).toBe(200);
@@ -155,7 +125,7 @@ describe('portcullis run: a hostile manifest folder', () => {
       problems: [{ code: 'MANIFEST_INVALID', file: 'web.yaml', line: 4, column: 1 }],
     });
     expect(await status(run.ports.http, '/one')).toBe(200);
-    await writeFile(join(dir, 'web.yaml'), ingress('web', '/three'));
+    await writeFile(join(dir, 'web.yaml'), echoIngress('web', '/three'));
     await serves('/three', 200);
     await eventually(
       async () => ((await metric('portcullis_controller_problems')) === 0 ? true : undefined),
@@ -179,7 +149,7 @@ describe('portcullis run: the watcher delivers edits (rescan a minute away)', ()
     for (let edit = 1; edit <= 16; edit++) {
       const file = files[edit % 2]!;
       const name = edit % 2 ? 'api' : 'web';
-      const text = ingress(name, `/edit-${edit}`);
+      const text = echoIngress(name, `/edit-${edit}`);
       const started = Date.now();
       if (edit % 4 < 2) {
         // An editor's atomic save: a temporary file renamed over the manifest.

@@ -5,13 +5,9 @@ import { kube, type Identity, type KubeHarness } from './harness.js';
 
 export type { KubeHarness };
 
-/** The running harness, or null (with kubeSkipReason()) when Go is missing. */
+/** The running harness, or null when Go is missing (harness.ts prints why). */
 export function kubeHarness(): KubeHarness | null {
   return kube.skip === undefined ? kube : null;
-}
-
-export function kubeSkipReason(): string {
-  return kube.skip ?? '';
 }
 
 export interface KubectlResult {
