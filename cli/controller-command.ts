@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { PortcullisError } from '../common/errors.js';
 import type { RunningController } from '../controller/run.js';
 import type { ObjectSource } from '../controller/source.js';
+import { DEFAULT_WATCH_TIMEOUT_SECONDS } from '../controller/kubernetes/bookmark-watch.js';
 import {
   positiveInt,
   addControllerOptions,
@@ -90,6 +91,15 @@ export function registerControllerCommand(program: Command): void {
         .env('PORTCULLIS_SECRET_REFRESH_INTERVAL')
         .argParser(positiveInt)
         .default(30),
+    )
+    .addOption(
+      new Option(
+        '--watch-timeout <seconds>',
+        'each watch request lasts 1-2x this, then resumes from its last bookmark',
+      )
+        .env('PORTCULLIS_WATCH_TIMEOUT')
+        .argParser(positiveInt)
+        .default(DEFAULT_WATCH_TIMEOUT_SECONDS),
     )
     .addOption(
       new Option(

@@ -10,6 +10,8 @@ export interface KubernetesFlags {
   watchNamespaces?: string[];
   /** Seconds. */
   secretRefreshInterval: number;
+  /** Seconds. */
+  watchTimeout: number;
   publishAddress?: string[];
   publishService?: string;
   leaderElection: boolean;
@@ -74,6 +76,7 @@ export async function createKubernetesMode(flags: KubernetesFlags, log: Logger):
     log,
     watchNamespaces: flags.watchNamespaces?.length ? flags.watchNamespaces : undefined,
     secretRefreshMs: flags.secretRefreshInterval * 1000,
+    watchTimeoutSeconds: flags.watchTimeout,
     translateOptions: { ingressClass: flags.ingressClass },
   });
   election?.start();

@@ -16,12 +16,13 @@
  * `refreshMs`: changes there show within that interval instead of at once.
  * Referenced Secrets outside every watched namespace are read the same way.
  */
-import { Watch, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig, Watch } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { ObjectSink } from '../source.js';
 import type { KubeObject } from '../translate/k8s-types.js';
 import { apiRequest, errorSummary, KubernetesApiError } from './api-request.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
+import { BookmarkWatch } from './bookmark-watch.js';
 import { resourcePath, watchedPath } from './kinds.js';
 
 const SECRET = watchedPath('Secret');
@@ -47,6 +48,8 @@ export interface SecretTrackerOptions {
   backoff?: BackoffOptions;
   /** How often Secrets that no watch covers are read again. Default 30 s. */
   refreshMs?: number;
+  /** See BookmarkWatch. */
+  watchTimeoutSeconds?: number;
 }
 
 export const DEFAULT_SECRET_REFRESH_MS = 30_000;
@@ -67,7 +70,7 @@ export class SecretTracker {
 
   constructor(options: SecretTrackerOptions) {
     this.#options = options;
-    this.#watch = new Watch(options.kubeConfig);
+    this.#watch = new BookmarkWatch(options.kubeConfig, options.watchTimeoutSeconds);
     const namespaces = options.namespaces?.length ? [...options.namespaces] : [undefined];
     this.#scopes = namespaces.map((namespace) => ({
       namespace,
@@ -122,7 +125,7 @@ export class SecretTracker {
     try {
       if (!scope.resourceVersion) await this.#list(scope);
       const path = resourcePath(SECRET, scope.namespace);
-      const query = { resourceVersion: scope.resourceVersion, allowWatchBookmarks: true };
+      const query = { resourceVersion: scope.resourceVersion };
       scope.watch = await this.#watch.watch(
         path,
         query,

@@ -16,7 +16,6 @@ import {
   ERROR,
   ListWatch,
   UPDATE,
-  Watch,
   type KubeConfig,
   type KubernetesObject,
 } from '@kubernetes/client-node';
@@ -27,6 +26,7 @@ import type { TranslateOptions } from '../translate/options.js';
 import { secretReferences } from '../translate/secret-references.js';
 import { apiRequest, errorSummary } from './api-request.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
+import { BookmarkWatch } from './bookmark-watch.js';
 import { resourcePath, WATCHED_PATHS, type KindPath } from './kinds.js';
 import { SecretTracker } from './secret-tracker.js';
 
@@ -41,6 +41,8 @@ export interface KubernetesSourceOptions {
   backoff?: BackoffOptions;
   /** How often referenced Secrets that no watch covers are read again (RBAC `get` only). */
   secretRefreshMs?: number;
+  /** Shortest watch request in seconds (each lasts 1–2x this, then resumes from its last bookmark). Default 300. */
+  watchTimeoutSeconds?: number;
 }
 
 /** Kinds whose objects name Secrets; their informers feed the reference set. */
@@ -92,8 +94,11 @@ class KubernetesSource implements ObjectSource {
       ...(namespaces ? { namespaces } : {}),
       ...(this.#options.backoff ? { backoff: this.#options.backoff } : {}),
       ...(this.#options.secretRefreshMs ? { refreshMs: this.#options.secretRefreshMs } : {}),
+      ...(this.#options.watchTimeoutSeconds
+        ? { watchTimeoutSeconds: this.#options.watchTimeoutSeconds }
+        : {}),
     });
-    const watch = new Watch(kubeConfig);
+    const watch = new BookmarkWatch(kubeConfig, this.#options.watchTimeoutSeconds);
     for (const kind of WATCHED_PATHS) {
       if (kind.kind === 'Secret') continue;
       for (const namespace of kind.namespaced && namespaces ? namespaces : [undefined]) {

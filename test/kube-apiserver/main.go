@@ -37,8 +37,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
-	logsapi "k8s.io/component-base/logs/api/v1"
 	basecompatibility "k8s.io/component-base/compatibility"
+	logsapi "k8s.io/component-base/logs/api/v1"
 	"k8s.io/kubernetes/cmd/kube-apiserver/app"
 	"k8s.io/kubernetes/cmd/kube-apiserver/app/options"
 
@@ -95,6 +95,7 @@ func run() int {
 	dataDir := flag.String("data-dir", "", "folder for etcd, keys and kubeconfigs (default: a temporary folder, removed on exit)")
 	stdinEOF := flag.Bool("exit-on-stdin-eof", true, "stop when stdin closes (so a crashed parent does not leave the server running)")
 	verbosity := flag.String("v", "0", "kube-apiserver log verbosity (klog -v)")
+	progress := flag.Duration("etcd-progress-notify-interval", 0, "etcd watch progress notifications this often (0: etcd's default, 10m); the API server's watch cache advances its resourceVersion, and so its bookmarks, on them")
 	var extra stringList
 	flag.Var(&extra, "apiserver-arg", "extra kube-apiserver flag, e.g. --apiserver-arg=--watch-cache=false (repeatable)")
 	flag.Parse()
@@ -136,7 +137,7 @@ func run() int {
 		}()
 	}
 
-	err := serve(ctx, dir, *port, *verbosity, extra)
+	err := serve(ctx, dir, *port, *verbosity, *progress, extra)
 	select {
 	case r := <-stopReason:
 		fmt.Fprintln(os.Stderr, "harness: stopped:", r)
@@ -150,8 +151,8 @@ func run() int {
 	return 0
 }
 
-func serve(ctx context.Context, dir string, port int, verbosity string, extra []string) error {
-	etcd, etcdURL, err := startEtcd(filepath.Join(dir, "etcd"))
+func serve(ctx context.Context, dir string, port int, verbosity string, progress time.Duration, extra []string) error {
+	etcd, etcdURL, err := startEtcd(filepath.Join(dir, "etcd"), progress)
 	if err != nil {
 		return fmt.Errorf("etcd: %w", err)
 	}
@@ -335,7 +336,7 @@ func freePort() (int, error) {
 
 // startEtcd runs a single-member etcd in this process. Ports are picked just
 // before use, so a rare collision is retried with new ones.
-func startEtcd(dir string) (*embed.Etcd, string, error) {
+func startEtcd(dir string, progress time.Duration) (*embed.Etcd, string, error) {
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
 		clientPort, err := freePort()
@@ -359,6 +360,9 @@ func startEtcd(dir string) (*embed.Etcd, string, error) {
 		cfg.LogLevel = "error"
 		// Test data is thrown away; fsync only costs time.
 		cfg.UnsafeNoFsync = true
+		if progress > 0 {
+			cfg.WatchProgressNotifyInterval = progress
+		}
 		e, err := embed.StartEtcd(cfg)
 		if err != nil {
 			lastErr = err

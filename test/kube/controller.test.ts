@@ -9,7 +9,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { networkInterfaces } from 'node:os';
 import { request as httpsRequest } from 'node:https';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,17 +18,10 @@ import { eventually, http } from '../support/http-client.js';
 import { CLI, REPO_ROOT, startProxy, tempDir, type ProxyProcess } from '../support/proxy-process.js';
 import { selfSignedCertificate } from '../support/upstreams.js';
 import { compact, kube, kubectlOk, skip } from './harness.js';
-import { CONTROLLER_NAMESPACE, installControllerRbac, installCrds } from './setup.js';
+import { CONTROLLER_NAMESPACE, HOST_IP, installControllerRbac, installCrds } from './setup.js';
 
 let proxy: ProxyProcess;
 let upstream: Server;
-/**
- * A real API server refuses loopback addresses in EndpointSlices, so the
- * upstream listens on this host's first non-loopback IPv4 address.
- */
-const HOST_IP = Object.values(networkInterfaces())
-  .flat()
-  .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
 let fingerprint = '';
 const replicas: { child: ChildProcess; output: () => string }[] = [];
 

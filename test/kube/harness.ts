@@ -33,32 +33,48 @@ export interface KubectlResult {
   stderr: string;
 }
 
-/** Runs the harness's kubectl (same release as the server) as `identity`. */
-export function kubectl(identity: Identity, args: string[], input?: string): KubectlResult {
-  const result = spawnSync(kube.kubectl, ['--kubeconfig', kube.kubeconfigs[identity], ...args], {
-    encoding: 'utf8',
-    input,
-    timeout: 60_000,
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+/** kubectl, client-node and compaction against one harness server, as any of its identities. */
+export interface KubeClient {
+  kubectl(identity: Identity, args: string[], input?: string): KubectlResult;
+  /** Like `kubectl`, failing the test on a non-zero exit. */
+  kubectlOk(identity: Identity, args: string[], input?: string): string;
+  kubeConfig(identity: Identity): KubeConfig;
+  /** Compacts etcd to its current revision (watches from older resourceVersions then get 410 Gone). */
+  compact(): Promise<void>;
 }
 
-/** Like {@link kubectl}, failing the test on a non-zero exit. */
-export function kubectlOk(identity: Identity, args: string[], input?: string): string {
-  const result = kubectl(identity, args, input);
-  if (result.status !== 0)
-    throw new Error(`kubectl ${args.join(' ')} (as ${identity}) failed:\n${result.stderr}${result.stdout}`);
-  return result.stdout;
+export function kubeClient(harness: KubeHarness): KubeClient {
+  const kubectl = (identity: Identity, args: string[], input?: string): KubectlResult => {
+    // The harness's kubectl is the server's release.
+    const result = spawnSync(harness.kubectl, ['--kubeconfig', harness.kubeconfigs[identity], ...args], {
+      encoding: 'utf8',
+      input,
+      timeout: 60_000,
+    });
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  };
+  return {
+    kubectl,
+    kubectlOk(identity, args, input) {
+      const result = kubectl(identity, args, input);
+      if (result.status !== 0)
+        throw new Error(
+          `kubectl ${args.join(' ')} (as ${identity}) failed:\n${result.stderr}${result.stdout}`,
+        );
+      return result.stdout;
+    },
+    kubeConfig(identity) {
+      const config = new KubeConfig();
+      config.loadFromFile(harness.kubeconfigs[identity]);
+      return config;
+    },
+    async compact() {
+      const res = await fetch(harness.compactUrl, { method: 'POST' });
+      if (!res.ok) throw new Error(`compaction failed: ${res.status} ${await res.text()}`);
+    },
+  };
 }
 
-/** A client-node KubeConfig for `identity`. */
-export function kubeConfig(identity: Identity): KubeConfig {
-  const config = new KubeConfig();
-  config.loadFromFile(kube.kubeconfigs[identity]);
-  return config;
-}
-
-export async function compact(): Promise<void> {
-  const res = await fetch(kube.compactUrl, { method: 'POST' });
-  if (!res.ok) throw new Error(`compaction failed: ${res.status} ${await res.text()}`);
-}
+/** The shared server's client. */
+export const shared = kubeClient(kube);
+export const { kubectl, kubectlOk, kubeConfig, compact } = shared;

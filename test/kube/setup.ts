@@ -1,17 +1,32 @@
 /** Objects several kube-real files need: the CRDs, and the controller's ServiceAccount with the shipped RBAC. */
 import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { REPO_ROOT } from '../support/proxy-process.js';
-import { kubectl, kubectlOk } from './harness.js';
+import { shared, type Identity, type KubeClient } from './harness.js';
 
 export const CONTROLLER_NAMESPACE = 'portcullis';
 export const CONTROLLER_SERVICE_ACCOUNT = 'portcullis-controller';
 
+/**
+ * A real API server refuses loopback addresses in EndpointSlices, so test
+ * upstreams listen on this host's first non-loopback IPv4 address.
+ */
+export const HOST_IP = Object.values(networkInterfaces())
+  .flat()
+  .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+
 /** Installs every CRD in crds/ (idempotent: server-side apply) and waits until they are served. */
-export function installCrds(): void {
-  kubectlOk('admin', ['apply', '--server-side', '--force-conflicts', '-f', join(REPO_ROOT, 'crds')]);
-  kubectlOk('admin', ['wait', '--for=condition=Established', '--timeout=60s', '-f', join(REPO_ROOT, 'crds')]);
+export function installCrds(client: KubeClient = shared): void {
+  client.kubectlOk('admin', ['apply', '--server-side', '--force-conflicts', '-f', join(REPO_ROOT, 'crds')]);
+  client.kubectlOk('admin', [
+    'wait',
+    '--for=condition=Established',
+    '--timeout=60s',
+    '-f',
+    join(REPO_ROOT, 'crds'),
+  ]);
 }
 
 interface Rule {
@@ -29,7 +44,7 @@ export function shippedRules(): { cluster: Rule[]; namespace: Rule[] } {
 }
 
 /** The controller's ServiceAccount, bound to exactly the shipped rules (idempotent). */
-export function installControllerRbac(): void {
+export function installControllerRbac(client: KubeClient = shared): void {
   const { cluster, namespace } = shippedRules();
   const subject = {
     kind: 'ServiceAccount',
@@ -70,7 +85,7 @@ export function installControllerRbac(): void {
       subjects: [subject],
     },
   ];
-  kubectlOk(
+  client.kubectlOk(
     'admin',
     ['apply', '--server-side', '--force-conflicts', '-f', '-'],
     objects.map((o) => JSON.stringify(o)).join('\n---\n'),
@@ -78,8 +93,8 @@ export function installControllerRbac(): void {
 }
 
 /** `kubectl auth can-i` as `identity`: a SelfSubjectAccessReview the server answers. */
-export function canI(identity: Parameters<typeof kubectl>[0], ...args: string[]): boolean {
-  const result = kubectl(identity, ['auth', 'can-i', ...args]);
+export function canI(identity: Identity, ...args: string[]): boolean {
+  const result = shared.kubectl(identity, ['auth', 'can-i', ...args]);
   if (result.status !== 0 && result.stdout.trim() !== 'no') throw new Error(`can-i failed: ${result.stderr}`);
   return result.stdout.trim() === 'yes';
 }
