@@ -114,7 +114,14 @@ stringData:
 function servedFingerprint(): Promise<string> {
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
-      { host: '127.0.0.1', port: proxy.httpsPort, servername: 'watch.example.test', rejectUnauthorized: false },
+      // agent: false: a fresh handshake each time (a resumed TLS session would report the old certificate).
+      {
+        host: '127.0.0.1',
+        port: proxy.httpsPort,
+        servername: 'watch.example.test',
+        rejectUnauthorized: false,
+        agent: false,
+      },
       (res) => {
         resolve((res.socket as TLSSocket).getPeerCertificate().fingerprint256);
         res.resume();
@@ -130,7 +137,8 @@ async function translations(): Promise<number> {
   return sumOf(parseMetrics(res.body.toString()), 'portcullis_controller_translations_total');
 }
 
-if (!skip && !HOST_IP) console.warn('kube-real watch test skipped: this host has no non-loopback IPv4 address');
+if (!skip && !HOST_IP)
+  console.warn('kube-real watch test skipped: this host has no non-loopback IPv4 address');
 
 describe.skipIf(skip || !HOST_IP)('the controller’s watches on a real kube-apiserver', () => {
   beforeAll(async () => {
