@@ -55,6 +55,38 @@ const svc = (name: string, labels: Record<string, string> = {}) => ({
 });
 
 describe('k8s API test server', () => {
+  it('refuses, as a real server does or loudly, what it does not do like one', async () => {
+    const slice = (address: string) => ({
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: `web-${address.replace(/[.:]/g, '-')}` },
+      addressType: address.includes(':') ? 'IPv6' : 'IPv4',
+      endpoints: [{ addresses: [address] }],
+    });
+    for (const [address, status] of [
+      ['127.0.0.1', 422],
+      ['169.254.1.1', 422],
+      ['::1', 422],
+      ['fe80::1', 422],
+      ['10.0.0.1', 201],
+      ['2001:db8::1', 201],
+    ] as const)
+      expect(
+        (await call('POST', '/apis/discovery.k8s.io/v1/namespaces/a/endpointslices', slice(address))).status,
+        address,
+      ).toBe(status);
+    await call('POST', '/api/v1/namespaces/a/services', svc('web'));
+    const strategic = await call(
+      'PATCH',
+      '/api/v1/namespaces/a/services/web',
+      { spec: {} },
+      'application/strategic-merge-patch+json',
+    );
+    expect(strategic.status).toBe(415);
+    for (const query of ['limit=10', 'continue=x', 'fieldSelector=metadata.name%3Dweb'])
+      expect((await call('GET', `/api/v1/namespaces/a/services?${query}`)).status, query).toBe(400);
+  });
+
   it('creates, gets, lists, updates, patches and deletes', async () => {
     const created = await call('POST', '/api/v1/namespaces/a/services', svc('web'));
     expect(created.status).toBe(201);

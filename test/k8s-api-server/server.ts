@@ -2,12 +2,20 @@
  * A small Kubernetes API server for tests, on node:http. The real
  * @kubernetes/client-node talks to it through {@link KubeApiTestServer.kubeConfig}.
  *
- * For faults a real kube-apiserver cannot show on demand (npm run test:kube
- * covers the real one). Serves list, watch (with bookmarks and 410 Gone), get, create, update,
+ * What it is for: the faults a real kube-apiserver cannot be made to show on
+ * demand, in unit tests that run without Go (npm run test:kube runs the
+ * controller against the real server). Faults: {@link dropWatches} (every
+ * watch cut mid-stream), {@link compact} (410 Gone at a chosen moment),
+ * {@link stop} and {@link start} (gone and back on the same port),
+ * {@link forbid} (a 403 on chosen requests).
+ *
+ * Serves list, watch (with bookmarks and 410 Gone), get, create, update,
  * patch (merge and JSON patch), delete and the `/status` subresource for the
- * types in `resources.ts`, namespaced and across all namespaces. Faults for
- * tests: {@link dropWatches}, {@link compact}, {@link stop} and {@link start}
- * (same port).
+ * types in `resources.ts`, namespaced and across all namespaces, and refuses
+ * loopback and link-local EndpointSlice addresses as the real server does.
+ * What it does not implement (`limit`/`continue`, field selectors,
+ * strategic-merge patches) it refuses instead of answering differently;
+ * it validates no schema and has no RBAC.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -130,6 +138,12 @@ export class KubeApiTestServer {
     res: ServerResponse,
   ): void {
     const { type, namespace, name, subresource } = p;
+    // What this server does not implement fails loudly instead of answering
+    // differently from a real kube-apiserver.
+    for (const param of UNSUPPORTED_PARAMS) {
+      if (query.has(param))
+        throw new StoreError(400, 'BadRequest', `the test API server does not implement ${param}`);
+    }
     if (subresource !== undefined && (subresource !== 'status' || !type.status)) {
       sendStatus(res, 404, 'NotFound', `no subresource ${subresource} on ${type.plural}`);
       return;
@@ -266,11 +280,13 @@ function applyPatch(current: Obj, body: string, contentType: string): Obj {
     if (!Array.isArray(patch)) throw new StoreError(400, 'BadRequest', 'a JSON patch must be an array');
     return jsonPatch(current, patch as JsonPatchOp[]) as Obj;
   }
-  if (type === 'application/merge-patch+json' || type === 'application/strategic-merge-patch+json') {
-    return mergePatch(current, patch) as Obj;
-  }
+  // Strategic merge (list merge keys from Go struct tags) is not implemented:
+  // refused, as the real server refuses it for custom resources.
+  if (type === 'application/merge-patch+json') return mergePatch(current, patch) as Obj;
   throw new StoreError(415, 'UnsupportedMediaType', `unsupported patch type ${contentType}`);
 }
+
+const UNSUPPORTED_PARAMS = ['limit', 'continue', 'fieldSelector'];
 
 function parseObject(body: string): Obj {
   const value: unknown = JSON.parse(body);

@@ -66,6 +66,7 @@ export class ObjectStore {
   }
 
   create(resource: ResourceType, namespace: string | undefined, object: Obj): Obj {
+    validate(resource, object);
     const name = object.metadata.name;
     if (typeof name !== 'string' || !name) throw new StoreError(422, 'Invalid', 'metadata.name is required');
     const key = keyOf(resource, namespace, name);
@@ -91,6 +92,7 @@ export class ObjectStore {
     onlyStatus = false,
   ): Obj {
     const current = this.get(resource, namespace, name);
+    if (!onlyStatus) validate(resource, object);
     const expected = object.metadata?.resourceVersion;
     if (expected !== undefined && expected !== '' && expected !== current.metadata.resourceVersion) {
       throw new StoreError(
@@ -171,5 +173,27 @@ export class ObjectStore {
     const change = { rv: Number(object.metadata.resourceVersion), type, resource, object };
     this.#history.push(change);
     for (const listener of this.#listeners) listener(change);
+  }
+}
+
+/** 127.0.0.0/8, ::1, 169.254.0.0/16, fe80::/10, 224.0.0.0/24, ff02::/16. */
+const REFUSED_ENDPOINT = /^(127\.|169\.254\.|224\.0\.0\.|::1$|fe[89ab][0-9a-f]:|ff02:)/i;
+
+/**
+ * The real server's validation where the controller's inputs depend on it:
+ * EndpointSlice addresses in the ranges it refuses (so a test cannot route
+ * to a loopback upstream here and not on a cluster).
+ */
+function validate(resource: ResourceType, object: Obj): void {
+  if (resource.kind !== 'EndpointSlice') return;
+  for (const endpoint of (object.endpoints as { addresses?: string[] }[] | undefined) ?? []) {
+    for (const address of endpoint.addresses ?? []) {
+      if (REFUSED_ENDPOINT.test(address))
+        throw new StoreError(
+          422,
+          'Invalid',
+          `endpoints.addresses: Invalid value: "${address}": may not be in the loopback, link-local or link-local multicast range`,
+        );
+    }
   }
 }
