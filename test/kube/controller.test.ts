@@ -91,6 +91,7 @@ function servedFingerprint(): Promise<string> {
         servername: 'app.example.test',
         path: '/',
         rejectUnauthorized: false,
+        agent: false, // a fresh handshake: a resumed TLS session would report the certificate it began with
       },
       (res) => {
         resolve((res.socket as TLSSocket).getPeerCertificate().fingerprint256);
