@@ -165,15 +165,16 @@ export class Provider {
   }
 
   async #discover(): Promise<ProviderMetadata> {
-    const { issuer } = this.options;
-    const url = `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
+    const { url, issuer } = discoveryTarget(this.options.issuer);
     const document = await this.http.getJson(url, 'discovery');
     if (document === null || typeof document !== 'object' || Array.isArray(document)) {
       throw new PortcullisError('PCS_IDP_UNAVAILABLE', 'discovery is not a JSON object');
     }
     const metadata = document as ProviderMetadata;
-    // OpenID Connect Discovery §4.3: the document must name the issuer it was fetched for.
-    if (metadata.issuer !== issuer && metadata.issuer !== issuer.replace(/\/$/, '')) {
+    // OpenID Connect Discovery §4.3: the document must name the issuer it was
+    // fetched for (a trailing slash aside); tokens are then checked against
+    // the issuer it names.
+    if (typeof metadata.issuer !== 'string' || withoutSlash(metadata.issuer) !== withoutSlash(issuer)) {
       throw new PortcullisError('PCS_IDP_UNAVAILABLE', 'discovery names another issuer');
     }
     return {
@@ -187,6 +188,20 @@ export class Provider {
       }),
     };
   }
+}
+
+const WELL_KNOWN = '/.well-known/openid-configuration';
+const withoutSlash = (url: string) => url.replace(/\/$/, '');
+
+/**
+ * Where the discovery document is, and the issuer it must name. Kong's
+ * `issuer` may be the issuer or its discovery URL (Kong's own examples for
+ * Okta, Azure AD, Auth0 and Cognito give the latter); both are accepted.
+ */
+export function discoveryTarget(configured: string): { url: string; issuer: string } {
+  if (configured.endsWith(WELL_KNOWN))
+    return { url: configured, issuer: configured.slice(0, -WELL_KNOWN.length) };
+  return { url: `${withoutSlash(configured)}${WELL_KNOWN}`, issuer: configured };
 }
 
 /** Public signature keys of a JWKS; private parts and encryption keys are dropped. */

@@ -76,6 +76,10 @@ beforeAll(async () => {
       id: 'okta',
       plugin: bearerOkta({ consumer_claim: ['application_id'], consumer_by: ['custom_id'] }),
     },
+    {
+      id: 'discovery',
+      plugin: bearerOkta({ issuer: `${okta.issuer}/.well-known/openid-configuration`, timeout: 10_009 }),
+    },
     { id: 'scopeor', plugin: bearerOkta({ scopes_required: ['api:write', 'api:read'] }) },
     { id: 'scopeand', plugin: bearerOkta({ scopes_required: ['api:write', 'api:read openid'] }) },
     { id: 'aud', plugin: bearerOkta({ audience_required: ['api://other'] }) },
@@ -354,6 +358,17 @@ describe('bearer JWTs', () => {
     // An okta token is not a ping token.
     const foreign = await call(fx, '/ping/x', { headers: { authorization: bearer(await oktaToken()) } });
     expect(foreign.status).toBe(401);
+  });
+
+  it('issuer given as the discovery URL (Kong’s examples do): its tokens pass, another issuer’s do not', async () => {
+    const ok = await call(fx, '/discovery/x', { headers: { authorization: bearer(await oktaToken()) } });
+    expect(ok.status, ok.text).toBe(200);
+    const other = await azure.clientCredentials('app-billing', BILLING_SECRET, 'api:read');
+    expect(other.status, JSON.stringify(other)).toBe(200);
+    const refused = await call(fx, '/discovery/x', {
+      headers: { authorization: bearer(other.access_token!) },
+    });
+    expect(refused.status).toBe(401);
   });
 
   it('scopes_required: alternatives are ORed, scopes within one are ANDed', async () => {
