@@ -19,6 +19,7 @@ import {
   namespacedName,
   namespaceList,
   positiveInt,
+  readableFile,
 } from './flag-parsers.js';
 import { createKubernetesMode, type KubernetesFlags, type KubernetesMode } from './kubernetes-mode.js';
 import { exitWithUsageError } from './usage-error.js';
@@ -70,7 +71,9 @@ export function registerControllerCommand(program: Command): void {
       new Option(
         '--admin-token-file <file>',
         "file holding the proxies' admin bearer token (or set PORTCULLIS_ADMIN_TOKEN)",
-      ).env('PORTCULLIS_ADMIN_TOKEN_FILE'),
+      )
+        .env('PORTCULLIS_ADMIN_TOKEN_FILE')
+        .argParser(readableFile),
     )
     .addOption(
       new Option(

@@ -5,6 +5,7 @@
  * CLI prints that as one line and exits 2 (see main.ts), so bad input never
  * reaches the code that would fail on it later with a stack.
  */
+import { accessSync, constants, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { InvalidArgumentError } from 'commander';
 import { parseByteSize } from '../common/byte-size.js';
@@ -46,6 +47,22 @@ export function positiveByteSize(value: string): number {
   const bytes = byteSize(value);
   if (bytes < 1) throw new InvalidArgumentError('must be at least 1 byte');
   return bytes;
+}
+
+/** A file that exists and can be read now, so that a typo fails at once and not as a start-up stack. */
+export function readableFile(value: string): string {
+  let isFile: boolean;
+  try {
+    isFile = statSync(value).isFile();
+    accessSync(value, constants.R_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new InvalidArgumentError(
+      code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (error as Error).message,
+    );
+  }
+  if (!isFile) throw new InvalidArgumentError('not a file');
+  return value;
 }
 
 /** An address to listen on: an IP literal, or `localhost`. A host name would be resolved at bind time. */

@@ -8,6 +8,7 @@ import {
   nonNegativeInt,
   port,
   positiveInt,
+  readableFile,
 } from '../cli/flag-parsers.js';
 
 /** Everything `portcullis proxy` can be told, by flag or environment variable. */
@@ -77,7 +78,7 @@ export function addProxyOptions(command: Command): Command {
         '--admin-token-file <file>',
         'file holding the admin bearer token (or set PORTCULLIS_ADMIN_TOKEN)',
         'PORTCULLIS_ADMIN_TOKEN_FILE',
-      ),
+      ).argParser(readableFile),
     )
     .addOption(
       opt(
@@ -96,7 +97,11 @@ export function addProxyOptions(command: Command): Command {
         .argParser(port)
         .default(8100),
     )
-    .addOption(opt('--config <file>', 'compiled config (JSON) to load at start', 'PORTCULLIS_CONFIG'))
+    .addOption(
+      opt('--config <file>', 'compiled config (JSON) to load at start', 'PORTCULLIS_CONFIG').argParser(
+        readableFile,
+      ),
+    )
     .addOption(opt('--state-dir <dir>', 'where the last known good config is kept', 'PORTCULLIS_STATE_DIR'))
     .addOption(
       opt('--workers <n>', 'worker processes', 'PORTCULLIS_WORKERS')

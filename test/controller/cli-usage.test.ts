@@ -89,6 +89,30 @@ describe('usage errors: one line, exit 2', () => {
       ['proxy', ...PROXY_PORTS, '--max-request-body-size', '10mb'],
       'must be bytes, optionally with k, m or g',
     ],
+    [
+      'proxy --config missing',
+      ['proxy', ...PROXY_PORTS, '--config', '/nonexistent/config.json'],
+      "'--config <file>' argument '/nonexistent/config.json' is invalid. no such file",
+    ],
+    ['proxy --config a folder', ['proxy', ...PROXY_PORTS, '--config', REPO_ROOT], 'is invalid. not a file'],
+    [
+      'proxy --admin-token-file missing',
+      ['proxy', ...PROXY_PORTS, '--admin-token-file', '/nonexistent/token'],
+      "'--admin-token-file <file>' argument '/nonexistent/token' is invalid. no such file",
+    ],
+    [
+      'controller --admin-token-file missing',
+      [
+        'controller',
+        '--manifests',
+        MANIFESTS,
+        '--controller-status-port',
+        '0',
+        '--admin-token-file',
+        '/nonexistent/token',
+      ],
+      'no such file',
+    ],
     ['proxy --bogus', ['proxy', '--bogus'], "unknown option '--bogus'"],
     [
       'run --log-level verbose',

@@ -15,6 +15,7 @@ import {
   port,
   positiveByteSize,
   positiveInt,
+  readableFile,
 } from '../../cli/flag-parsers.js';
 
 const table: [string, (value: string) => unknown, [string, unknown][], string[]][] = [
@@ -128,6 +129,14 @@ const table: [string, (value: string) => unknown, [string, unknown][], string[]]
 describe.each(table)('%s', (_name, parse, good, bad) => {
   it.each(good)('accepts %j', (value, expected) => expect(parse(value)).toEqual(expected));
   it.each(bad)('refuses %j', (value) => expect(() => parse(value)).toThrow(InvalidArgumentError));
+});
+
+describe('readableFile', () => {
+  it('accepts a file and refuses a missing path or a folder', () => {
+    expect(readableFile('package.json')).toBe('package.json');
+    expect(() => readableFile('/nonexistent/file')).toThrow(/no such file/);
+    expect(() => readableFile('test')).toThrow(/not a file/);
+  });
 });
 
 describe('list flags that may be repeated', () => {
