@@ -1,7 +1,9 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { PortalView } from '../controller/portal/view.js';
 import { DEFAULT_INGRESS_CLASS } from '../controller/translate/options.js';
-import { readObjects } from './translate-command.js';
+import { httpUrl, namespace, objectName } from './flag-parsers.js';
+import { readManifestInputs } from './manifest-inputs.js';
+import { exitWithUsageError } from './usage-error.js';
 
 interface AppsFlags {
   controller?: string;
@@ -20,14 +22,19 @@ export function registerAppsCommand(program: Command): void {
   program
     .command('apps')
     .description('show Services with application registration, and Applications with their approvals')
-    .argument('[files...]', 'manifest files to read offline (instead of --controller)')
-    .option('--controller <url>', "a running controller's status port, e.g. http://127.0.0.1:8101")
-    .option('-o, --output <format>', 'table or json', 'table')
-    .option('--ingress-class <name>', 'offline: the ingress class to serve', DEFAULT_INGRESS_CLASS)
-    .option('--default-namespace <ns>', 'offline: namespace for objects that have none', 'default')
+    .argument('[paths...]', 'manifest files or folders to read offline (instead of --controller)')
+    .option('--controller <url>', "a running controller's status port, e.g. http://127.0.0.1:8101", httpUrl)
+    .addOption(
+      new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'),
+    )
+    .option(
+      '--ingress-class <name>',
+      'offline: the ingress class to serve',
+      objectName,
+      DEFAULT_INGRESS_CLASS,
+    )
+    .option('--default-namespace <ns>', 'offline: namespace for objects that have none', namespace, 'default')
     .action(async (files: string[], flags: AppsFlags) => {
-      if (flags.output !== 'table' && flags.output !== 'json')
-        fail(`--output must be table or json, not ${flags.output}`);
       if ((flags.controller === undefined) === (files.length === 0)) {
         fail('give either --controller URL or manifest files');
       }
@@ -37,8 +44,7 @@ export function registerAppsCommand(program: Command): void {
 }
 
 function fail(message: string): never {
-  process.stderr.write(`portcullis apps: ${message}\n`);
-  process.exit(2);
+  exitWithUsageError('apps', message);
 }
 
 async function fromController(url: string): Promise<PortalView> {
@@ -57,7 +63,7 @@ async function fromController(url: string): Promise<PortalView> {
 }
 
 async function fromFiles(files: string[], flags: AppsFlags): Promise<PortalView> {
-  const { objects, problems } = await readObjects(files);
+  const { objects, problems } = await readManifestInputs('apps', files);
   for (const problem of problems) process.stderr.write(`portcullis apps: ${problem.message}\n`);
   if (problems.length > 0) process.exitCode = 2;
   const [{ snapshotFromObjects }, { translate }, { portalView }] = await Promise.all([

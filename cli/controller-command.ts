@@ -5,13 +5,24 @@ import type { RunningController } from '../controller/run.js';
 import type { ObjectSource } from '../controller/source.js';
 import { DEFAULT_WATCH_TIMEOUT_SECONDS } from '../controller/kubernetes/bookmark-watch.js';
 import {
-  positiveInt,
   addControllerOptions,
   manifestFolderOptions,
   readTokenFile,
+  requireManifestFolder,
   type ControllerFlags,
 } from './controller-options.js';
+import {
+  hostList,
+  httpUrlList,
+  LOG_LEVELS,
+  namespace,
+  namespacedName,
+  namespaceList,
+  positiveInt,
+  readableFile,
+} from './flag-parsers.js';
 import { createKubernetesMode, type KubernetesFlags, type KubernetesMode } from './kubernetes-mode.js';
+import { exitWithUsageError } from './usage-error.js';
 
 interface ControllerCommandFlags extends ControllerFlags, KubernetesFlags {
   proxyAdminUrl?: string[];
@@ -20,16 +31,6 @@ interface ControllerCommandFlags extends ControllerFlags, KubernetesFlags {
 }
 
 const DEFAULT_PROXY_ADMIN_URL = 'http://127.0.0.1:8001';
-
-function urls(value: string, previous: string[] | undefined): string[] {
-  return [
-    ...(previous ?? []),
-    ...value
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean),
-  ];
-}
 
 /** Runs a controller until SIGTERM/SIGINT; exits 1 if it cannot start. */
 export async function runControllerUntilSignal(
@@ -64,13 +65,15 @@ export function registerControllerCommand(program: Command): void {
         `admin API of a proxy to push to; repeat or comma-separate for several (default ${DEFAULT_PROXY_ADMIN_URL})`,
       )
         .env('PORTCULLIS_PROXY_ADMIN_URLS')
-        .argParser(urls),
+        .argParser(httpUrlList),
     )
     .addOption(
       new Option(
         '--admin-token-file <file>',
         "file holding the proxies' admin bearer token (or set PORTCULLIS_ADMIN_TOKEN)",
-      ).env('PORTCULLIS_ADMIN_TOKEN_FILE'),
+      )
+        .env('PORTCULLIS_ADMIN_TOKEN_FILE')
+        .argParser(readableFile),
     )
     .addOption(
       new Option(
@@ -81,7 +84,7 @@ export function registerControllerCommand(program: Command): void {
     .addOption(
       new Option('--watch-namespaces <list>', 'comma-separated namespaces to watch (default: all)')
         .env('PORTCULLIS_WATCH_NAMESPACES')
-        .argParser(urls),
+        .argParser(namespaceList),
     )
     .addOption(
       new Option(
@@ -107,13 +110,15 @@ export function registerControllerCommand(program: Command): void {
         'IPs or host names written to Ingress status.loadBalancer (comma-separated)',
       )
         .env('PORTCULLIS_PUBLISH_ADDRESS')
-        .argParser(urls),
+        .argParser(hostList),
     )
     .addOption(
       new Option(
         '--publish-service <namespace/name>',
         "Service whose addresses are written to Ingress status (its load balancer's, external IPs or cluster IP)",
-      ).env('PORTCULLIS_PUBLISH_SERVICE'),
+      )
+        .env('PORTCULLIS_PUBLISH_SERVICE')
+        .argParser(namespacedName),
     )
     .addOption(
       new Option(
@@ -127,11 +132,13 @@ export function registerControllerCommand(program: Command): void {
         'namespace of the Lease and of Events about cluster objects',
       )
         .env('POD_NAMESPACE')
+        .argParser(namespace)
         .default('default'),
     )
     .addOption(
-      new Option('--log-level <level>', 'trace|debug|info|warn|error')
+      new Option('--log-level <level>', 'log lines at this level and above')
         .env('PORTCULLIS_LOG_LEVEL')
+        .choices(LOG_LEVELS)
         .default('info'),
     )
     .action(async (flags: ControllerCommandFlags) => {
@@ -141,6 +148,7 @@ export function registerControllerCommand(program: Command): void {
         import('../controller/sources/manifest-folder.js'),
       ]);
       const log = createLogger({ level: flags.logLevel, name: 'portcullis-controller' });
+      if (flags.manifests) await requireManifestFolder('controller', flags.manifests);
       const token = flags.adminTokenFile
         ? await readTokenFile('controller', flags.adminTokenFile)
         : process.env.PORTCULLIS_ADMIN_TOKEN?.trim() || undefined;
@@ -154,8 +162,7 @@ export function registerControllerCommand(program: Command): void {
         try {
           kubernetes = await createKubernetesMode(flags, log);
         } catch (error) {
-          process.stderr.write(`portcullis controller: ${(error as Error).message}\n`);
-          process.exit(2);
+          exitWithUsageError('controller', (error as Error).message);
         }
         source = kubernetes.source;
       }

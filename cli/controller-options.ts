@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import { InvalidArgumentError, Option, type Command } from 'commander';
-import { parseByteSize } from '../common/byte-size.js';
-import { port } from '../proxy/options.js';
+import { readFile, stat } from 'node:fs/promises';
+import { Option, type Command } from 'commander';
+import { bindAddress, objectName, port, positiveByteSize, positiveInt } from './flag-parsers.js';
+import { exitWithUsageError } from './usage-error.js';
 // Only light modules at the top of cli/: heavy ones are imported by the command that runs.
 import { DEFAULT_INGRESS_CLASS } from '../controller/translate/options.js';
 import { DEFAULT_MANIFEST_LIMITS } from '../controller/sources/manifest-limits.js';
@@ -20,20 +20,6 @@ export interface ControllerFlags {
   manifestRescanInterval: number;
 }
 
-export function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1)
-    throw new InvalidArgumentError('must be a positive integer');
-  return n;
-}
-
-function fileSize(value: string): number {
-  const bytes = parseByteSize(value);
-  if (bytes === undefined || bytes < 1)
-    throw new InvalidArgumentError('must be bytes, optionally with k, m or g (for example 4m)');
-  return bytes;
-}
-
 /** What ManifestFolderSource takes from the flags. */
 export function manifestFolderOptions(flags: ControllerFlags) {
   return {
@@ -47,21 +33,35 @@ export function manifestFolderOptions(flags: ControllerFlags) {
   };
 }
 
-export function addControllerOptions(command: Command): Command {
+/** The controller's flags; `run` needs `--manifests`, `controller` reads Kubernetes without it. */
+export function addControllerOptions(command: Command, { manifestsRequired = false } = {}): Command {
   const opt = (flags: string, description: string, env: string) => new Option(flags, description).env(env);
+  const manifests = manifestsRequired
+    ? opt(
+        '--manifests <dir>',
+        'read Kubernetes manifests from this folder (required)',
+        'PORTCULLIS_MANIFESTS',
+      )
+    : opt(
+        '--manifests <dir>',
+        'read Kubernetes manifests from this folder (without it: the Kubernetes API)',
+        'PORTCULLIS_MANIFESTS',
+      );
   return command
-    .addOption(opt('--manifests <dir>', 'read Kubernetes manifests from this folder', 'PORTCULLIS_MANIFESTS'))
+    .addOption(manifests.makeOptionMandatory(manifestsRequired))
     .addOption(
-      opt('--ingress-class <name>', 'the ingress class to serve', 'PORTCULLIS_INGRESS_CLASS').default(
-        DEFAULT_INGRESS_CLASS,
-      ),
+      opt('--ingress-class <name>', 'the ingress class to serve', 'PORTCULLIS_INGRESS_CLASS')
+        .argParser(objectName)
+        .default(DEFAULT_INGRESS_CLASS),
     )
     .addOption(
       opt(
         '--controller-status-address <ip>',
         'controller status bind address',
         'PORTCULLIS_CONTROLLER_STATUS_ADDRESS',
-      ).default('0.0.0.0'),
+      )
+        .argParser(bindAddress)
+        .default('0.0.0.0'),
     )
     .addOption(
       opt(
@@ -78,7 +78,7 @@ export function addControllerOptions(command: Command): Command {
         'larger manifest files are refused',
         'PORTCULLIS_MANIFEST_MAX_FILE_SIZE',
       )
-        .argParser(fileSize)
+        .argParser(positiveByteSize)
         .default(DEFAULT_MANIFEST_LIMITS.maxFileBytes, '4m'),
     )
     .addOption(
@@ -120,9 +120,12 @@ export async function readTokenFile(command: string, file: string): Promise<stri
   try {
     return (await readFile(file, 'utf8')).trim();
   } catch (error) {
-    process.stderr.write(
-      `portcullis ${command}: cannot read --admin-token-file: ${(error as Error).message}\n`,
-    );
-    process.exit(2);
+    exitWithUsageError(command, `cannot read --admin-token-file: ${(error as Error).message}`);
   }
+}
+
+/** Checked before anything starts, so that a typo in --manifests fails fast and alone (status 2). */
+export async function requireManifestFolder(command: string, dir: string): Promise<void> {
+  if (!(await stat(dir).catch(() => undefined))?.isDirectory())
+    exitWithUsageError(command, `--manifests ${dir} is not a directory`);
 }

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { stat } from 'node:fs/promises';
 import { isIPv6 } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
@@ -12,9 +11,11 @@ import {
   addControllerOptions,
   manifestFolderOptions,
   readTokenFile,
+  requireManifestFolder,
   type ControllerFlags,
 } from './controller-options.js';
 import { firstUnbindablePort, type PortToCheck } from './port-check.js';
+import { exitWithUsageError } from './usage-error.js';
 
 const CLI = fileURLToPath(new URL('./main.js', import.meta.url));
 
@@ -69,21 +70,11 @@ async function waitForAdmin(client: ProxyClient, child: ChildProcess): Promise<v
 }
 
 async function run(options: ProxyOptions, flags: ControllerFlags, log: Logger): Promise<void> {
-  if (!flags.manifests) {
-    process.stderr.write('portcullis run: --manifests DIR is required\n');
-    process.exit(2);
-  }
-  // Checked before the proxy starts, so a typo fails fast and alone.
-  if (!(await stat(flags.manifests).catch(() => undefined))?.isDirectory()) {
-    process.stderr.write(`portcullis run: --manifests ${flags.manifests} is not a directory\n`);
-    process.exit(2);
-  }
-  if (options.adminPort === 0) {
-    process.stderr.write(
-      'portcullis run: --admin-port must be a fixed port (the controller connects to it)\n',
-    );
-    process.exit(2);
-  }
+  // Commander has made sure it is set (a mandatory option).
+  const dir = flags.manifests!;
+  await requireManifestFolder('run', dir);
+  if (options.adminPort === 0)
+    exitWithUsageError('run', '--admin-port must be a fixed port (the controller connects to it)');
   // Every port before anything starts: a taken one fails at once, naming its flag (and an old proxy).
   const admin: PortToCheck = {
     address: options.adminAddress,
@@ -174,7 +165,7 @@ async function run(options: ProxyOptions, flags: ControllerFlags, log: Logger): 
   try {
     await waitForAdmin(new ProxyClient({ url, token }), child);
     controller = await startController({
-      source: new ManifestFolderSource({ dir: flags.manifests, log, ...manifestFolderOptions(flags) }),
+      source: new ManifestFolderSource({ dir, log, ...manifestFolderOptions(flags) }),
       proxyUrls: [url],
       adminToken: token,
       translateOptions: { ingressClass: flags.ingressClass },
@@ -200,6 +191,7 @@ export function registerRunCommand(program: Command): void {
         .command('run')
         .description('run controller and proxy together on a folder of Kubernetes manifests (no cluster)'),
     ),
+    { manifestsRequired: true },
   ).action(async (raw: Record<string, unknown>) => {
     const options = normaliseProxyOptions(raw);
     const { createLogger } = await import('../common/logger.js');

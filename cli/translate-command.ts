@@ -1,8 +1,10 @@
-import { readFile, stat } from 'node:fs/promises';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { stringify } from 'yaml';
-import type { SourceProblem } from '../controller/source.js';
+import type { Snapshot } from '../controller/translate/k8s-types.js';
 import { DEFAULT_INGRESS_CLASS } from '../controller/translate/options.js';
+import { namespace, objectName } from './flag-parsers.js';
+import { readManifestInputs } from './manifest-inputs.js';
+import { EXIT_PROBLEMS } from './usage-error.js';
 
 interface TranslateFlags {
   ingressClass: string;
@@ -10,61 +12,48 @@ interface TranslateFlags {
   defaultNamespace: string;
 }
 
+const EXIT_CODES = `
+Exit status:
+  0  no problems
+  1  there are problems (listed under "problems"; a file that does not parse is one)
+  2  usage error: a bad flag, or a path that does not exist or cannot be read (nothing is printed)
+`;
+
 /**
- * Reads every file as the manifest folder does (same parser, same limits): a
- * file that fails contributes nothing and is a problem naming file, line and
- * column, so the output is what the controller would serve from these files.
+ * When no Ingress is served, says why on standard error: an empty config is
+ * valid, so without this a wrong --ingress-class looks like success.
  */
-export async function readObjects(
-  files: string[],
-): Promise<{ objects: unknown[]; problems: SourceProblem[] }> {
-  const [{ parseManifest, DEFAULT_MANIFEST_LIMITS }, { fileProblem }] = await Promise.all([
-    import('../controller/sources/manifest-parse.js'),
-    import('../controller/sources/manifest-folder.js'),
-  ]);
-  const objects: unknown[] = [];
-  const problems: SourceProblem[] = [];
-  for (const file of files) {
-    let text: string;
-    try {
-      const { size } = await stat(file);
-      if (size > DEFAULT_MANIFEST_LIMITS.maxFileBytes) {
-        problems.push(
-          fileProblem(
-            'MANIFEST_TOO_LARGE',
-            file,
-            `larger than ${DEFAULT_MANIFEST_LIMITS.maxFileBytes} bytes (${size}); not read`,
-          ),
-        );
-        continue;
-      }
-      text = await readFile(file, 'utf8');
-    } catch (error) {
-      problems.push(fileProblem('MANIFEST_UNREADABLE', file, `cannot read: ${(error as Error).message}`));
-      continue;
-    }
-    const parsed = await parseManifest(text, { maxDocuments: DEFAULT_MANIFEST_LIMITS.maxDocuments });
-    if (parsed.ok) objects.push(...parsed.values);
-    else problems.push(fileProblem(parsed.code, file, parsed.reason, parsed.line, parsed.column));
-  }
-  return { objects, problems };
+export function nothingServedNotice(
+  snapshot: Snapshot,
+  ingressClass: string,
+  served: number,
+): string | undefined {
+  if (served > 0) return undefined;
+  if (snapshot.ingresses.length === 0) return 'no Ingress in the input: the config routes nothing';
+  const classes = new Set(
+    snapshot.ingresses.map(
+      (i) =>
+        i.spec?.ingressClassName ?? i.metadata.annotations?.['kubernetes.io/ingress.class'] ?? '(no class)',
+    ),
+  );
+  return `none of the ${snapshot.ingresses.length} Ingresses is served with --ingress-class ${ingressClass} (their classes: ${[...classes].sort().join(', ')}); the config routes nothing`;
 }
 
 /**
- * `portcullis translate FILE...`: what the controller would push for these
- * manifests, with secrets redacted, and every problem. Exit 1 with
- * problems, 2 when a file cannot be read or parsed (it is listed among the problems), so scripts and CI can gate on it.
+ * `portcullis translate PATH...`: what the controller would push for these
+ * manifests, with secrets redacted, and every problem.
  */
 export function registerTranslateCommand(program: Command): void {
   program
     .command('translate')
     .description('print the compiled config (secrets redacted) and the problems for manifest files')
-    .argument('<files...>', 'Kubernetes manifest files (multi-document YAML or JSON)')
-    .option('--ingress-class <name>', 'the ingress class to serve', DEFAULT_INGRESS_CLASS)
-    .option('--statuses', 'also print the statuses the controller would write', false)
-    .option('--default-namespace <ns>', 'namespace for objects that have none', 'default')
-    .action(async (files: string[], flags: TranslateFlags) => {
-      const { objects, problems: fileProblems } = await readObjects(files);
+    .argument('<paths...>', 'Kubernetes manifest files (multi-document YAML or JSON) or folders of them')
+    .option('--ingress-class <name>', 'the ingress class to serve', objectName, DEFAULT_INGRESS_CLASS)
+    .addOption(new Option('--statuses', 'also print the statuses the controller would write'))
+    .option('--default-namespace <ns>', 'namespace for objects that have none', namespace, 'default')
+    .addHelpText('after', EXIT_CODES)
+    .action(async (paths: string[], flags: TranslateFlags) => {
+      const { objects, problems: fileProblems } = await readManifestInputs('translate', paths);
       for (const problem of fileProblems) process.stderr.write(`portcullis translate: ${problem.message}\n`);
       const [{ snapshotFromObjects }, { translate }, { redactConfig }] = await Promise.all([
         import('../controller/snapshot.js'),
@@ -76,17 +65,17 @@ export function registerTranslateCommand(program: Command): void {
       });
       for (const r of rejected) {
         const what = [r.kind, r.namespace, r.name].filter(Boolean).join('/') || `document ${r.index}`;
-        process.stderr.write(`ignored ${what}: ${r.reason}\n`);
+        process.stderr.write(`portcullis translate: ignored ${what}: ${r.reason}\n`);
       }
       const { config, statuses, problems } = translate(snapshot, { ingressClass: flags.ingressClass });
+      const notice = nothingServedNotice(snapshot, flags.ingressClass, statuses.ingresses.length);
+      if (notice) process.stderr.write(`portcullis translate: ${notice}\n`);
       const output = {
         config: redactConfig(config),
         problems: [...fileProblems, ...problems],
         ...(flags.statuses ? { statuses } : {}),
       };
       process.stdout.write(stringify(output, { lineWidth: 0, aliasDuplicateObjects: false }));
-      // 2 (a file could not be used) outranks 1 (objects have problems), as before.
-      if (fileProblems.length > 0) process.exitCode = 2;
-      else if (problems.length > 0) process.exitCode = 1;
+      if (output.problems.length > 0) process.exitCode = EXIT_PROBLEMS;
     });
 }

@@ -1,6 +1,15 @@
 import { availableParallelism } from 'node:os';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { parseByteSize } from '../common/byte-size.js';
+import { Command, Option } from 'commander';
+import {
+  bindAddress,
+  byteSize,
+  cidrList,
+  LOG_LEVELS,
+  nonNegativeInt,
+  port,
+  positiveInt,
+  readableFile,
+} from '../cli/flag-parsers.js';
 
 /** Everything `portcullis proxy` can be told, by flag or environment variable. */
 export interface ProxyOptions {
@@ -39,46 +48,15 @@ export interface ProxyOptions {
   exitWithParent: boolean;
 }
 
-/** A port number; 0 asks the kernel for a free one. Shared by every command's port flags. */
-export function port(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535)
-    throw new InvalidArgumentError('must be a port number 0-65535');
-  return n;
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-}
-
-function nonNegativeInt(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n))
-    throw new InvalidArgumentError('must be an integer ≥ 0');
-  return n;
-}
-
-function byteSize(value: string): number {
-  const bytes = parseByteSize(value);
-  if (bytes === undefined)
-    throw new InvalidArgumentError('must be bytes, optionally with k, m or g (0: no limit)');
-  return bytes;
-}
-
-function list(value: string): string[] {
-  return value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
-
 /** Adds the proxy's options to a command; shared by `proxy` and, later, `run`. */
 export function addProxyOptions(command: Command): Command {
   const opt = (flags: string, description: string, env: string) => new Option(flags, description).env(env);
   return command
-    .addOption(opt('--address <ip>', 'traffic bind address', 'PORTCULLIS_ADDRESS').default('0.0.0.0'))
+    .addOption(
+      opt('--address <ip>', 'traffic bind address', 'PORTCULLIS_ADDRESS')
+        .argParser(bindAddress)
+        .default('0.0.0.0'),
+    )
     .addOption(
       opt('--http-port <port>', 'HTTP traffic port', 'PORTCULLIS_HTTP_PORT').argParser(port).default(8000),
     )
@@ -86,7 +64,9 @@ export function addProxyOptions(command: Command): Command {
       opt('--https-port <port>', 'HTTPS traffic port', 'PORTCULLIS_HTTPS_PORT').argParser(port).default(8443),
     )
     .addOption(
-      opt('--admin-address <ip>', 'admin API bind address', 'PORTCULLIS_ADMIN_ADDRESS').default('127.0.0.1'),
+      opt('--admin-address <ip>', 'admin API bind address', 'PORTCULLIS_ADMIN_ADDRESS')
+        .argParser(bindAddress)
+        .default('127.0.0.1'),
     )
     .addOption(
       opt('--admin-port <port>', 'admin API port (config push)', 'PORTCULLIS_ADMIN_PORT')
@@ -98,7 +78,7 @@ export function addProxyOptions(command: Command): Command {
         '--admin-token-file <file>',
         'file holding the admin bearer token (or set PORTCULLIS_ADMIN_TOKEN)',
         'PORTCULLIS_ADMIN_TOKEN_FILE',
-      ),
+      ).argParser(readableFile),
     )
     .addOption(
       opt(
@@ -108,19 +88,25 @@ export function addProxyOptions(command: Command): Command {
       ).default(false),
     )
     .addOption(
-      opt('--status-address <ip>', 'status bind address', 'PORTCULLIS_STATUS_ADDRESS').default('0.0.0.0'),
+      opt('--status-address <ip>', 'status bind address', 'PORTCULLIS_STATUS_ADDRESS')
+        .argParser(bindAddress)
+        .default('0.0.0.0'),
     )
     .addOption(
       opt('--status-port <port>', 'status port: /healthz, /readyz, /metrics', 'PORTCULLIS_STATUS_PORT')
         .argParser(port)
         .default(8100),
     )
-    .addOption(opt('--config <file>', 'compiled config (JSON) to load at start', 'PORTCULLIS_CONFIG'))
+    .addOption(
+      opt('--config <file>', 'compiled config (JSON) to load at start', 'PORTCULLIS_CONFIG').argParser(
+        readableFile,
+      ),
+    )
     .addOption(opt('--state-dir <dir>', 'where the last known good config is kept', 'PORTCULLIS_STATE_DIR'))
     .addOption(
-      opt('--workers <n>', 'worker processes (default: number of CPUs)', 'PORTCULLIS_WORKERS')
+      opt('--workers <n>', 'worker processes', 'PORTCULLIS_WORKERS')
         .argParser(positiveInt)
-        .default(availableParallelism()),
+        .default(availableParallelism(), 'number of CPUs'),
     )
     .addOption(
       opt(
@@ -128,7 +114,7 @@ export function addProxyOptions(command: Command): Command {
         'comma-separated peers whose X-Forwarded-* headers are trusted',
         'PORTCULLIS_TRUSTED_PROXIES',
       )
-        .argParser(list)
+        .argParser(cidrList)
         .default([]),
     )
     .addOption(
@@ -153,7 +139,9 @@ export function addProxyOptions(command: Command): Command {
         .default(60_000),
     )
     .addOption(
-      opt('--log-level <level>', 'trace|debug|info|warn|error', 'PORTCULLIS_LOG_LEVEL').default('info'),
+      opt('--log-level <level>', 'log lines at this level and above', 'PORTCULLIS_LOG_LEVEL')
+        .choices(LOG_LEVELS)
+        .default('info'),
     )
     .addOption(
       opt('--https-redirect-port <port>', 'port put in https redirects', 'PORTCULLIS_HTTPS_REDIRECT_PORT')

@@ -90,7 +90,8 @@ export const PROBLEM_CODES = {
     effect: 'unavailable',
   },
   PLUGIN_SECRET_VALUE_INVALID: {
-    summary: 'a Secret value does not parse (configFrom: YAML object; configPatches: JSON)',
+    summary:
+      'a Secret value does not parse (configFrom: not a YAML or JSON object; configPatches: starts with ", [ or { but is not JSON)',
     effect: 'unavailable',
   },
   PLUGIN_CONFIG_PATCH_INVALID: {

@@ -27,10 +27,15 @@ describe('portcullis CLI refusals', () => {
     expect(stderr).toContain('no Kubernetes cluster configured');
   });
 
-  it('run without --manifests (exit 2)', () => {
+  it('run without --manifests (exit 2), and its help says it is required', () => {
     const { code, stderr } = cli('run');
     expect(code).toBe(2);
-    expect(stderr).toContain('--manifests DIR is required');
+    expect(stderr).toBe(
+      "portcullis run: required option '--manifests <dir>' not specified (see portcullis run --help)\n",
+    );
+    expect(cli('run', '--help').stdout).toMatch(
+      /--manifests <dir>\s+read Kubernetes manifests from this\s+folder \(required\)/,
+    );
   });
 
   it('run with a folder that does not exist fails before starting a proxy (exit 2)', () => {

@@ -1,6 +1,6 @@
 /** `portcullis translate FILE...`: output, exit codes, redaction. Uses the built CLI. */
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -70,7 +70,7 @@ describe('portcullis translate', () => {
     expect((parse(stdout) as { config: { virtualHosts: unknown[] } }).config.virtualHosts).toEqual([]);
   });
 
-  it('exits 2 when a file does not parse, naming file, line and column on stderr and among the problems', async () => {
+  it('exits 1 when a file does not parse (a problem, as the controller reports it), naming file, line and column', async () => {
     const bad = join(dir, 'bad.yaml');
     const good = join(dir, 'good.yaml');
     await writeFile(bad, 'apiVersion: v1\nkind: Service\nmetadata: {name: [\n');
@@ -80,7 +80,7 @@ describe('portcullis translate', () => {
       'apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web}\nspec:\n  ingressClassName: portcullis\n  rules: [{http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}}]\n',
     );
     const { code, stderr, stdout } = translateCli(bad, good);
-    expect(code).toBe(2);
+    expect(code).toBe(1);
     expect(stderr).toContain(`${bad}:4:1: `);
     // What the controller would serve: the other files, and the broken one as a problem.
     const out = parse(stdout) as { problems: Record<string, unknown>[] };
@@ -97,7 +97,7 @@ describe('portcullis translate', () => {
     ]);
   });
 
-  it('exits 2 for an alias bomb, refused by the alias limit, naming the file', async () => {
+  it('exits 1 for an alias bomb, refused by the alias limit, naming the file', async () => {
     const bomb = join(dir, 'bomb.yaml');
     await writeFile(
       bomb,
@@ -105,8 +105,95 @@ describe('portcullis translate', () => {
         'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n',
     );
     const { code, stderr, stdout } = translateCli(bomb);
-    expect(code).toBe(2);
+    expect(code).toBe(1);
     expect(stderr).toMatch(/bomb\.yaml:1:1: .*alias/i);
     expect((parse(stdout) as { problems: { code: string }[] }).problems[0]!.code).toBe('MANIFEST_INVALID');
+  });
+
+  it('reads a folder as the manifest folder does: recursively, skipping hidden entries', async () => {
+    const folder = join(dir, 'folder');
+    await mkdir(join(folder, 'sub', '.hidden'), { recursive: true });
+    await writeFile(
+      join(folder, 'ingress.yaml'),
+      'apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web}\nspec:\n  ingressClassName: portcullis\n  rules: [{http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}}]\n',
+    );
+    await writeFile(
+      join(folder, 'sub', 'service.yml'),
+      'apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {ports: [{port: 80}]}\n',
+    );
+    await writeFile(join(folder, 'sub', '.hidden', 'broken.yaml'), 'a: [\n');
+    await writeFile(join(folder, 'notes.txt'), 'not a manifest');
+    const { code, stdout, stderr } = translateCli(folder);
+    expect(code, stderr).toBe(0);
+    const out = parse(stdout) as { config: { virtualHosts: unknown[] } };
+    expect(out.config.virtualHosts).toHaveLength(1);
+  });
+
+  it('a file in a folder that does not parse is a problem naming it (exit 1), the others are used', async () => {
+    const folder = join(dir, 'folder-broken');
+    await mkdir(folder, { recursive: true });
+    await writeFile(join(folder, 'bad.yaml'), 'a: [\n');
+    await writeFile(
+      join(folder, 'web.yaml'),
+      'apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {ports: [{port: 80}]}\n---\n' +
+        'apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web}\nspec:\n  ingressClassName: portcullis\n  rules: [{http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}}]\n',
+    );
+    const { code, stdout, stderr } = translateCli(folder);
+    expect(code).toBe(1);
+    expect(stderr).toContain(`${join(folder, 'bad.yaml')}:2:1: `);
+    const out = parse(stdout) as { config: { virtualHosts: unknown[] }; problems: { code: string }[] };
+    expect(out.problems.map((p) => p.code)).toEqual(['MANIFEST_INVALID']);
+    expect(out.config.virtualHosts).toHaveLength(1);
+  });
+
+  it.each([
+    [
+      'a missing file',
+      ['/nonexistent/portcullis.yaml'],
+      'cannot read /nonexistent/portcullis.yaml: no such file or folder',
+    ],
+    [
+      'a missing folder among good files',
+      [join(GOLDEN, 'basic', 'in.yaml'), '/nonexistent/dir'],
+      'cannot read /nonexistent/dir: no such file or folder',
+    ],
+    ['a path that is neither file nor folder', ['/dev/null'], '/dev/null is neither a file nor a folder'],
+    ['an unknown flag', ['--bogus', join(GOLDEN, 'basic', 'in.yaml')], "unknown option '--bogus'"],
+    ['no path at all', [], "missing required argument 'paths'"],
+    [
+      'an ingress class that is no Kubernetes name',
+      ['--ingress-class', 'No_Such', join(GOLDEN, 'basic', 'in.yaml')],
+      '"No_Such" is not a Kubernetes name',
+    ],
+  ])('a usage error, %s: one line naming it on stderr, nothing on stdout, exit 2', (_what, args, message) => {
+    const { code, stdout, stderr } = translateCli(...args);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr.trimEnd().split('\n')).toEqual([expect.stringContaining(message)]);
+    expect(stderr).toMatch(/^portcullis translate: /);
+  });
+
+  it('says on stderr when no Ingress is of the ingress class, naming the classes found', () => {
+    const { code, stderr } = translateCli('--ingress-class', 'other', join(GOLDEN, 'basic', 'in.yaml'));
+    expect(code).toBe(0);
+    expect(stderr).toMatch(
+      /none of the 1 Ingresses is served with --ingress-class other \(their classes: portcullis\)/,
+    );
+    expect(translateCli(join(GOLDEN, 'basic', 'in.yaml')).stderr).not.toContain('none of the');
+  });
+
+  it('says so when the input holds no Ingress at all', async () => {
+    const empty = join(dir, 'service-only.yaml');
+    await writeFile(
+      empty,
+      'apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {ports: [{port: 80}]}\n',
+    );
+    expect(translateCli(empty).stderr).toContain('no Ingress in the input');
+  });
+
+  it('lists its exit statuses in --help', () => {
+    const { code, stdout } = translateCli('--help');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/Exit status:\n\s+0 .*\n\s+1 .*problems.*\n\s+2 .*usage/);
   });
 });

@@ -12,7 +12,7 @@
  *   `global: "true"` apply to every route.
  * - Config comes from `config`, or from a Secret (`configFrom.secretKeyRef`:
  *   a YAML or JSON object), then `configPatches` add values from Secrets
- *   (JSON values) at JSON pointers. It is validated by the plugin catalog.
+ *   (plain strings, or JSON lists, objects and quoted strings) at JSON pointers. It is validated by the plugin catalog.
  * - `disabled: true` plugins are not applied (and do not hide a global one).
  * - On a route, one instance runs per plugin name: the Ingress's wins over
  *   the Service's, which wins over a global one (Kong's precedence). They run
@@ -119,6 +119,25 @@ function addAt(doc: Record<string, unknown>, tokens: string[], value: unknown): 
   return true;
 }
 
+/**
+ * A configPatches value from a Secret. A plain string is what
+ * `kubectl create secret generic --from-literal=secret=s3cret` stores, so it
+ * is taken as it is (without one trailing line break, which `--from-file` of
+ * an `echo`ed file adds). A value that starts with `"`, `[` or `{` is JSON, as
+ * Kong's controller reads these values: a list, an object, or a string that
+ * itself starts with one of those characters. Undefined when such a value is
+ * not JSON. Numbers and booleans stay strings: write them in `config`.
+ */
+export function secretPatchValue(text: string): unknown {
+  const value = text.replace(/\r?\n$/, '');
+  if (!/^\s*["[{]/.test(value)) return value;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return undefined; // never echo the parser's message: it quotes the Secret
+  }
+}
+
 function resolveConfig(
   ctx: TranslateContext,
   kind: PluginKind,
@@ -167,13 +186,11 @@ function resolveConfig(
     const secretRef = record(record(patch?.valueFrom)?.secretKeyRef) as SecretKeyRef | undefined;
     const secret = readSecret(ctx, ownNamespace ?? str(secretRef?.namespace), secretRef, what);
     secrets.push(secret.ref);
-    let value: unknown;
-    try {
-      value = JSON.parse(secret.value);
-    } catch {
+    const value = secretPatchValue(secret.value);
+    if (value === undefined) {
       throw new BrokenPlugin(
         'PLUGIN_SECRET_VALUE_INVALID',
-        `${what}: ${secret.where} is not a JSON value (a string needs quotes: "value")`,
+        `${what}: ${secret.where} starts with ", [ or { but is not JSON (to use it as a plain string, store it JSON-quoted)`,
         [secret.ref],
       );
     }

@@ -13,8 +13,9 @@ export const applicationRegistrationFactory: PluginFactory = {
       'application-registration',
       instance.config,
     );
+    // `plugin` is the instance id on each line (as in the metrics); the plugin's name is `pluginName`.
     const log = (environment.log ?? createLogger({ name: 'portcullis-proxy' })).child({
-      plugin: 'application-registration',
+      pluginName: 'application-registration',
     });
     return new ApplicationRegistrationPlugin(instance, config, sharedApplicationRegistrationMetrics(), log);
   },

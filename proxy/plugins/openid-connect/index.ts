@@ -28,7 +28,8 @@ class SharedServices {
   readonly #limiters = new Map<string, IdpCallLimiter>();
 
   constructor(log: Logger) {
-    this.log = log.child({ plugin: 'openid-connect' });
+    // `plugin` is the instance id on each line (as in the metrics); the plugin's name is `pluginName`.
+    this.log = log.child({ pluginName: 'openid-connect' });
   }
 
   limiterFor(id: string, limits: IdpCallLimits): IdpCallLimiter {
