@@ -22,6 +22,9 @@ export interface InstructionsInput {
 /** The one registration file the revoke step edits, relative to the manifest folder. */
 export const REVOKE_FILE = 'payments/billing-registration.yaml';
 
+/** The browser login's registration (the storefront Application). */
+export const STOREFRONT_FILE = 'payments/storefront-registration.yaml';
+
 /** Quotes a path for the shell only when it needs it. */
 const sh = (word: string): string =>
   /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
@@ -71,8 +74,8 @@ export function demoInstructions(input: InstructionsInput): string {
     `    curl -s ${controller}/portal/applications`,
     '',
     `5. Revoke ${APPROVED.application}: one line of ${registration}`,
-    '   (state: Approved → Revoked). The next request is refused, within a second;',
-    '   reload the browser page too: its session is refused as well.',
+    '   (state: Approved → Revoked). The next request is refused, within a second. The same edit',
+    `   in ${STOREFRONT_FILE} refuses the browser's session at its next reload.`,
     '',
     `    sed -i 's/state: Approved/state: Revoked/' ${registration}`,
     `    ${basic(APPROVED)}`,
