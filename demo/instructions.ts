@@ -34,7 +34,8 @@ export function demoInstructions(input: InstructionsInput): string {
   const api = `${proxyOrigin(ports)}/payments/charges`;
   const controller = `http://${DEMO_ADDRESS}:${ports.controller}`;
   const basic = (c: DemoClient) => `curl -i -u ${c.id}:${c.secret} ${api}`;
-  const registration = sh(`${input.manifests.replace(/\/$/, '')}/${REVOKE_FILE}`);
+  const inFolder = (file: string) => sh(`${input.manifests.replace(/\/$/, '')}/${file}`);
+  const registration = inFolder(REVOKE_FILE);
   const token =
     `TOKEN=$(curl -s -u ${APPROVED.id}:${APPROVED.secret} -d grant_type=client_credentials -d scope=api:read ` +
     `${demoIssuer(ports)}/v1/token | node -pe 'JSON.parse(require("fs").readFileSync(0, "utf8")).access_token')`;
@@ -75,7 +76,7 @@ export function demoInstructions(input: InstructionsInput): string {
     '',
     `5. Revoke ${APPROVED.application}: one line of ${registration}`,
     '   (state: Approved → Revoked). The next request is refused, within a second. The same edit',
-    `   in ${STOREFRONT_FILE} refuses the browser's session at its next reload.`,
+    `   in ${inFolder(STOREFRONT_FILE)} refuses the browser's session at its next reload.`,
     '',
     `    sed -i 's/state: Approved/state: Revoked/' ${registration}`,
     `    ${basic(APPROVED)}`,
