@@ -66,21 +66,34 @@ export function registerDemoCommand(program: Command): void {
     ]);
     const log = createLogger({ level: raw.logLevel as string, name: 'portcullis-demo' });
     const manifests = resolve((raw.manifests as string | undefined) ?? EXAMPLE_MANIFESTS);
-    let demo;
-    try {
-      demo = await startDemo({ ports, manifests, cli: CLI, logLevel: raw.logLevel as string }, log);
-    } catch (error) {
-      process.stderr.write(`portcullis demo: ${(error as Error).message}\n`);
-      process.exit(1);
-    }
+    // Installed before anything starts: a Ctrl-C during the start stops what had started.
+    const abort = new AbortController();
+    let demo: Awaited<ReturnType<typeof startDemo>> | undefined;
     let stopping = false;
     const stop = (code: number) => {
       if (stopping) return;
       stopping = true;
-      void demo.stop().finally(() => process.exit(code));
+      if (demo) void demo.stop().finally(() => process.exit(code));
+      else abort.abort();
     };
     // `on`, not `once`: a second Ctrl-C must not cut the proxy's drain short.
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => stop(0));
+    try {
+      demo = await startDemo(
+        { ports, manifests, cli: CLI, logLevel: raw.logLevel as string },
+        log,
+        abort.signal,
+      );
+    } catch (error) {
+      if (stopping) process.exit(0);
+      process.stderr.write(`portcullis demo: ${(error as Error).message}\n`);
+      process.exit(1);
+    }
+    if (stopping) {
+      // The signal came as the start finished.
+      await demo.stop();
+      process.exit(0);
+    }
     void demo.runExited.then(({ code, signal }) => {
       if (stopping) return;
       process.stderr.write(

@@ -41,7 +41,12 @@ function portsToCheck(ports: DemoPorts): { all: PortToCheck[]; admin: PortToChec
   return { all, admin: find('admin'), status: find('status') };
 }
 
-export async function startDemo(options: DemoOptions, log: Logger): Promise<RunningDemo> {
+/** Starts it; aborting `signal` (a Ctrl-C during start) stops what had started and rejects. */
+export async function startDemo(
+  options: DemoOptions,
+  log: Logger,
+  signal?: AbortSignal,
+): Promise<RunningDemo> {
   const { ports } = options;
   const duplicate = duplicatePorts(ports);
   if (duplicate) throw new PortcullisError('PCS_STARTUP', duplicate);
@@ -67,13 +72,16 @@ export async function startDemo(options: DemoOptions, log: Logger): Promise<Runn
       onError: (message, err) => log.error({ err }, `identity provider: ${message}`),
     });
     started.push(() => idp.stop());
+    signal?.throwIfAborted();
     const echo: EchoUpstream = await startEchoUpstream(DEMO_ADDRESS, ports.upstream);
     started.push(() => echo.close());
+    signal?.throwIfAborted();
     const run = await startRunChild({
       cli: options.cli,
       manifests: manifests.dir,
       ports,
       logLevel: options.logLevel,
+      ...(signal && { signal }),
     });
     started.push(() => run.stop());
     return { manifests, runExited: run.exited, stop };

@@ -20,6 +20,8 @@ export interface RunChildOptions {
   ports: DemoPorts;
   logLevel: string;
   readyWithinMs?: number;
+  /** Aborted while waiting for readiness: stop the child and reject. */
+  signal?: AbortSignal;
 }
 
 export function runArgs(o: RunChildOptions): string[] {
@@ -78,6 +80,10 @@ export async function startRunChild(options: RunChildOptions): Promise<RunChild>
         'PCS_STARTUP',
         `portcullis run exited (${signal ?? `status ${code}`}); see its lines above`,
       );
+    }
+    if (options.signal?.aborted) {
+      await stop();
+      options.signal.throwIfAborted();
     }
     if (Date.now() > deadline) {
       await stop();

@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shownHeaders } from '../../demo/echo-upstream.js';
@@ -202,6 +202,29 @@ describe('the demo refuses to start, in one line', () => {
     expect(demoFails(['--idp-port', '0']).stderr).toContain('must be a port number 1-65535');
     expect(demoFails(['--log-level', 'verbose']).stderr).toContain("argument 'verbose' is invalid");
   });
+});
+
+describe('a signal during the start', () => {
+  it('stops what had started: exit 0, every port free', async () => {
+    const ports = await demoPorts();
+    const dir = join(await mkdtemp(join(tmpdir(), 'portcullis-demo-')), 'manifests');
+    const child = spawn(process.execPath, [CLI, 'demo', '--manifests', dir, ...portFlags(ports)], {
+      cwd: REPO_ROOT,
+      stdio: 'ignore',
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    // The IdP is the first thing it starts: once it listens, run is yet to come or coming up.
+    await eventually(
+      async () => ((await canBind(ports.idp)) ? undefined : true),
+      'the IdP listening',
+      30_000,
+      20,
+    );
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    for (const port of Object.values(ports)) expect(await canBind(port), `port ${port}`).toBe(true);
+    await rm(dirname(dir), { recursive: true, force: true });
+  }, 60_000);
 });
 
 /** A printed command and the answer printed under it, if any. */
