@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { registerAppsCommand } from './apps-command.js';
 import { registerControllerCommand } from './controller-command.js';
+import { registerDemoCommand } from './demo-command.js';
 import { registerProxyCommand } from './proxy-command.js';
 import { registerRunCommand } from './run-command.js';
 import { registerTranslateCommand } from './translate-command.js';
@@ -17,6 +18,7 @@ registerProxyCommand(program);
 registerControllerCommand(program);
 registerTranslateCommand(program);
 registerAppsCommand(program);
+registerDemoCommand(program);
 configureUsageErrors(program);
 
 await program.parseAsync(process.argv);

@@ -10,7 +10,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestIdp, type TestIdp } from '../idp/test-idp.js';
+import { startTestIdp, type TestIdp } from '../../demo/idp/test-idp.js';
 import { http } from '../support/http-client.js';
 import { RunProcess } from '../support/run-process.js';
 import { startEcho, type EchoServer } from '../support/upstreams.js';

@@ -14,7 +14,7 @@ import * as client from 'openid-client';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import { Agent, fetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestIdp, type IdpProfile, type TestIdp } from './test-idp.js';
+import { startTestIdp, type IdpProfile, type TestIdp } from '../../demo/idp/test-idp.js';
 
 const CALLBACK = 'http://127.0.0.1:1/callback';
 

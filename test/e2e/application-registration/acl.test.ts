@@ -14,7 +14,7 @@ import { http, type HttpResult } from '../../support/http-client.js';
 import { parseMetrics, sumOf } from '../../support/metrics.js';
 import { startProxy, type ProxyProcess } from '../../support/proxy-process.js';
 import { startEcho, type EchoServer } from '../../support/upstreams.js';
-import { startTestIdp, type TestIdp } from '../../idp/test-idp.js';
+import { startTestIdp, type TestIdp } from '../../../demo/idp/test-idp.js';
 import { expectAccepted, expectRefused, probePath } from '../openid-connect/attack-support.js';
 
 const SECRET = 'acl-session-secret-0123456789abcdef';

@@ -18,7 +18,7 @@ import { eventually, http, type HttpResult } from '../../support/http-client.js'
 import { CLI } from '../../support/proxy-process.js';
 import { RunProcess } from '../../support/run-process.js';
 import { startEcho, type EchoServer } from '../../support/upstreams.js';
-import { startTestIdp, type TestIdp } from '../../idp/test-idp.js';
+import { startTestIdp, type TestIdp } from '../../../demo/idp/test-idp.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SECRET = 'run-apps-session-secret-0123456789abcdef';

@@ -14,7 +14,7 @@ import { ConfigBuilder } from '../../support/config-builder.js';
 import { http } from '../../support/http-client.js';
 import { startProxy, type ProxyProcess } from '../../support/proxy-process.js';
 import { startEcho, type EchoServer } from '../../support/upstreams.js';
-import { startTestIdp, type IdpProfile, type TestIdp } from '../../idp/test-idp.js';
+import { startTestIdp, type IdpProfile, type TestIdp } from '../../../demo/idp/test-idp.js';
 import { expectAccepted, expectRefused, probePath } from './attack-support.js';
 
 const PROFILES: IdpProfile[] = ['okta', 'azure', 'ping'];

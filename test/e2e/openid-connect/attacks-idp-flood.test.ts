@@ -16,7 +16,7 @@ import { http, type HttpResult } from '../../support/http-client.js';
 import { parseMetrics, sumOf } from '../../support/metrics.js';
 import { startProxy, type ProxyProcess } from '../../support/proxy-process.js';
 import { startEcho, type EchoServer } from '../../support/upstreams.js';
-import { startTestIdp, type TestIdp } from '../../idp/test-idp.js';
+import { startTestIdp, type TestIdp } from '../../../demo/idp/test-idp.js';
 import { reachedUpstream, probePath } from './attack-support.js';
 import { basic, idpCalls } from './fixture.js';
 

@@ -14,7 +14,7 @@ import { ConfigBuilder } from '../../support/config-builder.js';
 import { http, rawHttp } from '../../support/http-client.js';
 import { startProxy, type ProxyProcess } from '../../support/proxy-process.js';
 import { startEcho, type EchoServer } from '../../support/upstreams.js';
-import { startTestIdp, type TestIdp } from '../../idp/test-idp.js';
+import { startTestIdp, type TestIdp } from '../../../demo/idp/test-idp.js';
 import {
   expectAccepted,
   expectRefused,

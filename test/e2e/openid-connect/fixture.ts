@@ -12,7 +12,12 @@ import { http, type HttpResult } from '../../support/http-client.js';
 import { parseMetrics, type Sample } from '../../support/metrics.js';
 import { startProxy, type ProxyProcess } from '../../support/proxy-process.js';
 import { startEcho, type EchoResponse, type EchoServer } from '../../support/upstreams.js';
-import { startTestIdp, type IdpProfile, type TestIdp, type TestIdpOptions } from '../../idp/test-idp.js';
+import {
+  startTestIdp,
+  type IdpProfile,
+  type TestIdp,
+  type TestIdpOptions,
+} from '../../../demo/idp/test-idp.js';
 
 export const SESSION_SECRET = 'flows-session-secret-0123456789abcdef';
 

@@ -17,7 +17,7 @@ import { ConfigBuilder } from '../../support/config-builder.js';
 import { rawHttp, type RawResult } from '../../support/http-client.js';
 import { startProxy, type ProxyProcess } from '../../support/proxy-process.js';
 import { startEcho, type EchoServer, type RecordedRequest } from '../../support/upstreams.js';
-import { startTestIdp, type TestIdp } from '../../idp/test-idp.js';
+import { startTestIdp, type TestIdp } from '../../../demo/idp/test-idp.js';
 import { probePath, reachedUpstream } from './attack-support.js';
 
 const SECRET = 'header-trust-session-secret-0123456789';

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startTestIdp, type TestIdp } from '../../idp/test-idp.js';
+import { startTestIdp, type TestIdp } from '../../../demo/idp/test-idp.js';
 import { ConfigBuilder } from '../../support/config-builder.js';
 import { startProxy, type ProxyProcess } from '../../support/proxy-process.js';
 import { startWebSocketEcho, type WebSocketEcho } from '../../support/upstreams.js';

@@ -26,6 +26,7 @@ export interface ProviderDeps {
   keys: KeyRing;
   cookieKeys: string[];
   accessTokenTtl: number;
+  onError: (message: string, error: unknown) => void;
 }
 
 function resourceServerInfo(deps: ProviderDeps, resource: string): ResourceServerInfo | undefined {
@@ -183,7 +184,7 @@ export function buildProvider(deps: ProviderDeps): Provider {
   });
 
   provider.on('server_error', (_ctx, err) => {
-    console.error('[test-idp] server_error', err);
+    deps.onError('server_error', err);
   });
   return provider;
 }

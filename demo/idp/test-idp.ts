@@ -1,5 +1,6 @@
 /**
- * In-process OpenID Provider for the proxy's end-to-end and attack tests.
+ * In-process OpenID Provider for the proxy's end-to-end and attack tests,
+ * and the identity provider of `portcullis demo`.
  *
  * Built on `oidc-provider` (a certified OP) rather than a hand-rolled mock so
  * discovery, PKCE, client authentication, introspection and the redirect
@@ -39,6 +40,13 @@ import { DEFAULT_USERS, UserStore } from './users.js';
 
 export type * from './types.js';
 
+/** Tests read stderr; the demo passes its logger instead. */
+const stderrLine = (message: string, error: unknown): void => {
+  process.stderr.write(
+    `[test-idp] ${message}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+};
+
 /** The request as oidc-provider's mount-path detection expects it (Express-style). */
 type MountableRequest = IncomingMessage & { originalUrl?: string };
 
@@ -53,6 +61,7 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
   const cookieKeys = [randomBytes(32).toString('hex')];
   const counter = new RequestCounter(profile.issuerPath, profile.routes);
   const tls: TlsMaterial | undefined = options.tls ? await selfSignedCertificate() : undefined;
+  const onError = options.onError ?? stderrLine;
 
   let provider: Provider | undefined;
   let callback: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
@@ -83,7 +92,7 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
         mounted(mreq, res);
       },
       (err: unknown) => {
-        console.error('[test-idp] handler error', err);
+        onError('handler error', err);
         if (!res.headersSent) res.writeHead(500);
         res.end();
       },
@@ -96,7 +105,7 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
   const outage = new Outage(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
   const origin = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
@@ -112,6 +121,7 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
       keys,
       cookieKeys,
       accessTokenTtl: options.accessTokenTtl ?? 300,
+      onError,
     });
     callback = provider.callback();
   };

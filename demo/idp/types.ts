@@ -36,6 +36,10 @@ export interface TestClient {
 
 export interface TestIdpOptions {
   profile?: IdpProfile;
+  /** Port on 127.0.0.1 (default 0: any free port). The demo listens on a fixed one. */
+  port?: number;
+  /** Where unexpected errors go (default: one line on stderr); they never carry tokens. */
+  onError?: (message: string, error: unknown) => void;
   /** Serve HTTPS with a self-signed certificate for 127.0.0.1 / localhost. */
   tls?: boolean;
   /** Redirect URIs of the gateway client (the proxy's callback), also given to the SPA unless `spaRedirectUris`. */
