@@ -21,7 +21,7 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   if (build.status !== 0) throw new Error(`building test/kube-apiserver failed (status ${build.status})`);
   console.info(`kube-real: harness built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   // helm.test.ts skips, saying so, when this fails.
-  if (spawnSync('bash', ['test/kube/install-helm.sh'], { stdio: 'inherit' }).status !== 0)
+  if (spawnSync('bash', [`${HARNESS_DIR}../kube/install-helm.sh`], { stdio: 'inherit' }).status !== 0)
     console.warn('kube-real: installing helm failed (test/kube/install-helm.sh); helm.test.ts skips');
 
   const server = await startKubeApiserver();
