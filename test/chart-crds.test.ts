@@ -11,7 +11,10 @@ const REPO_CRDS = join(REPO_ROOT, 'crds');
 const CHART_CRDS = join(REPO_ROOT, 'charts/portcullis/crds');
 const FIX = 'copy them again: cp crds/*.yaml charts/portcullis/crds/';
 
-const yamlFiles = (dir: string) => readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort();
+const yamlFiles = (dir: string) =>
+  readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort();
 
 describe('charts/portcullis/crds', () => {
   it('holds the same files as crds/', () => {
