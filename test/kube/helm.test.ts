@@ -546,7 +546,9 @@ describe.skipIf(helmSkip)('helm install and helm upgrade', () => {
       ) as Obj
     ).data as Record<string, string>;
   const crds = () =>
-    (JSON.parse(kubectlOk('admin', ['get', 'crd', '--show-managed-fields', '-o', 'json'])) as Obj).items.filter(
+    (
+      JSON.parse(kubectlOk('admin', ['get', 'crd', '--show-managed-fields', '-o', 'json'])) as Obj
+    ).items.filter(
       (c: Obj) => c.spec.group === 'portcullis.dev' || c.spec.group === 'configuration.konghq.com',
     ) as Obj[];
   const crdVersions = () => crds().map((c) => [c.metadata.name, c.metadata.resourceVersion]);
