@@ -20,6 +20,9 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   const build = spawnSync(`${HARNESS_DIR}build.sh`, { stdio: 'inherit' });
   if (build.status !== 0) throw new Error(`building test/kube-apiserver failed (status ${build.status})`);
   console.info(`kube-real: harness built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  // helm.test.ts skips, saying so, when this fails.
+  if (spawnSync('bash', [`${HARNESS_DIR}../kube/install-helm.sh`], { stdio: 'inherit' }).status !== 0)
+    console.warn('kube-real: installing helm failed (test/kube/install-helm.sh); helm.test.ts skips');
 
   const server = await startKubeApiserver();
   const ready = server.harness;
