@@ -94,7 +94,7 @@ base_key=$(
     stat -c '%Y %s' "$tree_tar"
   } | sha256sum | cut -c1-16
 )
-have_key=$(bh inspect --type image --format '{{index .OCIv1.Config.Labels "dev.portcullis.base-key"}}' "$BASE_IMAGE" 2>/dev/null || true)
+have_key=$(bh inspect --type image --format '{{index .ImageAnnotations "dev.portcullis.base-key"}}' "$BASE_IMAGE" 2>/dev/null || true)
 if [ "$have_key" = "$base_key" ]; then
   echo "reusing $BASE_IMAGE (node $node_version, npm $npm_version)"
 else
@@ -121,7 +121,7 @@ ENV NODE_VERSION=$node_version
 CMD ["node"]
 EOF
   bh bud --isolation chroot --pull=never --quiet \
-    --label "dev.portcullis.base-key=$base_key" \
+    --annotation "dev.portcullis.base-key=$base_key" \
     --label "org.opencontainers.image.description=Debian $SUITE minbase with Node $node_version (built by test/image/build.sh)" \
     -t "$BASE_IMAGE" "$WORK/base" >/dev/null
 fi
@@ -142,13 +142,16 @@ bh bud --isolation chroot --pull=never --layers \
 echo "image build: $(elapsed "$t0") s"
 
 step "image shape"
-user=$(bh inspect --type image --format '{{.OCIv1.Config.User}}' "$IMAGE")
-[ "$user" = node ] || { echo "the image runs as '$user', not node" >&2; exit 1; }
-entrypoint=$(bh inspect --type image --format '{{json .OCIv1.Config.Entrypoint}}' "$IMAGE")
-ports=$(bh inspect --type image --format '{{range $p, $v := .OCIv1.Config.ExposedPorts}}{{$p}} {{end}}' "$IMAGE")
+bh inspect --type image "$IMAGE" >"$WORK/inspect.json"
+# One field of the image's OCI config, as JSON.
+config() { node -e 'console.log(JSON.stringify(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).OCIv1.config[process.argv[2]]))' "$WORK/inspect.json" "$1"; }
+user=$(config User)
+entrypoint=$(config Entrypoint)
+ports=$(config ExposedPorts)
 echo "user $user, entrypoint $entrypoint, exposed $ports"
+[ "$user" = '"node"' ] || { echo "the image runs as $user, not node" >&2; exit 1; }
 for p in 8000 8443 8001 8100 8101; do
-  case " $ports" in *" $p/tcp "*) ;; *) echo "port $p is not exposed" >&2; exit 1 ;; esac
+  [[ "$ports" == *"\"$p/tcp\""* ]] || { echo "port $p is not exposed" >&2; exit 1; }
 done
 ctr=$(bh from --pull=never --name "portcullis-image-check-$$" "$IMAGE")
 CONTAINERS+=("$ctr")
