@@ -25,6 +25,7 @@ FROM ${NODE_IMAGE}
 # signals it has no handler for.
 RUN apt-get update \
   && apt-get install -y --no-install-recommends tini \
+  && apt-get clean \
   && rm -rf /var/lib/apt/lists/*
 ARG VERSION=0.1.0
 ARG REVISION=unknown

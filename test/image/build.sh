@@ -157,9 +157,10 @@ ctr=$(bh from --pull=never --name "portcullis-image-check-$$" "$IMAGE")
 CONTAINERS+=("$ctr")
 # The entrypoint as the image declares it, so these checks go through tini as a runtime would.
 mapfile -t ENTRY < <(node -e 'for (const a of JSON.parse(process.argv[1])) console.log(a)' "$entrypoint")
-in_image() { bh run --isolation chroot --user node "$@"; }
+# Chroot isolation has no PID namespace, so tini is not PID 1: as a subreaper it still reaps.
+in_image() { bh run --isolation chroot --user node --env TINI_SUBREAPER=1 "$@"; }
 for dev in typescript vitest eslint prettier; do
-  if in_image "$ctr" -- test -e "/app/node_modules/$dev"; then
+  if in_image "$ctr" -- test -e "/app/node_modules/$dev" 2>/dev/null; then
     echo "development dependency $dev is in the image" >&2
     exit 1
   fi
@@ -253,7 +254,7 @@ grep -q '"shutting down"' "$WORK/run.log" || { tail -20 "$WORK/run.log" >&2; ech
 echo "stopped in $(elapsed "$t0") s, exit $rc"
 [ "$rc" = 0 ] || { tail -20 "$WORK/run.log" >&2; exit 1; }
 
-if in_image "$ctr" -- test -d /app/dist/demo; then
+if in_image "$ctr" -- test -d /app/dist/demo 2>/dev/null; then
   step "portcullis demo"
   # What the demo prints for the approved application (adjust with the demo's README).
   demo_url=http://127.0.0.1:8000/payments/hello
