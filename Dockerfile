@@ -40,17 +40,15 @@ USER node
 # 8100 the proxy's status (/healthz, /readyz, /metrics); 8101 the controller's
 # status and portal view.
 EXPOSE 8000 8443 8001 8100 8101
-# Last, so a new revision does not invalidate the cached layers above.
-ARG VERSION=0.1.0
-ARG REVISION=unknown
-ARG CREATED=unknown
-LABEL org.opencontainers.image.title="Portcullis" \
-  org.opencontainers.image.description="Kubernetes ingress controller with OpenID Connect authentication and per-application access control" \
-  org.opencontainers.image.licenses="Apache-2.0" \
-  org.opencontainers.image.version="${VERSION}" \
-  org.opencontainers.image.revision="${REVISION}" \
-  org.opencontainers.image.created="${CREATED}"
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/cli/main.js"]
 # Without arguments: controller and proxy on the example manifests, no cluster needed
 # (curl localhost:8000/healthz). The chart runs `controller` and `proxy` instead.
 CMD ["run", "--manifests", "/app/examples/manifests"]
+# Last, so a new revision does not invalidate the cached layers above.
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+LABEL org.opencontainers.image.title="Portcullis" \
+  org.opencontainers.image.description="Kubernetes ingress controller with OpenID Connect authentication and per-application access control" \
+  org.opencontainers.image.licenses="Apache-2.0" \
+  org.opencontainers.image.version="${VERSION}" \
+  org.opencontainers.image.revision="${REVISION}"

@@ -135,7 +135,6 @@ version=$(node -p 'require("./package.json").version')
 bh bud --isolation chroot --pull=never --layers \
   -v "$CA_BUNDLE:$CA_BUNDLE:ro" --build-arg "NODE_EXTRA_CA_CERTS=$CA_BUNDLE" \
   --build-arg "VERSION=$version" --build-arg "REVISION=$revision" \
-  --build-arg "CREATED=$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
   -t "$IMAGE" . >"$WORK/bud.log" 2>&1 || {
   tail -40 "$WORK/bud.log" >&2
   exit 1
