@@ -22,7 +22,9 @@ CACHE=${PORTCULLIS_IMAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/portcullis-image
 # A debootstrap tree older than this is rebuilt, so the base picks up Debian's updates.
 BASE_MAX_AGE_DAYS=7
 # Bump when the way the base is assembled changes, so a cached base is not reused.
-BASE_RECIPE=1
+BASE_RECIPE=2
+# On the base, so every image built on it (stages, caches, the result) carries it.
+BUILT_BY=dev.portcullis.built-by=test/image/build.sh
 
 STEP="start"
 step() {
@@ -121,7 +123,7 @@ ENV NODE_VERSION=$node_version
 CMD ["node"]
 EOF
   bh bud --isolation chroot --pull=never --quiet \
-    --annotation "dev.portcullis.base-key=$base_key" \
+    --annotation "dev.portcullis.base-key=$base_key" --label "$BUILT_BY" \
     --label "org.opencontainers.image.description=Debian $SUITE minbase with Node $node_version (built by test/image/build.sh)" \
     -t "$BASE_IMAGE" "$WORK/base" >/dev/null
 fi
@@ -140,6 +142,14 @@ bh bud --isolation chroot --pull=never --layers \
   exit 1
 }
 echo "image build: $(elapsed "$t0") s ($(grep -c '^--> Using cache' "$WORK/bud.log" || true) steps from the layer cache)"
+# vfs keeps every layer as a full copy of the tree: drop what earlier builds of
+# ours left untagged (the layer cache of this build is kept: its images have children).
+for _ in 1 2 3; do
+  stale=$(bh images --filter dangling=true --filter "label=$BUILT_BY" -q)
+  [ -n "$stale" ] || break
+  # shellcheck disable=SC2086 # one ID per word
+  bh rmi $stale >/dev/null 2>&1 || true
+done
 
 step "image shape"
 bh inspect --type image "$IMAGE" >"$WORK/inspect.json"
