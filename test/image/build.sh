@@ -39,14 +39,45 @@ CONTAINERS=()
 RUNNING=()
 cleanup() {
   local rc=$?
-  for pid in "${RUNNING[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${RUNNING[@]}"; do wait "$pid" 2>/dev/null || true; done
+  for pid in "${RUNNING[@]}"; do [ -z "$pid" ] || stop_in_image "$pid" >/dev/null 2>&1 || true; done
   for c in "${CONTAINERS[@]}"; do bh rm "$c" >/dev/null 2>&1 || true; done
   rm -rf "$WORK"
   if [ "$rc" -ne 0 ]; then echo "FAIL: test/image/build.sh failed at step: $STEP" >&2; fi
   exit "$rc"
 }
 trap cleanup EXIT
+
+# Every process below a PID (buildah run's children, down to tini and node).
+descendants() {
+  local child
+  for child in $(ps -o pid= --ppid "$1"); do
+    echo "$child"
+    descendants "$child"
+  done
+}
+# Stops a `buildah run` started in the background the way a runtime stops a
+# container: SIGTERM to its tini. Returns its exit status; 124 if it outlived 30 s.
+stop_in_image() {
+  local run=$1 pid tini="" rc=0
+  for pid in $(descendants "$run"); do
+    [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = tini ] && tini=$pid
+  done
+  if [ -z "$tini" ]; then
+    echo "no tini process under buildah run $run" >&2
+    kill "$run" 2>/dev/null
+    return 1
+  fi
+  $SUDO kill -TERM "$tini"
+  for _ in $(seq 150); do kill -0 "$run" 2>/dev/null || break; sleep 0.2; done
+  if kill -0 "$run" 2>/dev/null; then
+    echo "still running 30 s after SIGTERM to tini" >&2
+    $SUDO kill -KILL "$tini"
+    return 124
+  fi
+  wait "$run" || rc=$?
+  RUNNING=("${RUNNING[@]/$run/}")
+  return "$rc"
+}
 
 if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
 # vfs and chroot: overlay mounts and the default OCI isolation need cgroups and
@@ -217,14 +248,6 @@ wait_for() {
   echo "$url answered $code, not $want, within $seconds s" >&2
   return 1
 }
-# Every process below a PID (buildah run's children, down to tini and node).
-descendants() {
-  local child
-  for child in $(ps -o pid= --ppid "$1"); do
-    echo "$child"
-    descendants "$child"
-  done
-}
 
 step "portcullis run --manifests"
 read -r http https admin status cstatus < <(free_ports 5)
@@ -245,37 +268,31 @@ echo -n "curl http://127.0.0.1:$http/healthz -> "
 wait_for "http://127.0.0.1:$http/healthz" 200 10 "$run_pid" || { tail -20 "$WORK/run.log" >&2; exit 1; }
 
 step "SIGTERM through tini"
-tini=""
-for pid in $(descendants "$run_pid"); do
-  [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = tini ] && tini=$pid
-done
-[ -n "$tini" ] || { echo "no tini process under buildah run $run_pid" >&2; exit 1; }
 t0=$SECONDS
-$SUDO kill -TERM "$tini"
-for _ in $(seq 150); do kill -0 "$run_pid" 2>/dev/null || break; sleep 0.2; done
-if kill -0 "$run_pid" 2>/dev/null; then
-  echo "portcullis run still running 30 s after SIGTERM to tini" >&2
-  exit 1
-fi
 rc=0
-wait "$run_pid" || rc=$?
-RUNNING=()
+stop_in_image "$run_pid" || rc=$?
 grep -q '"shutting down"' "$WORK/run.log" || { tail -20 "$WORK/run.log" >&2; echo "node did not log its shutdown" >&2; exit 1; }
 echo "stopped in $(elapsed "$t0") s, exit $rc"
 [ "$rc" = 0 ] || { tail -20 "$WORK/run.log" >&2; exit 1; }
 
 if in_image "$ctr" -- test -d /app/dist/demo 2>/dev/null; then
   step "portcullis demo"
-  # What the demo prints for the approved application (adjust with the demo's README).
-  demo_url=http://127.0.0.1:8000/payments/hello
-  demo_user=billing-app:billing-app-secret
-  in_image "$ctr" -- "${ENTRY[@]}" demo >"$WORK/demo.log" 2>&1 &
+  read -r dhttp dhttps dadmin dstatus dcstatus didp dupstream < <(free_ports 7)
+  # A folder that does not exist yet: the demo makes it, a copy of examples/demo fitted to these ports.
+  in_image "$ctr" -- "${ENTRY[@]}" demo --manifests /tmp/portcullis-demo \
+    --http-port "$dhttp" --https-port "$dhttps" --admin-port "$dadmin" --status-port "$dstatus" \
+    --controller-status-port "$dcstatus" --idp-port "$didp" --upstream-port "$dupstream" \
+    >"$WORK/demo.log" 2>&1 &
   demo_pid=$!
   RUNNING+=("$demo_pid")
-  echo -n "curl -u $demo_user $demo_url -> "
-  wait_for "$demo_url" 200 90 "$demo_pid" -u "$demo_user" || { tail -30 "$WORK/demo.log" >&2; exit 1; }
-  echo -n "curl $demo_url (no credentials) -> "
-  wait_for "$demo_url" 401 5 "$demo_pid" || { tail -30 "$WORK/demo.log" >&2; exit 1; }
+  # The approved and the pending application, as the demo prints them.
+  demo_url=http://127.0.0.1:$dhttp/payments/hello
+  for check in "billing-app:billing-secret 200" "analytics-app:analytics-secret 403"; do
+    read -r credentials want <<<"$check"
+    echo -n "curl -u $credentials $demo_url -> $want "
+    wait_for "$demo_url" "$want" 90 "$demo_pid" -u "$credentials" || { tail -30 "$WORK/demo.log" >&2; exit 1; }
+  done
+  stop_in_image "$demo_pid" || { tail -30 "$WORK/demo.log" >&2; echo "portcullis demo did not stop cleanly on SIGTERM" >&2; exit 1; }
 else
   echo "==> portcullis demo: not in this image (no dist/demo), not checked"
 fi
