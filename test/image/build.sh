@@ -174,12 +174,10 @@ bh bud --isolation chroot --pull=never --layers \
 }
 echo "image build: $(elapsed "$t0") s ($(grep -c '^--> Using cache' "$WORK/bud.log" || true) steps from the layer cache)"
 # vfs keeps every layer as a full copy of the tree: drop what earlier builds of
-# ours left untagged (the layer cache of this build is kept: its images have children).
-for _ in 1 2 3; do
-  stale=$(bh images --filter dangling=true --filter "label=$BUILT_BY" -q)
-  [ -n "$stale" ] || break
-  # shellcheck disable=SC2086 # one ID per word
-  bh rmi $stale >/dev/null 2>&1 || true
+# ours left untagged, except the images this build used (its layer cache).
+used=$(grep -oE '^--> (Using cache )?[0-9a-f]{11,}' "$WORK/bud.log" | grep -oE '[0-9a-f]{11}' || true)
+for id in $(bh images --filter dangling=true --filter "label=$BUILT_BY" -q); do
+  grep -q "^${id:0:11}" <<<"$used" || bh rmi "$id" >/dev/null 2>&1 || true
 done
 
 step "image shape"
