@@ -166,6 +166,18 @@ describe('openid-connect config schema', () => {
         'field "login_redirect_uri" is required by login_action "redirect"',
       ],
       [
+        // Kong answers the login itself with the tokens; not built yet, so refused by name (issue 14).
+        'login_action response',
+        { issuer: ISSUER, login_action: 'response' },
+        'field "login_action" value "response" is not supported yet',
+      ],
+      [
+        // Kong picks among clients with client_arg; only one client is used here, so refuse more (issue 14).
+        'more than one client',
+        { issuer: ISSUER, client_id: ['a', 'b'], client_secret: ['x', 'y'] },
+        'field "client_id" with more than one client (Kong selects with "client_arg") is not supported yet',
+      ],
+      [
         'SameSite None without Secure',
         { issuer: ISSUER, session_cookie_same_site: 'None', session_cookie_secure: false },
         'field "session_cookie_secure" must not be false with session_cookie_same_site "None"',
