@@ -31,7 +31,7 @@ describe('openid-connect config schema', () => {
       consumer_optional: false,
       credential_claim: ['sub'],
       upstream_access_token_header: 'authorization:bearer',
-      hide_credentials: false,
+      hide_credentials: true,
       session_cookie_name: 'session',
       rediscovery_lifetime: 30,
       ssl_verify: true,
