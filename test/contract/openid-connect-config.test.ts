@@ -224,3 +224,18 @@ describe('openid-connect config schema', () => {
     });
   });
 });
+
+describe('Kong fields not supported yet (issue 14)', () => {
+  it.each(['proof_of_possession_dpop', 'proof_of_possession_mtls', 'tls_client_auth_cert_id', 'principals'])(
+    '%s is refused by name, not as an unknown field',
+    (field) => {
+      expect(validate({ issuer: ISSUER, [field]: true })).toEqual([
+        `field "${field}" is a Kong field that Portcullis does not support yet`,
+      ]);
+    },
+  );
+
+  it('a typo still reads as an unknown field', () => {
+    expect(validate({ issuer: ISSUER, isuer: ISSUER })).toEqual(['unknown field "isuer"']);
+  });
+});
