@@ -1,3 +1,4 @@
+import { KONG_UNSUPPORTED_OPENID_CONNECT_FIELDS } from './plugins/openid-connect-kong-fields.js';
 import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { Value, type ValueError } from '@sinclair/typebox/value';
@@ -24,6 +25,8 @@ interface PluginSchema {
   check: TypeCheck<TSchema>;
   /** Rules a schema cannot say: fields that depend on each other. Runs on a config with defaults. */
   rules: (config: never) => string[];
+  /** Kong fields refused by name, so users read "not supported yet" rather than "unknown". */
+  kongUnsupported?: ReadonlySet<string>;
 }
 
 const SCHEMAS: Readonly<Record<string, PluginSchema>> = {
@@ -31,6 +34,7 @@ const SCHEMAS: Readonly<Record<string, PluginSchema>> = {
     schema: OpenIdConnectConfig,
     check: TypeCompiler.Compile(OpenIdConnectConfig),
     rules: openIdConnectProblems,
+    kongUnsupported: KONG_UNSUPPORTED_OPENID_CONNECT_FIELDS,
   },
   'application-registration': {
     schema: ApplicationRegistrationConfig,
@@ -64,7 +68,7 @@ export function validatePluginConfig(name: string, config: unknown): string[] {
     for (const error of entry.check.Errors(candidate)) {
       if (seen.has(error.path)) continue;
       seen.add(error.path);
-      problems.push(describe(error));
+      problems.push(describe(error, entry.kongUnsupported));
       if (problems.length >= MAX_PROBLEMS) break;
     }
     return problems;
@@ -99,9 +103,12 @@ function withDefaults(entry: PluginSchema, config: Record<string, unknown>): unk
   return Value.Default(entry.schema, copy);
 }
 
-function describe(error: ValueError): string {
+function describe(error: ValueError, kongUnsupported?: ReadonlySet<string>): string {
   const field = error.path.slice(1).replace(/\//g, '.') || '(config)';
   if (error.message === 'Unexpected property' || /additional/i.test(error.message)) {
+    if (kongUnsupported?.has(field)) {
+      return `field "${field}" is a Kong field that Portcullis does not support yet`;
+    }
     return `unknown field "${field}"`;
   }
   if (/required property/i.test(error.message)) return `field "${field}" is required`;

@@ -36,6 +36,15 @@ export function openIdConnectProblems(config: OpenIdConnectConfig): string[] {
   if (config.login_action === 'redirect' && !config.login_redirect_uri?.length) {
     problems.push('field "login_redirect_uri" is required by login_action "redirect"');
   }
+  // Accepting these and acting otherwise would change who gets what; refuse by name until built.
+  if (config.login_action === 'response') {
+    problems.push('field "login_action" value "response" is not supported yet');
+  }
+  if (clients > 1) {
+    problems.push(
+      'field "client_id" with more than one client (Kong selects with "client_arg") is not supported yet',
+    );
+  }
   if (config.session_cookie_same_site === 'None' && config.session_cookie_secure === false) {
     problems.push('field "session_cookie_secure" must not be false with session_cookie_same_site "None"');
   }

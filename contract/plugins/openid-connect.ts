@@ -120,8 +120,9 @@ export const OpenIdConnectConfig = Type.Object(
     upstream_headers_names: Type.Optional(
       Strings({ description: 'Header names for `upstream_headers_claims`.' }),
     ),
+    // Kong 3.14's default: credentials in the query or body must not reach the upstream.
     hide_credentials: Type.Boolean({
-      default: false,
+      default: true,
       description: "Remove the client's credentials upstream.",
     }),
     session_secret: Type.Optional(

@@ -65,7 +65,11 @@ export const PROBLEM_CODES = {
     effect: 'unavailable',
   },
   ANNOTATION_UNSUPPORTED: {
-    summary: 'a konghq.com annotation that Portcullis does not implement',
+    summary: 'a konghq.com annotation that Portcullis does not implement or does not know',
+    effect: 'unavailable',
+  },
+  ANNOTATION_MISPLACED: {
+    summary: 'a Service-only konghq.com annotation on an Ingress',
     effect: 'ignored',
   },
 

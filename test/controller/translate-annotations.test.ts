@@ -33,6 +33,8 @@ function translateWith(
 const valid: [string, string, Partial<Route>][] = [
   ['konghq.com/strip-path', 'true', { stripPath: true }],
   ['konghq.com/strip-path', 'false', { stripPath: false }],
+  ['konghq.com/strip-path', 'True', { stripPath: true }],
+  ['konghq.com/preserve-host', 'FALSE', { preserveHost: false }],
   ['konghq.com/preserve-host', 'false', { preserveHost: false }],
   ['konghq.com/methods', 'get, Post,GET', { methods: ['GET', 'POST'] }],
   ['konghq.com/protocols', 'https', { protocols: ['https'] }],
@@ -54,7 +56,7 @@ const valid: [string, string, Partial<Route>][] = [
 ];
 
 const invalid: [string, string][] = [
-  ['konghq.com/strip-path', 'True'],
+  ['konghq.com/strip-path', 'yes'],
   ['konghq.com/strip-path', '1'],
   ['konghq.com/preserve-host', ''],
   ['konghq.com/methods', ''],
@@ -160,5 +162,66 @@ describe('annotations', () => {
         }),
       ]);
     });
+  });
+});
+
+describe('unknown konghq.com annotations fail closed', () => {
+  it('a typo of konghq.com/plugins does not serve the route without its plugins', () => {
+    // The attack: `plugin` for `plugins` used to be reported and ignored, serving the route with no auth.
+    const { route, problems } = translateWith({ 'konghq.com/plugin': 'okta' });
+    expect(route.unavailable?.code).toBe('ANNOTATION_UNSUPPORTED');
+    expect(route.plugins ?? []).toEqual([]);
+    expect(problems).toContainEqual(
+      expect.objectContaining({
+        code: 'ANNOTATION_UNSUPPORTED',
+        message: expect.stringContaining('did you mean konghq.com/plugins') as string,
+      }),
+    );
+  });
+
+  it('a typo on the Service fails its routes closed too', () => {
+    expect(routeWith({ 'konghq.com/plugin': 'okta' }, 'Service').unavailable?.code).toBe(
+      'ANNOTATION_UNSUPPORTED',
+    );
+  });
+
+  it.each([
+    ['konghq.com/override', 'my-kong-ingress'],
+    ['konghq.com/snis', 'shop.example.com'],
+    ['konghq.com/headers.x-tenant', 'a,b'],
+    ['konghq.com/headers-separator', ';'],
+    ['konghq.com/regex-priority', '10'],
+    ['konghq.com/regex-prefix', '/~'],
+    ['konghq.com/host-header', 'internal.example.com'],
+    ['konghq.com/path-handling', 'v1'],
+    ['konghq.com/rewrite', '/v2/$1'],
+    ['konghq.com/client-cert', 'my-cert'],
+    ['konghq.com/tls-verify', 'true'],
+    ['konghq.com/tls-verify-depth', '2'],
+    ['konghq.com/ca-certificates-secrets', 'ca'],
+    ['konghq.com/ca-certificates-configmaps', 'ca'],
+    ['konghq.com/upstream-policy', 'policy'],
+    ['konghq.com/something-new', 'x'],
+  ])('%s is refused by name and the route answers 503', (name, value) => {
+    for (const on of ['Ingress', 'Service'] as const) {
+      const { route, problems } = translateWith({ [name]: value }, on);
+      expect(route.unavailable?.code).toBe('ANNOTATION_UNSUPPORTED');
+      expect(problems).toContainEqual(
+        expect.objectContaining({
+          code: 'ANNOTATION_UNSUPPORTED',
+          message: expect.stringContaining(name) as string,
+        }),
+      );
+    }
+  });
+
+  it.each([
+    ['konghq.com/request-buffering', 'false'],
+    ['konghq.com/response-buffering', 'true'],
+    ['konghq.com/tags', 'team-a,prod'],
+  ])('%s is accepted with no effect', (name, value) => {
+    const { route, problems } = translateWith({ [name]: value });
+    expect(route.unavailable).toBeUndefined();
+    expect(problems).toEqual([]);
   });
 });

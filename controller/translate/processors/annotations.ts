@@ -2,7 +2,8 @@
  * Kong annotations: reads the route-shaping annotations of our Ingresses and
  * of the Services they route to into RouteSettings.
  *
- * On Ingress and Service: konghq.com/plugins, strip-path, preserve-host,
+ * On Ingress and Service: konghq.com/plugins, strip-path, preserve-host (booleans
+ * in any case, as KIC),
  * methods, protocols, https-redirect-status-code, host-aliases, and
  * ingress.kubernetes.io/force-ssl-redirect. On Service only: konghq.com/path,
  * connect-timeout, read-timeout, write-timeout, retries, and protocol (the
@@ -16,7 +17,16 @@
  * guessing could widen a route (an ignored `protocols: https` would serve
  * plain http). The exception is a bad body size: it is a problem and is
  * ignored, because the proxy's default limit still applies, so nothing is
- * widened. An unknown konghq.com annotation is a problem and is ignored.
+ * widened.
+ *
+ * Every other konghq.com annotation fails the object's routes closed too
+ * (ANNOTATION_UNSUPPORTED): KIC's that we do not implement (override, snis,
+ * headers.*, tls-verify, ...; see REFUSED) and unknown names, with the nearest
+ * known name suggested, because a typo such as `konghq.com/plugin: okta` that
+ * is ignored serves the route with no auth. The exceptions, NO_EFFECT, cannot
+ * change who gets in or what the upstream sees (buffering, tags). A
+ * Service-only annotation on an Ingress is ignored, as KIC does, and reported
+ * (ANNOTATION_MISPLACED). docs/kong-compatibility.md has the full table.
  */
 import { addProblem, type Processor, type RouteSettings, type TranslateContext } from '../context.js';
 import type { Ingress, KubeObject, Service } from '../k8s-types.js';
@@ -33,8 +43,10 @@ const MAX_TIMEOUT_MS = 3_600_000;
 const MAX_RETRIES = 32;
 const MAX_BODY_SIZE = 'portcullis.dev/max-request-body-size';
 
+/** Case-insensitive, as KIC reads strip-path and preserve-host (`True` is true there too). */
 function parseBoolean(value: string): boolean | undefined {
-  return value === 'true' ? true : value === 'false' ? false : undefined;
+  const lower = value.toLowerCase();
+  return lower === 'true' ? true : lower === 'false' ? false : undefined;
 }
 
 function parseInteger(value: string, min: number, max: number): number | undefined {
@@ -136,6 +148,80 @@ const SERVICE_ANNOTATIONS: Record<string, Parser> = {
   },
 };
 
+/**
+ * KIC annotations Portcullis does not implement, each with why it is refused.
+ * Each narrows a route or changes what the upstream sees, so ignoring one
+ * could widen the route or mislead the upstream: the object's routes answer 503.
+ */
+const REFUSED: Record<string, string> = {
+  'konghq.com/override':
+    'KongIngress overrides are not supported (KIC deprecated them; use the per-field annotations)',
+  'konghq.com/snis': 'SNI matching is not implemented yet',
+  'konghq.com/headers-separator': 'header matching (konghq.com/headers.*) is not implemented yet',
+  'konghq.com/regex-priority': 'regex routes are not supported',
+  'konghq.com/regex-prefix': 'regex routes are not supported',
+  'konghq.com/host-header': 'rewriting the upstream Host header is not implemented yet',
+  'konghq.com/path-handling': 'only the default path handling is implemented',
+  'konghq.com/rewrite': 'path rewriting is not implemented yet',
+  'konghq.com/client-cert': 'upstream client certificates are not implemented yet',
+  'konghq.com/tls-verify': 'upstream TLS verification is not implemented yet',
+  'konghq.com/tls-verify-depth': 'upstream TLS verification is not implemented yet',
+  'konghq.com/ca-certificates-secrets': 'upstream TLS verification is not implemented yet',
+  'konghq.com/ca-certificates-configmaps': 'upstream TLS verification is not implemented yet',
+  'konghq.com/upstream-policy': 'KongUpstreamPolicy is not supported',
+};
+
+/**
+ * KIC annotations that cannot change who gets in or what the upstream sees,
+ * accepted and ignored. Buffering only changes when bytes move; tags are
+ * Kong admin metadata; the Gateway API ones do nothing on an Ingress or Service.
+ */
+const NO_EFFECT = new Set([
+  'konghq.com/request-buffering',
+  'konghq.com/response-buffering',
+  'konghq.com/tags',
+  'konghq.com/gatewayclass-unmanaged',
+  'konghq.com/publish-service',
+]);
+
+const KNOWN = [
+  ...Object.keys(ROUTE_ANNOTATIONS),
+  ...Object.keys(SERVICE_ANNOTATIONS),
+  ...Object.keys(REFUSED),
+  ...NO_EFFECT,
+  'konghq.com/headers.<name>',
+].filter((name) => name.startsWith('konghq.com/'));
+
+/** Edit distance, to suggest the annotation a typo meant. */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+/** Why a konghq.com annotation without a parser is refused, or undefined when it has no effect. */
+export function refusalOf(name: string): string | undefined {
+  if (NO_EFFECT.has(name)) return undefined;
+  const reason = REFUSED[name];
+  if (reason !== undefined) return `annotation ${name} is not supported: ${reason}`;
+  if (name.startsWith('konghq.com/headers.')) {
+    return `annotation ${name} is not supported: header matching is not implemented yet`;
+  }
+  let best: string | undefined;
+  let bestDistance = 4; // farther than 3 edits is not a typo
+  for (const known of KNOWN) {
+    const d = distance(name, known);
+    if (d < bestDistance) [best, bestDistance] = [known, d];
+  }
+  return `annotation ${name} is unknown${best === undefined ? '' : ` (did you mean ${best}?)`}`;
+}
+
 /** Parses one object's annotations, reporting each bad or unknown one. */
 export function parseSettings(ctx: TranslateContext, kind: Kind, obj: KubeObject): RouteSettings {
   const settings: RouteSettings = { plugins: [] };
@@ -147,10 +233,23 @@ export function parseSettings(ctx: TranslateContext, kind: Kind, obj: KubeObject
     const parser = ROUTE_ANNOTATIONS[name] ?? (kind === 'Service' ? SERVICE_ANNOTATIONS[name] : undefined);
     const report = (code: ProblemCode, message: string) => addProblem(ctx, code, message, [refOf(kind, obj)]);
     if (parser === undefined) {
-      if (name.startsWith('konghq.com/')) {
-        const where = SERVICE_ANNOTATIONS[name] ? ' on an Ingress (it is a Service annotation)' : '';
-        report('ANNOTATION_UNSUPPORTED', `annotation ${name} is not supported${where}; it is ignored`);
+      if (!name.startsWith('konghq.com/')) continue;
+      if (SERVICE_ANNOTATIONS[name]) {
+        // KIC reads it on the Service only and ignores it on an Ingress; so do we, but say so.
+        report(
+          'ANNOTATION_MISPLACED',
+          `annotation ${name} is a Service annotation; on an Ingress it is ignored`,
+        );
+        continue;
       }
+      const refusal = refusalOf(name);
+      if (refusal === undefined) continue;
+      // Fail closed: an ignored annotation (a typo of plugins, an unimplemented match) could widen the route.
+      report('ANNOTATION_UNSUPPORTED', `${refusal}; the routes answer 503`);
+      settings.invalid ??= {
+        code: 'ANNOTATION_UNSUPPORTED',
+        message: `${kind} ${obj.metadata.namespace}/${obj.metadata.name}: ${refusal}`,
+      };
       continue;
     }
     const error =

@@ -70,7 +70,11 @@ export function upstreamIdentityHeaders(
   const names = rules.upstream_headers_names ?? [];
   for (const [i, claim] of claims.entries()) {
     const name = names[i];
-    if (name) set(name, headerValue(claimAt(principal.claims, claim.split('.'))));
+    // Kong reads a top-level claim by its whole name, so namespaced names with dots
+    // (Auth0's `https://example.com/roles`) must match as is; the dotted path stays a fallback.
+    if (!name) continue;
+    const whole = claimAt(principal.claims, [claim]);
+    set(name, headerValue(whole ?? claimAt(principal.claims, claim.split('.'))));
   }
   // Tokens get a cheaper check than claims: a kilobyte scanned by the regex on
   // every request was the costliest step here. They are b64token-checked on arrival

@@ -60,6 +60,8 @@ beforeAll(async () => {
     {
       id: 'cc',
       plugin: cc({
+        // The default hides credentials (Kong 3.14); this route shows what passes when not.
+        hide_credentials: false,
         upstream_headers_claims: ['cid', 'ver'],
         upstream_headers_names: ['x-okta-cid', 'x-okta-ver'],
       }),

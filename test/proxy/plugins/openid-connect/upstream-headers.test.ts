@@ -97,6 +97,18 @@ describe('upstreamIdentityHeaders', () => {
     expect(headers['x-roles']).toBe('r1,r2');
   });
 
+  it('reads a top-level claim whose name holds dots (Auth0 namespaced claims)', () => {
+    const headers = upstreamIdentityHeaders(
+      principal({ claims: { 'https://example.com/roles': ['admin', 'ops'] } }),
+      {
+        ...defaults,
+        upstream_headers_claims: ['https://example.com/roles'],
+        upstream_headers_names: ['x-roles'],
+      },
+    );
+    expect(headers['x-roles']).toBe('admin,ops');
+  });
+
   it.each([
     ['missing', undefined],
     ['null', null],
