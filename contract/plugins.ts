@@ -1,4 +1,7 @@
-import { KONG_UNSUPPORTED_OPENID_CONNECT_FIELDS } from './plugins/openid-connect-kong-fields.js';
+import {
+  KONG_UNSUPPORTED_OPENID_CONNECT_FIELDS,
+  KONG_UNSUPPORTED_OPENID_CONNECT_VALUES,
+} from './plugins/openid-connect-kong-fields.js';
 import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { Value, type ValueError } from '@sinclair/typebox/value';
@@ -27,6 +30,8 @@ interface PluginSchema {
   rules: (config: never) => string[];
   /** Kong fields refused by name, so users read "not supported yet" rather than "unknown". */
   kongUnsupported?: ReadonlySet<string>;
+  /** Kong values refused with a reason, keyed `field=value` (the field without list indexes). */
+  kongUnsupportedValues?: Readonly<Record<string, string>>;
 }
 
 const SCHEMAS: Readonly<Record<string, PluginSchema>> = {
@@ -35,6 +40,7 @@ const SCHEMAS: Readonly<Record<string, PluginSchema>> = {
     check: TypeCompiler.Compile(OpenIdConnectConfig),
     rules: openIdConnectProblems,
     kongUnsupported: KONG_UNSUPPORTED_OPENID_CONNECT_FIELDS,
+    kongUnsupportedValues: KONG_UNSUPPORTED_OPENID_CONNECT_VALUES,
   },
   'application-registration': {
     schema: ApplicationRegistrationConfig,
@@ -68,7 +74,7 @@ export function validatePluginConfig(name: string, config: unknown): string[] {
     for (const error of entry.check.Errors(candidate)) {
       if (seen.has(error.path)) continue;
       seen.add(error.path);
-      problems.push(describe(error, entry.kongUnsupported));
+      problems.push(describe(error, entry));
       if (problems.length >= MAX_PROBLEMS) break;
     }
     return problems;
@@ -103,15 +109,20 @@ function withDefaults(entry: PluginSchema, config: Record<string, unknown>): unk
   return Value.Default(entry.schema, copy);
 }
 
-function describe(error: ValueError, kongUnsupported?: ReadonlySet<string>): string {
+function describe(error: ValueError, entry: PluginSchema): string {
   const field = error.path.slice(1).replace(/\//g, '.') || '(config)';
   if (error.message === 'Unexpected property' || /additional/i.test(error.message)) {
-    if (kongUnsupported?.has(field)) {
+    if (entry.kongUnsupported?.has(field)) {
       return `field "${field}" is a Kong field that Portcullis does not support yet`;
     }
     return `unknown field "${field}"`;
   }
   if (/required property/i.test(error.message)) return `field "${field}" is required`;
+  const reason =
+    typeof error.value === 'string'
+      ? entry.kongUnsupportedValues?.[`${field.replace(/\.\d+$/, '')}=${error.value}`]
+      : undefined;
+  if (reason) return `field "${field}" value ${JSON.stringify(error.value)} ${reason}`;
   const literals = (error.schema as { anyOf?: { const?: unknown }[] }).anyOf
     ?.map((s) => s.const)
     .filter((v) => v !== undefined);

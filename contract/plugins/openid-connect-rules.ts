@@ -40,6 +40,9 @@ export function openIdConnectProblems(config: OpenIdConnectConfig): string[] {
   if (config.login_action === 'response') {
     problems.push('field "login_action" value "response" is not supported yet');
   }
+  if (config.verify_parameters === true) {
+    problems.push('field "verify_parameters" value true is not supported yet');
+  }
   if (clients > 1) {
     problems.push(
       'field "client_id" with more than one client (Kong selects with "client_arg") is not supported yet',

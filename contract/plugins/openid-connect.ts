@@ -120,6 +120,19 @@ export const OpenIdConnectConfig = Type.Object(
     upstream_headers_names: Type.Optional(
       Strings({ description: 'Header names for `upstream_headers_claims`.' }),
     ),
+    // Kong 3.14's form of the two lists above: a path array reaches nested claims.
+    upstream_headers: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            header: Type.String({ pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$" }),
+            path: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+          },
+          { additionalProperties: false },
+        ),
+        { description: 'Headers set upstream from the claim at `path`.' },
+      ),
+    ),
     // Kong 3.14's default: credentials in the query or body must not reach the upstream.
     hide_credentials: Type.Boolean({
       default: true,
@@ -193,6 +206,8 @@ export const OpenIdConnectConfig = Type.Object(
     verify_nonce: Type.Optional(Type.Literal(true)),
     verify_signature: Type.Optional(Type.Literal(true)),
     verify_claims: Type.Optional(Type.Literal(true)),
+    // Kong's check of this config against the discovery document; off by default there.
+    verify_parameters: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );

@@ -178,6 +178,17 @@ describe('openid-connect config schema', () => {
         'field "client_id" with more than one client (Kong selects with "client_arg") is not supported yet',
       ],
       [
+        // Kong's check of the config against discovery is not built; false (Kong's default) is accepted.
+        'verify_parameters true',
+        { issuer: ISSUER, verify_parameters: true },
+        'field "verify_parameters" value true is not supported yet',
+      ],
+      [
+        'an upstream_headers entry without a path',
+        { issuer: ISSUER, upstream_headers: [{ header: 'x-user', path: [] }] },
+        'field "upstream_headers.0.path": expected array length to be greater or equal to 1',
+      ],
+      [
         'SameSite None without Secure',
         { issuer: ISSUER, session_cookie_same_site: 'None', session_cookie_secure: false },
         'field "session_cookie_secure" must not be false with session_cookie_same_site "None"',
@@ -219,6 +230,11 @@ describe('openid-connect config schema', () => {
         { issuer: ISSUER, login_action: 'redirect', login_redirect_uri: ['https://app.example.test/'] },
       ],
       ['SameSite None with Secure unset', { issuer: ISSUER, session_cookie_same_site: 'None' }],
+      ['verify_parameters false (Azure AD example)', { issuer: ISSUER, verify_parameters: false }],
+      [
+        'upstream_headers with nested paths (Kong 3.14)',
+        { issuer: ISSUER, upstream_headers: [{ header: 'X-Org', path: ['org', 'id'] }] },
+      ],
     ])('accepts %s (control)', (_name, config) => {
       expect(validate(config)).toEqual([]);
     });
@@ -234,6 +250,24 @@ describe('Kong fields not supported yet (issue 14)', () => {
       ]);
     },
   );
+
+  it('an upstream_headers header that is not a header name is refused by field', () => {
+    expect(validate({ issuer: ISSUER, upstream_headers: [{ header: 'x user', path: ['sub'] }] })).toEqual([
+      expect.stringMatching(/^field "upstream_headers.0.header": expected string to match/),
+    ]);
+  });
+
+  it('auth_methods kong_oauth2 names the plugin it belongs to', () => {
+    expect(validate({ issuer: ISSUER, auth_methods: ['bearer', 'kong_oauth2'] })).toEqual([
+      `field "auth_methods.1" value "kong_oauth2" belongs to Kong's oauth2 plugin, which Portcullis does not have`,
+    ]);
+  });
+
+  it('another unknown auth method still lists the valid ones', () => {
+    expect(validate({ issuer: ISSUER, auth_methods: ['magic'] })[0]).toMatch(
+      /^field "auth_methods.0" must be one of "password"/,
+    );
+  });
 
   it('a typo still reads as an unknown field', () => {
     expect(validate({ issuer: ISSUER, isuer: ISSUER })).toEqual(['unknown field "isuer"']);

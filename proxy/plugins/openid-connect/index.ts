@@ -110,6 +110,9 @@ export const openIdConnectFactory: PluginFactory = {
         upstreamHeaderNames({
           ...config,
           upstream_headers_names: strings(config.upstream_headers_names),
+          upstream_headers: (Array.isArray(config.upstream_headers) ? config.upstream_headers : []).filter(
+            (h) => typeof h?.header === 'string',
+          ),
         }),
       ),
       cookies: [

@@ -6,6 +6,7 @@ export interface UpstreamHeaderRules {
   upstream_id_token_header?: string;
   upstream_headers_claims?: string[];
   upstream_headers_names?: string[];
+  upstream_headers?: { header: string; path: string[] }[];
   credential_claim: string[];
 }
 
@@ -32,7 +33,11 @@ const IDENTITY_HEADERS = [
  * claim leaves the header absent rather than the client's.
  */
 export function upstreamHeaderNames(rules: UpstreamHeaderRules): string[] {
-  const names = [...IDENTITY_HEADERS, ...(rules.upstream_headers_names ?? [])];
+  const names = [
+    ...IDENTITY_HEADERS,
+    ...(rules.upstream_headers_names ?? []),
+    ...(rules.upstream_headers ?? []).map((h) => h.header),
+  ];
   for (const spec of [rules.upstream_access_token_header, rules.upstream_id_token_header]) {
     const name = spec?.split(':')[0];
     if (name) names.push(name);
@@ -75,6 +80,9 @@ export function upstreamIdentityHeaders(
     if (!name) continue;
     const whole = claimAt(principal.claims, [claim]);
     set(name, headerValue(whole ?? claimAt(principal.claims, claim.split('.'))));
+  }
+  for (const { header, path } of rules.upstream_headers ?? []) {
+    set(header, headerValue(claimAt(principal.claims, path)));
   }
   // Tokens get a cheaper check than claims: a kilobyte scanned by the regex on
   // every request was the costliest step here. They are b64token-checked on arrival

@@ -66,6 +66,11 @@ beforeAll(async () => {
         upstream_headers_names: ['x-okta-cid', 'x-okta-ver'],
       }),
     },
+    {
+      // Kong's headers example (3.14's upstream_headers), on a client credentials token.
+      id: 'ccpath',
+      plugin: cc({ upstream_headers: [{ header: 'X-Okta-Cid', path: ['cid'] }], timeout: 10_019 }),
+    },
     { id: 'cchide', plugin: cc({ hide_credentials: true, timeout: 10_001 }) },
     { id: 'ccheader', plugin: cc({ client_credentials_param_type: ['header'], timeout: 10_002 }) },
     { id: 'cccache', plugin: cc({ timeout: 10_003 }) },
@@ -169,6 +174,13 @@ describe('client credentials', () => {
     });
     // The upstream gets the access token the IdP issued, not the caller's Basic credentials.
     expect(upstreamToken(seen)).toMatchObject({ iss: okta.issuer, application_id: 'app-billing' });
+  });
+
+  it('upstream_headers (Kong 3.14) sets a header from a claim path; the client cannot set it', async () => {
+    const res = await call(fx, '/ccpath/basic', {
+      headers: { authorization: basic('app-billing', BILLING_SECRET), 'x-okta-cid': 'forged' },
+    });
+    expect(upstreamSaw(res).headers['x-okta-cid']).toBe('app-billing');
   });
 
   it('takes client_id/client_secret from a form body, and passes them on without hide_credentials', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Application } from '../../../../contract/index.js';
 import {
+  upstreamHeaderNames,
   upstreamIdentityHeaders,
   type Principal,
   type UpstreamHeaderRules,
@@ -176,5 +177,28 @@ describe('upstreamIdentityHeaders', () => {
     });
     expect(headers['x-b']).toBe('B');
     expect(Object.values(headers)).not.toContain('C');
+  });
+
+  it('upstream_headers (Kong 3.14) read nested claims by path; a missing claim sets nothing', () => {
+    const headers = upstreamIdentityHeaders(
+      principal({ claims: { sub: 'alice', org: { id: 'o-1' }, 'a.b': 'whole' } }),
+      {
+        ...defaults,
+        upstream_headers: [
+          { header: 'X-Org-Id', path: ['org', 'id'] },
+          { header: 'x-dotted', path: ['a.b'] },
+          { header: 'x-missing', path: ['org', 'name'] },
+        ],
+      },
+    );
+    expect(headers['x-org-id']).toBe('o-1');
+    expect(headers['x-dotted']).toBe('whole');
+    expect(headers).not.toHaveProperty('x-missing');
+  });
+
+  it('upstream_headers names are owned by the proxy on every route', () => {
+    expect(
+      upstreamHeaderNames({ ...defaults, upstream_headers: [{ header: 'X-Org-Id', path: ['org'] }] }),
+    ).toContain('x-org-id');
   });
 });
