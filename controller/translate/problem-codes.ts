@@ -99,7 +99,7 @@ export const PROBLEM_CODES = {
     effect: 'unavailable',
   },
   PLUGIN_CONFIG_PATCH_INVALID: {
-    summary: 'a configPatches entry has a bad JSON pointer or its parent does not exist',
+    summary: 'a configPatches entry has a bad JSON pointer, or its value cannot be added there',
     effect: 'unavailable',
   },
   PLUGIN_DUPLICATE_NAME: {
@@ -108,7 +108,7 @@ export const PROBLEM_CODES = {
   },
   PLUGIN_FIELD_UNSUPPORTED: {
     summary: 'a KongPlugin field Portcullis does not implement (consumerRef, ordering, protocols, run_on)',
-    effect: 'ignored',
+    effect: 'unavailable',
   },
   PLUGIN_GLOBAL_NAMESPACED: {
     summary: 'a namespaced KongPlugin has the global label; only KongClusterPlugins can be global',

@@ -41,7 +41,17 @@ import { LEGACY_CLASS_ANNOTATION } from './ingress-class.js';
 
 type PluginKind = 'KongPlugin' | 'KongClusterPlugin';
 
-const UNSUPPORTED_FIELDS = ['consumerRef', 'ordering', 'protocols', 'run_on'] as const;
+/**
+ * KongPlugin fields not implemented, each with why it cannot be ignored:
+ * the plugin is refused and the routes using it answer 503 (issue 14).
+ */
+const UNSUPPORTED_FIELDS: Readonly<Record<string, string>> = {
+  consumerRef:
+    'Kong runs the plugin for that consumer only; run for everyone or no one it would change who gets in',
+  protocols: 'Kong skips the plugin for other protocols; run on all of them it would act where it should not',
+  ordering: "Kong's dynamic plugin ordering is not implemented; another order changes which check decides",
+  run_on: 'a Kong service mesh setting, not a gateway one',
+};
 
 class BrokenPlugin extends Error {
   constructor(
@@ -89,8 +99,9 @@ function readSecret(
   return { value, ref: secretRefObj, where: `Secret ${namespace}/${name} key "${key}"` };
 }
 
-/** RFC 6901 pointer tokens; undefined when the pointer is not absolute or names a prototype key. */
+/** RFC 6901 pointer tokens (none for `""`, the root); undefined when not a pointer or it names a prototype key. */
 function pointerTokens(pointer: string): string[] | undefined {
+  if (pointer === '') return [];
   if (!pointer.startsWith('/')) return undefined;
   const tokens = pointer
     .slice(1)
@@ -99,12 +110,18 @@ function pointerTokens(pointer: string): string[] | undefined {
   return tokens.some((t) => t === '__proto__') ? undefined : tokens;
 }
 
-/** RFC 6902 `add`: the parent must exist; objects get the member set, arrays an insert. */
+/**
+ * RFC 6902 `add` as KIC applies configPatches (json-patch's
+ * EnsurePathExistsOnAdd): a missing parent object is created; objects get
+ * the member set, arrays an insert. A missing array is not created: which
+ * index would be meant is a guess.
+ */
 function addAt(doc: Record<string, unknown>, tokens: string[], value: unknown): boolean {
   let parent: unknown = doc;
-  for (const token of tokens.slice(0, -1)) {
+  for (const [i, token] of tokens.slice(0, -1).entries()) {
     if (Array.isArray(parent) && /^\d+$/.test(token)) parent = parent[Number(token)];
     else if (isPlainObject(parent) && Object.hasOwn(parent, token)) parent = parent[token];
+    else if (isPlainObject(parent) && !/^(\d+|-)$/.test(tokens[i + 1]!)) parent = parent[token] = {};
     else return false;
   }
   const last = tokens[tokens.length - 1]!;
@@ -194,10 +211,22 @@ function resolveConfig(
         [secret.ref],
       );
     }
+    if (tokens.length === 0) {
+      // The root: the Secret's value is the whole config, as an `add` at "" replaces the document.
+      if (!isPlainObject(value)) {
+        throw new BrokenPlugin(
+          'PLUGIN_CONFIG_PATCH_INVALID',
+          `${what}: path "" replaces the whole config, so ${secret.where} must be a JSON object`,
+          [secret.ref],
+        );
+      }
+      config = value;
+      return;
+    }
     if (!isPlainObject(config) || !addAt(config, tokens, value)) {
       throw new BrokenPlugin(
         'PLUGIN_CONFIG_PATCH_INVALID',
-        `${what}: the parent of ${str(patch?.path)} does not exist in the config`,
+        `${what}: ${str(patch?.path)} cannot be added: a parent is not an object, or an array index is out of range`,
       );
     }
   });
@@ -238,13 +267,6 @@ function buildPlugin(
   };
   if (resolved.disabled) return resolved;
 
-  for (const field of UNSUPPORTED_FIELDS) {
-    if (plugin[field] !== undefined) {
-      addProblem(ctx, 'PLUGIN_FIELD_UNSUPPORTED', `${kind} field ${field} is not supported; it is ignored`, [
-        pluginRef,
-      ]);
-    }
-  }
   const secrets: ObjectRef[] = [];
   try {
     if (priority === undefined) {
@@ -252,6 +274,13 @@ function buildPlugin(
         'PLUGIN_UNKNOWN',
         name ? `plugin "${name}" is not known` : 'the plugin field is empty',
       );
+    }
+    const unsupported = Object.entries(UNSUPPORTED_FIELDS).filter(
+      ([field]) => plugin[field as keyof KongPlugin] !== undefined,
+    );
+    if (unsupported.length > 0) {
+      const list = unsupported.map(([field, why]) => `${field} (${why})`).join('; ');
+      throw new BrokenPlugin('PLUGIN_FIELD_UNSUPPORTED', `not supported yet: ${list}`);
     }
     const config = resolveConfig(ctx, kind, plugin, secrets);
     const errors = ctx.options.pluginCatalog.validate(name, config);
