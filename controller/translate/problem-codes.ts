@@ -8,6 +8,7 @@
  * - `unavailable`: the routes it touches stay in the config and answer 503,
  *   so a request never falls through to a less specific route unprotected.
  * - `dropped`: the route or element is left out of the config.
+ * - `applied`: the value is used as meant; the warning says how to write it now.
  */
 export const PROBLEM_CODES = {
   // Ingress class
@@ -110,6 +111,10 @@ export const PROBLEM_CODES = {
     summary: 'a KongPlugin field Portcullis does not implement (consumerRef, ordering, protocols, run_on)',
     effect: 'unavailable',
   },
+  PLUGIN_FIELD_DEPRECATED: {
+    summary: "an openid-connect field uses Kong 2.8's name; it is read under its current name",
+    effect: 'applied',
+  },
   PLUGIN_GLOBAL_NAMESPACED: {
     summary: 'a namespaced KongPlugin has the global label; only KongClusterPlugins can be global',
     effect: 'ignored',
@@ -182,7 +187,10 @@ export const PROBLEM_CODES = {
     summary: 'an object could not be read at all (a field has the wrong type)',
     effect: 'ignored',
   },
-} as const satisfies Record<string, { summary: string; effect: 'ignored' | 'unavailable' | 'dropped' }>;
+} as const satisfies Record<
+  string,
+  { summary: string; effect: 'ignored' | 'unavailable' | 'dropped' | 'applied' }
+>;
 
 export type ProblemCode = keyof typeof PROBLEM_CODES;
 

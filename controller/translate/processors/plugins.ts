@@ -38,6 +38,7 @@ import type { ObjectRef, ProblemCode } from '../problem-codes.js';
 import { annotation, arr, compareStrings, label, record, ref, refOf, secretValue, str } from '../read.js';
 import { pluginSecretKeys } from '../secret-references.js';
 import { LEGACY_CLASS_ANNOTATION } from './ingress-class.js';
+import { mapKongShorthands } from '../../../contract/plugins/openid-connect-shorthands.js';
 
 type PluginKind = 'KongPlugin' | 'KongClusterPlugin';
 
@@ -282,7 +283,20 @@ function buildPlugin(
       const list = unsupported.map(([field, why]) => `${field} (${why})`).join('; ');
       throw new BrokenPlugin('PLUGIN_FIELD_UNSUPPORTED', `not supported yet: ${list}`);
     }
-    const config = resolveConfig(ctx, kind, plugin, secrets);
+    let config = resolveConfig(ctx, kind, plugin, secrets);
+    if (name === 'openid-connect' && isPlainObject(config)) {
+      const mapped = mapKongShorthands(config);
+      if (mapped.conflicts.length > 0) {
+        throw new BrokenPlugin(
+          'PLUGIN_CONFIG_INVALID',
+          `invalid ${name} config: ${mapped.conflicts.join('; ')}`,
+        );
+      }
+      if (mapped.notes.length > 0) {
+        addProblem(ctx, 'PLUGIN_FIELD_DEPRECATED', `${kind} ${id}: ${mapped.notes.join('; ')}`, [pluginRef]);
+      }
+      config = mapped.config;
+    }
     const errors = ctx.options.pluginCatalog.validate(name, config);
     if (errors.length > 0 || !isPlainObject(config)) {
       throw new BrokenPlugin(
