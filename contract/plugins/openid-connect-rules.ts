@@ -9,6 +9,7 @@ export function openIdConnectProblems(config: OpenIdConnectConfig): string[] {
   const urls: [string, string | undefined][] = [
     ['issuer', config.issuer],
     ['token_endpoint', config.token_endpoint],
+    ['jwks_endpoint', config.jwks_endpoint],
     ['introspection_endpoint', config.introspection_endpoint],
     ['authorization_endpoint', config.authorization_endpoint],
     ...(config.extra_jwks_uris ?? []).map((u, i): [string, string] => [`extra_jwks_uris.${i}`, u]),

@@ -175,6 +175,8 @@ export const OpenIdConnectConfig = Type.Object(
       description: 'Seconds between discovery or JWKS refetches for unknown keys.',
     }),
     extra_jwks_uris: Type.Optional(Type.Array(Url())),
+    // Kong 3.14: overrides the discovered jwks_uri.
+    jwks_endpoint: Type.Optional(Url()),
     timeout: Type.Number({ default: 10000, minimum: 1, description: 'IdP request timeout, milliseconds.' }),
     ssl_verify: Type.Boolean({ default: true, description: "Verify the IdP's TLS certificate." }),
     token_endpoint: Type.Optional(Url()),

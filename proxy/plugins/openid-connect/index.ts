@@ -53,6 +53,7 @@ class SharedServices {
       sslVerify: config.ssl_verify,
       rediscoveryLifetime: config.rediscovery_lifetime,
       extraJwksUris: config.extra_jwks_uris ?? [],
+      ...(config.jwks_endpoint !== undefined && { jwksEndpoint: config.jwks_endpoint }),
       ...(config.token_endpoint !== undefined && { tokenEndpoint: config.token_endpoint }),
       ...(config.introspection_endpoint !== undefined && {
         introspectionEndpoint: config.introspection_endpoint,

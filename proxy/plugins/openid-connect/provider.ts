@@ -30,6 +30,8 @@ export interface ProviderOptions {
   /** Seconds: at most one refetch for an unknown key per this long (Kong's `rediscovery_lifetime`). */
   rediscoveryLifetime: number;
   extraJwksUris: string[];
+  /** Kong's `jwks_endpoint`: used instead of the discovered `jwks_uri`. */
+  jwksEndpoint?: string;
   tokenEndpoint?: string;
   introspectionEndpoint?: string;
   authorizationEndpoint?: string;
@@ -145,7 +147,9 @@ export class Provider {
   async #fetch(): Promise<void> {
     try {
       const metadata = await this.#discover();
-      const uris = [metadata.jwks_uri, ...this.options.extraJwksUris].filter((u): u is string => !!u);
+      const uris = [this.options.jwksEndpoint ?? metadata.jwks_uri, ...this.options.extraJwksUris].filter(
+        (u): u is string => !!u,
+      );
       if (uris.length === 0)
         throw new PortcullisError('PCS_IDP_UNAVAILABLE', 'the issuer publishes no jwks_uri');
       const sets = await Promise.all(uris.map((uri) => this.http.getJson(uri, 'jwks')));

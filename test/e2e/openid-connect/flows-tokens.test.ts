@@ -87,6 +87,9 @@ beforeAll(async () => {
       id: 'discovery',
       plugin: bearerOkta({ issuer: `${okta.issuer}/.well-known/openid-configuration`, timeout: 10_009 }),
     },
+    // Kong 3.14's jwks_endpoint replaces the discovered jwks_uri: the real keys, then a URL with none.
+    { id: 'jwksok', plugin: bearerOkta({ jwks_endpoint: `${okta.issuer}/v1/keys`, timeout: 10_020 }) },
+    { id: 'jwksbad', plugin: bearerOkta({ jwks_endpoint: `${okta.issuer}/v1/no-keys`, timeout: 10_021 }) },
     { id: 'scopeor', plugin: bearerOkta({ scopes_required: ['api:write', 'api:read'] }) },
     { id: 'scopeand', plugin: bearerOkta({ scopes_required: ['api:write', 'api:read openid'] }) },
     { id: 'aud', plugin: bearerOkta({ audience_required: ['api://other'] }) },
@@ -383,6 +386,16 @@ describe('bearer JWTs', () => {
       headers: { authorization: bearer(other.access_token!) },
     });
     expect(refused.status).toBe(401);
+  });
+
+  it('jwks_endpoint (Kong 3.14) is where the keys come from, instead of the discovered jwks_uri', async () => {
+    const auth = { authorization: bearer(await oktaToken()) };
+    const ok = await call(fx, '/jwksok/x', { headers: auth });
+    expect(ok.status, ok.text).toBe(200);
+    // Discovery still names good keys; only the override being used explains a failure here.
+    const bad = await call(fx, '/jwksbad/x', { headers: auth });
+    expect(bad.status, bad.text).toBe(503);
+    expect(bad.json()).toMatchObject({ error: 'PCS_IDP_UNAVAILABLE' });
   });
 
   it('scopes_required: alternatives are ORed, scopes within one are ANDed', async () => {
