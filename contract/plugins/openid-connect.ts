@@ -58,6 +58,10 @@ export const OpenIdConnectConfig = Type.Object(
       description: 'The credentials accepted, searched in Kong order whatever the order here.',
     }),
     scopes: Strings({ default: ['openid'], description: 'Scopes requested from the IdP.' }),
+    // Kong sends it to the authorization endpoint only (Auth0's API identifier), not with token requests.
+    audience: Type.Optional(
+      Strings({ description: 'Sent as `audience` (space-separated) in the authorization request.' }),
+    ),
     bearer_token_param_type: Enums(PARAM_TYPES, {
       default: [...PARAM_TYPES],
       description: 'Where a bearer token may arrive.',

@@ -88,6 +88,7 @@ export class AuthorizationFlow {
       nonce: state.nonce,
       code_challenge: await oidc.calculatePKCECodeChallenge(state.codeVerifier),
       code_challenge_method: 'S256',
+      ...(this.#options.config.audience?.length && { audience: this.#options.config.audience.join(' ') }),
     });
     reply
       .code(302)

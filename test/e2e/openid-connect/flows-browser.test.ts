@@ -69,6 +69,7 @@ beforeAll(async () => {
     // No redirect_uri (the request URL) and no session_secret (the proxy's own, shared by its workers).
     { id: 'dflt', plugin: withoutSecret(login({ auth_methods: ['authorization_code'] })) },
     { id: 'web', plugin: login({ redirect_uri: [`${origin}/web/cb`] }) },
+    { id: 'aud', plugin: login({ audience: ['https://api.example.test'] }) },
     {
       id: 'sess',
       plugin: sessions({ logout_uri_suffix: '/logout', logout_redirect_uri: [AFTER_LOGOUT] }),
@@ -128,6 +129,16 @@ describe('authorization code + PKCE at HTTP level', () => {
     const cookie = setCookies(res).find((c) => c.startsWith('authorization='));
     expect(cookie).toMatch(/HttpOnly/);
     expect(cookie).toMatch(/SameSite=Lax/);
+  });
+
+  it('audience (Kong, for Auth0) goes to the authorization endpoint; none is sent without it', async () => {
+    const res = await call(fx, '/aud/page', { headers: HTML });
+    expect(res.status).toBe(302);
+    expect(new URL(String(res.headers.location)).searchParams.get('audience')).toBe(
+      'https://api.example.test',
+    );
+    const plain = await call(fx, '/app/page', { headers: HTML });
+    expect(new URL(String(plain.headers.location)).searchParams.has('audience')).toBe(false);
   });
 
   it('API clients (no text/html) get a 401, not a redirect', async () => {
