@@ -41,6 +41,9 @@ export function openIdConnectProblems(config: OpenIdConnectConfig): string[] {
   if (config.login_action === 'response') {
     problems.push('field "login_action" value "response" is not supported yet');
   }
+  if (config.consumer_claim && config.consumer_claims) {
+    problems.push('fields "consumer_claim" and "consumer_claims" are both set; use "consumer_claims"');
+  }
   if (config.verify_parameters === true) {
     problems.push('field "verify_parameters" value true is not supported yet');
   }

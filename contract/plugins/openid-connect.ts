@@ -104,6 +104,13 @@ export const OpenIdConnectConfig = Type.Object(
       description: 'Accept HS256/384/512 tokens keyed by the client secret.',
     }),
     consumer_claim: Type.Optional(Strings({ description: 'Claim path whose value names the consumer.' })),
+    // Kong 3.14: several claim paths; `consumer_claim` is its one-path shorthand.
+    consumer_claims: Type.Optional(
+      Type.Array(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }), {
+        minItems: 1,
+        description: 'Claim paths tried in order; the first that names a consumer wins.',
+      }),
+    ),
     consumer_by: Enums(['id', 'username', 'custom_id'] as const, {
       default: ['username', 'custom_id'],
       description: 'Application fields matched against the consumer claim, in order.',

@@ -189,6 +189,11 @@ describe('openid-connect config schema', () => {
         'field "upstream_headers.0.path": expected array length to be greater or equal to 1',
       ],
       [
+        'consumer_claim and consumer_claims both',
+        { issuer: ISSUER, consumer_claim: ['a'], consumer_claims: [['b']] },
+        'fields "consumer_claim" and "consumer_claims" are both set; use "consumer_claims"',
+      ],
+      [
         'SameSite None without Secure',
         { issuer: ISSUER, session_cookie_same_site: 'None', session_cookie_secure: false },
         'field "session_cookie_secure" must not be false with session_cookie_same_site "None"',
@@ -230,6 +235,7 @@ describe('openid-connect config schema', () => {
         { issuer: ISSUER, login_action: 'redirect', login_redirect_uri: ['https://app.example.test/'] },
       ],
       ['SameSite None with Secure unset', { issuer: ISSUER, session_cookie_same_site: 'None' }],
+      ['consumer_claims (Kong 3.14)', { issuer: ISSUER, consumer_claims: [['preferred_username'], ['sub']] }],
       ['verify_parameters false (Azure AD example)', { issuer: ISSUER, verify_parameters: false }],
       [
         'upstream_headers with nested paths (Kong 3.14)',

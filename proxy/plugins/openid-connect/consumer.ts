@@ -24,6 +24,19 @@ export class ConsumerIndex {
    * values, for an array claim) is looked up by each `consumer_by` field in
    * order, and the first match wins.
    */
+  /** `find` over several claim paths (Kong's `consumer_claims`), in order: the first match wins. */
+  findFirst(
+    claims: Claims,
+    claimPaths: readonly (readonly string[])[],
+    by: readonly ConsumerField[],
+  ): Application | undefined {
+    for (const path of claimPaths) {
+      const app = this.find(claims, path, by);
+      if (app) return app;
+    }
+    return undefined;
+  }
+
   find(claims: Claims, claimPath: readonly string[], by: readonly ConsumerField[]): Application | undefined {
     const value = claimAt(claims, claimPath);
     const values = Array.isArray(value) ? value : [value];

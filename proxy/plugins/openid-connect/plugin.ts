@@ -457,10 +457,11 @@ export class OpenIdConnectPlugin implements PluginRuntime {
           : { status: 401, error: 'invalid_token', message: config.unauthorized_error_message };
       return { ok: false, refusal, reason: verdict.reason };
     }
-    const consumer = config.consumer_claim
-      ? this.#services.consumers(context.config).find(auth.claims, config.consumer_claim, config.consumer_by)
+    const paths = config.consumer_claims ?? (config.consumer_claim ? [config.consumer_claim] : undefined);
+    const consumer = paths
+      ? this.#services.consumers(context.config).findFirst(auth.claims, paths, config.consumer_by)
       : undefined;
-    if (config.consumer_claim && !consumer && !config.consumer_optional) {
+    if (paths && !consumer && !config.consumer_optional) {
       return {
         ok: false,
         refusal: { status: 403, message: config.forbidden_error_message },

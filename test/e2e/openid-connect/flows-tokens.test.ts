@@ -90,6 +90,14 @@ beforeAll(async () => {
     // Kong 3.14's jwks_endpoint replaces the discovered jwks_uri: the real keys, then a URL with none.
     { id: 'jwksok', plugin: bearerOkta({ jwks_endpoint: `${okta.issuer}/v1/keys`, timeout: 10_020 }) },
     { id: 'jwksbad', plugin: bearerOkta({ jwks_endpoint: `${okta.issuer}/v1/no-keys`, timeout: 10_021 }) },
+    {
+      // Kong 3.14's consumer_claims: the first path that names an Application wins.
+      id: 'claims',
+      plugin: bearerOkta({
+        consumer_claims: [['no_such_claim'], ['application_id']],
+        consumer_by: ['custom_id'],
+      }),
+    },
     { id: 'scopeor', plugin: bearerOkta({ scopes_required: ['api:write', 'api:read'] }) },
     { id: 'scopeand', plugin: bearerOkta({ scopes_required: ['api:write', 'api:read openid'] }) },
     { id: 'aud', plugin: bearerOkta({ audience_required: ['api://other'] }) },
@@ -396,6 +404,16 @@ describe('bearer JWTs', () => {
     const bad = await call(fx, '/jwksbad/x', { headers: auth });
     expect(bad.status, bad.text).toBe(503);
     expect(bad.json()).toMatchObject({ error: 'PCS_IDP_UNAVAILABLE' });
+  });
+
+  it('consumer_claims (Kong 3.14) tries its paths in order; an unmapped caller is refused', async () => {
+    const seen = upstreamSaw(
+      await call(fx, '/claims/x', { headers: { authorization: bearer(await oktaToken()) } }),
+    );
+    expect(seen.headers['x-consumer-id']).toBe('billing/billing');
+    const other = await oktaToken('app-other', 'app-other-secret');
+    const refused = await call(fx, '/claims/x', { headers: { authorization: bearer(other) } });
+    expect(refused.status).toBe(403);
   });
 
   it('scopes_required: alternatives are ORed, scopes within one are ANDed', async () => {

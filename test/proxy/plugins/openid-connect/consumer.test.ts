@@ -57,3 +57,15 @@ describe('ConsumerIndex.find', () => {
     );
   });
 });
+
+describe('ConsumerIndex.findFirst (Kong 3.14 consumer_claims)', () => {
+  it.each([
+    ['the first path that names a consumer', { a: 'nobody', b: 'app-other' }, [['a'], ['b']], other],
+    ['earlier paths win', { a: 'app-billing', b: 'app-other' }, [['a'], ['b']], billing],
+    ['a missing claim is skipped', { b: 'app-other' }, [['a'], ['b']], other],
+    ['none match', { a: 'x', b: 'y' }, [['a'], ['b']], undefined],
+    ['nested paths', { org: { app: 'app-billing' } }, [['org', 'app']], billing],
+  ])('%s', (_name, claims, paths, want) => {
+    expect(index.findFirst(claims, paths, ['custom_id'])).toBe(want);
+  });
+});
