@@ -120,6 +120,11 @@ export const OpenIdConnectConfig = Type.Object(
       description: 'Allow requests with no matching consumer.',
     }),
     credential_claim: Strings({ default: ['sub'], description: 'Claim path of the credential identifier.' }),
+    // Accepted with no effect: Kong hands these groups to its ACL plugin, which Portcullis does not
+    // have (an `acl` plugin is refused as unknown, so a route meant to be limited by it answers 503).
+    authenticated_groups_claim: Type.Optional(
+      Strings({ description: "Claim path of groups for Kong's ACL plugin; no effect here." }),
+    ),
     upstream_access_token_header: Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
       default: 'authorization:bearer',
       description: 'Header that carries the access token upstream; `name:bearer` prefixes `Bearer `.',
