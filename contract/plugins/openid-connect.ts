@@ -213,6 +213,13 @@ export const OpenIdConnectConfig = Type.Object(
       description: '',
     }),
     logout_redirect_uri: Type.Optional(Strings({ description: 'Where the browser goes after logout.' })),
+    logout_revoke: Type.Boolean({
+      default: false,
+      description: "Revoke the session's access token at the IdP's revocation endpoint (RFC 7009) on logout.",
+    }),
+    logout_revoke_access_token: Type.Boolean({ default: true }),
+    // Sessions here keep no refresh token, so there is none to revoke; `true` (Kong's default) is accepted.
+    logout_revoke_refresh_token: Type.Boolean({ default: true }),
     unauthorized_error_message: Type.String({ default: 'Unauthorized' }),
     forbidden_error_message: Type.String({ default: 'Forbidden' }),
     run_on_preflight: Type.Boolean({ default: true }),

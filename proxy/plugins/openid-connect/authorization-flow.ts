@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import * as oidc from 'openid-client';
 import { ERROR_BODIES } from '../../../common/errors.js';
@@ -32,6 +33,7 @@ export interface AuthorizationFlowOptions {
   idpCalls: IdpCallGate;
   /** Turns the tokens of a finished login into verified claims, as any other credential. */
   verify: (tokens: Tokens & { idTokenClaims?: Claims }) => Promise<VerifiedTokens | undefined>;
+  log: Logger;
 }
 
 /**
@@ -205,6 +207,10 @@ export class AuthorizationFlow {
     const https = context.proto === 'https';
     const current = session ? await session.read(request.headers.cookie, Date.now() / 1000) : undefined;
     const cookies = session ? session.clear(https, request.headers.cookie) : [];
+    const config = this.#options.config;
+    if (current && config.logout_revoke && config.logout_revoke_access_token) {
+      await this.#revoke(current.data.accessToken);
+    }
     const after = this.#options.config.logout_redirect_uri?.[0];
     const metadata = await this.#options.provider.metadata().catch(() => undefined);
     let location = after;
@@ -223,6 +229,15 @@ export class AuthorizationFlow {
         .header('content-type', 'application/json; charset=utf-8')
         .send('{"message":"logged out"}');
     return 'logged_out';
+  }
+
+  /** RFC 7009 revocation; a failure is logged and the logout goes on: the cookies are cleared either way. */
+  async #revoke(token: string): Promise<void> {
+    try {
+      await oidc.tokenRevocation(await this.#configuration(), token, { token_type_hint: 'access_token' });
+    } catch (error) {
+      this.#options.log.warn({ err: (error as Error).message }, 'token revocation at logout failed');
+    }
   }
 
   /** The configured callback URL, or Kong's default: this request's own URL without its query. */

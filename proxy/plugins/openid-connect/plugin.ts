@@ -129,6 +129,7 @@ export class OpenIdConnectPlugin implements PluginRuntime {
         provider: services.provider,
         tokens: services.tokens,
         idpCalls: services.idpCalls,
+        log: services.log,
         verify: async (tokens) => {
           const outcome = await this.principalOf(tokens, Date.now() / 1000);
           return outcome.ok ? outcome.value : undefined;
