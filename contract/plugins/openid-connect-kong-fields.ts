@@ -19,13 +19,15 @@ export const KONG_UNSUPPORTED_OPENID_CONNECT_FIELDS: ReadonlySet<string> = new S
  * Values of supported fields that belong to something Portcullis does not
  * have, keyed `field=value`, with the reason the problem gives.
  */
-export const KONG_UNSUPPORTED_OPENID_CONNECT_VALUES: Readonly<Record<string, string>> = {
-  'auth_methods=kong_oauth2': "belongs to Kong's oauth2 plugin, which Portcullis does not have",
-  'auth_methods=userinfo': 'is a Kong auth method that Portcullis does not support yet',
-  'auth_methods=refresh_token': 'is a Kong auth method that Portcullis does not support yet',
-  'client_auth=client_secret_jwt': 'is a Kong client authentication that Portcullis does not support yet',
-  'client_auth=private_key_jwt': 'is a Kong client authentication that Portcullis does not support yet',
-  'client_auth=tls_client_auth': 'is a Kong client authentication that Portcullis does not support yet',
-  'client_auth=self_signed_tls_client_auth':
-    'is a Kong client authentication that Portcullis does not support yet',
-};
+const NOT_YET = (what: string, values: string[], field: string) =>
+  values.map((v) => [`${field}=${v}`, `is a Kong ${what} that Portcullis does not support yet`] as const);
+
+export const KONG_UNSUPPORTED_OPENID_CONNECT_VALUES: Readonly<Record<string, string>> = Object.fromEntries([
+  ['auth_methods=kong_oauth2', "belongs to Kong's oauth2 plugin, which Portcullis does not have"],
+  ...NOT_YET('auth method', ['userinfo', 'refresh_token'], 'auth_methods'),
+  ...NOT_YET(
+    'client authentication',
+    ['client_secret_jwt', 'private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'],
+    'client_auth',
+  ),
+]);

@@ -33,10 +33,8 @@ export function mapKongShorthands(input: Record<string, unknown>): Shorthands {
   const config = { ...input };
   const notes: string[] = [];
   const conflicts: string[] = [];
-  let old = false;
   for (const [from, to] of Object.entries(RENAMED)) {
     if (!Object.hasOwn(config, from)) continue;
-    old = true;
     if (Object.hasOwn(config, to)) {
       conflicts.push(`fields "${from}" (Kong 2.8) and "${to}" are both set; keep "${to}"`);
       continue;
@@ -50,13 +48,12 @@ export function mapKongShorthands(input: Record<string, unknown>): Shorthands {
   }
   for (const field of DROPPED) {
     if (!Object.hasOwn(config, field)) continue;
-    old = true;
     delete config[field];
     notes.push(`field "${field}" was removed in Kong 3.2 and has no effect`);
   }
   // Kong 2.8 had no idle timeout unless `session_cookie_idletime` was set; a 2.8 config keeps that.
   if (
-    old &&
+    notes.length + conflicts.length > 0 &&
     !Object.hasOwn(input, 'session_cookie_idletime') &&
     !Object.hasOwn(config, 'session_idling_timeout')
   ) {

@@ -211,7 +211,7 @@ export class AuthorizationFlow {
     if (current && config.logout_revoke && config.logout_revoke_access_token) {
       await this.#revoke(current.data.accessToken);
     }
-    const after = this.#options.config.logout_redirect_uri?.[0];
+    const after = config.logout_redirect_uri?.[0];
     const metadata = await this.#options.provider.metadata().catch(() => undefined);
     let location = after;
     if (metadata?.end_session_endpoint) {
@@ -231,12 +231,23 @@ export class AuthorizationFlow {
     return 'logged_out';
   }
 
-  /** RFC 7009 revocation; a failure is logged and the logout goes on: the cookies are cleared either way. */
+  /**
+   * RFC 7009 revocation, through the same IdP call gate as code exchanges: one replayed session
+   * cookie must not become a flood of revocations. A refused or failed call is logged and the
+   * logout goes on: the cookies are cleared either way.
+   */
   async #revoke(token: string): Promise<void> {
+    const refused = this.#options.idpCalls.tryAcquire();
+    if (refused) {
+      this.#options.log.debug({ reason: refused }, 'token revocation at logout skipped: IdP call limit');
+      return;
+    }
     try {
       await oidc.tokenRevocation(await this.#configuration(), token, { token_type_hint: 'access_token' });
     } catch (error) {
       this.#options.log.warn({ err: (error as Error).message }, 'token revocation at logout failed');
+    } finally {
+      this.#options.idpCalls.release();
     }
   }
 

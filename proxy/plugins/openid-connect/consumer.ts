@@ -19,11 +19,6 @@ export class ConsumerIndex {
     }
   }
 
-  /**
-   * The Application named by the consumer claim: its value (or each of its
-   * values, for an array claim) is looked up by each `consumer_by` field in
-   * order, and the first match wins.
-   */
   /** `find` over several claim paths (Kong's `consumer_claims`), in order: the first match wins. */
   findFirst(
     claims: Claims,
@@ -37,6 +32,11 @@ export class ConsumerIndex {
     return undefined;
   }
 
+  /**
+   * The Application named by the consumer claim: its value (or each of its
+   * values, for an array claim) is looked up by each `consumer_by` field in
+   * order, and the first match wins.
+   */
   find(claims: Claims, claimPath: readonly string[], by: readonly ConsumerField[]): Application | undefined {
     const value = claimAt(claims, claimPath);
     const values = Array.isArray(value) ? value : [value];

@@ -79,6 +79,8 @@ export class OpenIdConnectPlugin implements PluginRuntime {
   readonly #realm: string;
   /** Whether an enabled method may find credentials in a form body. */
   readonly #wantsBody: boolean;
+  /** `consumer_claims`, or `consumer_claim` as its one-path form; none when no consumer is mapped. */
+  readonly #consumerPaths: readonly (readonly string[])[] | undefined;
   #lastOutageLog = 0;
 
   constructor(instance: PluginInstance, config: OpenIdConnectConfig, services: OidcServices) {
@@ -137,6 +139,8 @@ export class OpenIdConnectPlugin implements PluginRuntime {
       });
     }
     this.#realm = new URL(config.issuer).host;
+    this.#consumerPaths =
+      config.consumer_claims ?? (config.consumer_claim ? [config.consumer_claim] : undefined);
     this.#wantsBody =
       ((this.#enabled.has('bearer') || this.#enabled.has('introspection')) &&
         config.bearer_token_param_type.includes('body')) ||
@@ -458,7 +462,7 @@ export class OpenIdConnectPlugin implements PluginRuntime {
           : { status: 401, error: 'invalid_token', message: config.unauthorized_error_message };
       return { ok: false, refusal, reason: verdict.reason };
     }
-    const paths = config.consumer_claims ?? (config.consumer_claim ? [config.consumer_claim] : undefined);
+    const paths = this.#consumerPaths;
     const consumer = paths
       ? this.#services.consumers(context.config).findFirst(auth.claims, paths, config.consumer_by)
       : undefined;
