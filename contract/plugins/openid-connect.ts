@@ -230,7 +230,9 @@ export const OpenIdConnectConfig = Type.Object(
     // Kong lets these be switched off; Portcullis always verifies, so only `true` is accepted.
     verify_nonce: Type.Optional(Type.Literal(true)),
     verify_signature: Type.Optional(Type.Literal(true)),
-    verify_claims: Type.Optional(Type.Literal(true)),
+    // `false` is accepted but verifies all the same: Kong's multi-IdP guide sets it so that `iss` is
+    // matched against `issuers_allowed`, which Portcullis always does; skipping `exp` would not be safe.
+    verify_claims: Type.Optional(Type.Boolean()),
     // Kong's check of this config against the discovery document; off by default there.
     verify_parameters: Type.Optional(Type.Boolean()),
   },
