@@ -36,6 +36,9 @@ export type AuthMethod = (typeof AUTH_METHODS)[number];
 
 const PARAM_TYPES = ['header', 'query', 'body'] as const;
 export type ParamType = (typeof PARAM_TYPES)[number];
+/** A bearer token may also come in a cookie (`bearer_token_cookie_name`); not by default, as in Kong. */
+const BEARER_PARAM_TYPES = [...PARAM_TYPES, 'cookie'] as const;
+export type BearerParamType = (typeof BEARER_PARAM_TYPES)[number];
 
 /** Client authentication at the IdP's token and introspection endpoints. */
 export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
@@ -62,10 +65,16 @@ export const OpenIdConnectConfig = Type.Object(
     audience: Type.Optional(
       Strings({ description: 'Sent as `audience` (space-separated) in the authorization request.' }),
     ),
-    bearer_token_param_type: Enums(PARAM_TYPES, {
+    bearer_token_param_type: Enums(BEARER_PARAM_TYPES, {
       default: [...PARAM_TYPES],
       description: 'Where a bearer token may arrive.',
     }),
+    bearer_token_cookie_name: Type.Optional(
+      Type.String({
+        pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",
+        description: 'The cookie a bearer token may arrive in, with `bearer_token_param_type` cookie.',
+      }),
+    ),
     client_credentials_param_type: Enums(PARAM_TYPES, {
       default: [...PARAM_TYPES],
       description: 'Where client credentials may arrive.',

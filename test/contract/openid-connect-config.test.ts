@@ -116,8 +116,18 @@ describe('openid-connect config schema', () => {
     ['duplicate auth method', { issuer: ISSUER, auth_methods: ['bearer', 'bearer'] }, 'auth_methods'],
     [
       'unknown param type',
-      { issuer: ISSUER, bearer_token_param_type: ['cookie'] },
+      { issuer: ISSUER, bearer_token_param_type: ['fragment'] },
       'bearer_token_param_type',
+    ],
+    [
+      'a cookie bearer without its cookie name',
+      { issuer: ISSUER, bearer_token_param_type: ['header', 'cookie'] },
+      'bearer_token_cookie_name',
+    ],
+    [
+      'a bearer cookie name that is not a cookie name',
+      { issuer: ISSUER, bearer_token_param_type: ['cookie'], bearer_token_cookie_name: 'a b' },
+      'bearer_token_cookie_name',
     ],
     ['negative leeway', { issuer: ISSUER, leeway: -1 }, 'leeway'],
     ['huge leeway', { issuer: ISSUER, leeway: 86400 }, 'leeway'],
