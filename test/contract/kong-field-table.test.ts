@@ -321,7 +321,10 @@ const BY_TYPE: Record<KongType, unknown[]> = {
   records: [[{}]],
 };
 
-/** Typical values where a Kong string or list takes only some values. */
+/**
+ * Typical values where a Kong string or list takes only some values (a few
+ * for fields refused today, so that marking them supported needs no edit here).
+ */
 const TYPICAL: Record<string, unknown[]> = {
   auth_methods: [['bearer', 'session']],
   bearer_token_param_type: [['header']],
@@ -332,11 +335,14 @@ const TYPICAL: Record<string, unknown[]> = {
   login_action: ['upstream', 'redirect'],
   logout_methods: [['GET']],
   password_param_type: [['body']],
+  refresh_token_param_type: [['header']],
+  response_mode: ['query', 'form_post'],
   session_cookie_path: ['/app'],
   session_cookie_same_site: ['Strict', 'Lax', 'None', 'Default'],
   session_cookie_samesite: ['Strict'],
   session_secret: ['s'.repeat(32)],
   upstream_headers: [[{ header: 'x-user', path: ['sub'] }]],
+  userinfo_accept: ['application/json'],
 };
 
 /** Fields a field depends on (Kong's cross-field rules), set alongside it. */
