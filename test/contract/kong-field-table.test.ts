@@ -349,6 +349,7 @@ const TYPICAL: Record<string, unknown[]> = {
 const COMPANIONS: Record<string, Record<string, unknown>> = {
   client_auth: { client_id: ['gateway'] },
   client_secret: { client_id: ['gateway'] },
+  bearer_token_cookie_name: { bearer_token_param_type: ['cookie'] },
   enable_hs_signatures: { client_id: ['gateway'], client_secret: ['s3cret'] },
   login_action: { login_redirect_uri: ['https://app.example.test/'] },
   upstream_headers_claims: { upstream_headers_names: ['x-value'] },
