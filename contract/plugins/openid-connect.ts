@@ -99,6 +99,12 @@ export const OpenIdConnectConfig = Type.Object(
     roles_required: Type.Optional(
       Required('Alternatives; each is space-separated roles that must all be present.'),
     ),
+    claims_forbidden: Type.Optional(
+      Strings({ description: 'Top-level claims a token must not carry; one present refuses it (403).' }),
+    ),
+    domains: Type.Optional(
+      Strings({ description: "Allowed values of the `hd` (hosted domain) claim, Google's." }),
+    ),
     issuers_allowed: Type.Optional(
       Strings({ description: 'Accepted `iss` values; the discovered issuer when unset.' }),
     ),

@@ -63,6 +63,8 @@ beforeAll(async () => {
     ['leeway', { ...base, leeway: 60 }],
     ['iss', { ...base, issuers_allowed: [idp.issuer, PARTNER_ISSUER] }],
     ['aud', { ...base, audience_required: [idp.resources.jwtAudience] }],
+    ['forbid', { ...base, claims_forbidden: ['act'] }],
+    ['domains', { ...base, domains: ['example.com'] }],
     // Kong's multi-IdP example sets verify_claims false; here claims are verified all the same.
     [
       'noclaims',
@@ -309,6 +311,18 @@ describe('claim attacks', () => {
 
   it('accepts the required aud (control)', async () => {
     await accepted('aud', idp.signJwt(claims({ aud: idp.resources.jwtAudience })));
+  });
+
+  it('claims_forbidden: refuses a token carrying the claim (403), accepts one without (control)', async () => {
+    await refused('forbid', idp.signJwt(claims({ act: { sub: 'someone-else' } })), 403);
+    await refused('forbid', idp.signJwt(claims({ act: null })), 403);
+    await accepted('forbid', idp.signJwt(claims()));
+  });
+
+  it('domains: refuses a token of another hosted domain or none, accepts a listed one (control)', async () => {
+    await refused('domains', idp.signJwt(claims({ hd: 'evil.com' })));
+    await refused('domains', idp.signJwt(claims()));
+    await accepted('domains', idp.signJwt(claims({ hd: 'example.com' })));
   });
 
   it('refuses an ID token used as an access token', async () => {
