@@ -279,6 +279,11 @@ describe('route conditions: konghq.com/headers.<name>, headers-separator, snis',
     ],
     ["Kong's regex values", { 'konghq.com/headers.x-tenant': '~*^a' }, 'konghq.com/headers.x-tenant'],
     [
+      'a blank separator',
+      { 'konghq.com/headers-separator': '  ', 'konghq.com/headers.x-tenant': 'a' },
+      'konghq.com/headers-separator',
+    ],
+    [
       'an empty separator',
       { 'konghq.com/headers-separator': '', 'konghq.com/headers.x-tenant': 'a' },
       'konghq.com/headers-separator',

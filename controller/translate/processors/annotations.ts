@@ -289,14 +289,24 @@ export function refusalOf(name: string): string | undefined {
   return `annotation ${name} is unknown${best === undefined ? '' : ` (did you mean ${best}?)`}`;
 }
 
+/**
+ * The konghq.com/headers.* separator: untrimmed, as KIC splits on it. A blank
+ * one is refused (its annotation fails the routes), and `,` stands in.
+ */
+function separatorOf(annotations: Record<string, unknown>): string {
+  const raw = annotations[HEADERS_SEPARATOR];
+  return typeof raw === 'string' && raw.trim() !== '' ? raw : ',';
+}
+
 /** The parser of an annotation on an object of this kind, or undefined. */
 function parserFor(kind: Kind, name: string, separator: string): Parser | undefined {
   const common = ROUTE_ANNOTATIONS[name];
   if (common !== undefined) return common;
   if (kind === 'Service') return SERVICE_ANNOTATIONS[name];
   if (name.startsWith(HEADERS_PREFIX)) return headerMatch(name.slice(HEADERS_PREFIX.length), separator);
-  // The separator is read with the headers; on its own it only has to be a string.
-  if (name === HEADERS_SEPARATOR) return () => undefined;
+  // The separator is read with the headers (separatorOf); on its own it only has to be there.
+  if (name === HEADERS_SEPARATOR)
+    return (_, value) => (value === '' ? 'must not be empty or blank' : undefined);
   return INGRESS_ANNOTATIONS[name];
 }
 
@@ -306,15 +316,10 @@ export function parseSettings(ctx: TranslateContext, kind: Kind, obj: KubeObject
   const annotations = record(obj.metadata.annotations) ?? {};
   const names = Object.keys(annotations);
   if (names.length > 1) names.sort(compareStrings);
-  // Untrimmed, as KIC splits on it; an empty one would split every value into characters.
-  const rawSeparator = annotations[HEADERS_SEPARATOR];
-  const separator = typeof rawSeparator === 'string' && rawSeparator !== '' ? rawSeparator : ',';
+  const separator = separatorOf(annotations);
   for (const name of names) {
     const value = str(annotations[name]);
-    const parser =
-      name === HEADERS_SEPARATOR && kind === 'Ingress' && value === ''
-        ? () => 'must not be empty'
-        : parserFor(kind, name, separator);
+    const parser = parserFor(kind, name, separator);
     const report = (code: ProblemCode, message: string) => addProblem(ctx, code, message, [refOf(kind, obj)]);
     if (parser === undefined) {
       if (!name.startsWith('konghq.com/')) continue;
