@@ -9,7 +9,7 @@ import type { FastifyRequest } from 'fastify';
 import { emptyUpstreamChanges, type PluginContext, type UpstreamChanges } from '../plugins/registry.js';
 import { upstreamRequestHeaders } from './headers.js';
 import { UpgradeReply } from './upgrade-reply.js';
-import { resolveRequest } from './resolve.js';
+import { resolveRequest, serverNameOf } from './resolve.js';
 import { peerAddress, type TrustedPeers } from './trusted-peers.js';
 
 interface UpgradeDependencies {
@@ -53,6 +53,8 @@ async function upgrade(
     req.method ?? 'GET',
     tls ? 'https' : 'http',
     deps.options.httpsRedirectPort,
+    req.headers,
+    serverNameOf(socket as TLSSocket),
   );
   if (!resolved.ok) return refuse(socket, resolved.code, resolved.status, resolved.location);
   const { route, runtime: routeRuntime } = resolved;
