@@ -1,13 +1,21 @@
 /**
  * Writes what translate says back to the cluster: Ingress
  * `status.loadBalancer`, conditions on Applications and
- * ApplicationRegistrations (status subresource), the ApplicationRegistrations
+ * ApplicationRegistrations (status subresource), the `Programmed` condition
+ * of the KongPlugins and KongClusterPlugins in use, the ApplicationRegistrations
  * translate asks for (`create`: Pending, or Approved under auto_approve), and
  * Events for problems.
  *
  * A registration is created once and never updated or deleted by the
  * controller: its spec is the Service owner's decision. If one by that name
  * exists already (409), it is left as it is.
+ *
+ * Plugin conditions go by server-side apply under this controller's field
+ * manager (one per ingress class), without force: the API server then keeps
+ * the other conditions on the object, and answers 409 when another manager
+ * (another controller sharing the cluster) owns a different `Programmed`
+ * value. That one is left as it is, so two controllers never take turns
+ * overwriting each other; ours is tried again when it changes.
  *
  * Each write happens once per change, not once per build: the writer
  * remembers what it last wrote for every object and which problems it has
@@ -18,7 +26,7 @@ import { createHash } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { TranslateProblem } from '../translate/problem-codes.js';
-import type { StatusCondition, TranslateStatuses } from '../translate/statuses.js';
+import type { PluginStatus, StatusCondition, TranslateStatuses } from '../translate/statuses.js';
 import { apiRequest, KubernetesApiError } from './api-request.js';
 import { EVENT_PATH, resourcePath, watchedPath } from './kinds.js';
 
@@ -40,6 +48,8 @@ export interface StatusWriterOptions {
   isLeader?: () => boolean;
   /** Clock for condition transition and Event times. */
   now?: () => Date;
+  /** Server-side apply field manager for plugin conditions; one per ingress class. Default `component`. */
+  fieldManager?: string;
 }
 
 export interface WriteSummary {
@@ -49,7 +59,7 @@ export interface WriteSummary {
   failed: number;
 }
 
-type ObjectKind = 'Ingress' | 'Application' | 'ApplicationRegistration';
+type ObjectKind = 'Ingress' | 'Application' | 'ApplicationRegistration' | PluginStatus['kind'];
 
 interface ConditionMemory {
   status: string;
@@ -122,6 +132,7 @@ export class StatusWriter {
       };
       await this.#patchStatus('ApplicationRegistration', reg.namespace, reg.name, status, summary);
     }
+    for (const plugin of statuses.plugins) await this.#applyPluginStatus(plugin, summary);
     await this.#events(result.problems, summary);
     return summary;
   }
@@ -165,6 +176,43 @@ export class StatusWriter {
       summary.failed++;
       this.#options.log.warn({ err: String(err), kind, namespace, name }, 'could not write status');
       return false;
+    }
+  }
+
+  async #applyPluginStatus(plugin: PluginStatus, summary: WriteSummary): Promise<void> {
+    const { kind, namespace, name } = plugin;
+    const key = `${kind}/${namespace ?? ''}/${name}`;
+    const status = { conditions: this.#conditions(kind, namespace ?? '', name, plugin.conditions) };
+    const body = JSON.stringify(status);
+    if (this.#written.get(key) === body) return;
+    const fieldManager = this.#options.fieldManager ?? this.#options.component ?? 'portcullis-controller';
+    const path = `${resourcePath(watchedPath(kind), namespace, name, 'status')}?fieldManager=${encodeURIComponent(fieldManager)}`;
+    try {
+      await apiRequest(this.#options.kubeConfig, 'PATCH', path, {
+        // JSON is YAML: an apply patch needs only the identifying fields and what this manager owns.
+        body: {
+          apiVersion: API_VERSIONS[kind],
+          kind,
+          metadata: { name, ...(namespace !== undefined ? { namespace } : {}) },
+          status,
+        },
+        contentType: 'application/apply-patch+yaml',
+      });
+      this.#written.set(key, body);
+      summary.patched++;
+    } catch (err) {
+      if (err instanceof KubernetesApiError && err.statusCode === 404) return; // deleted meanwhile
+      if (err instanceof KubernetesApiError && err.statusCode === 409) {
+        // Another field manager owns a different Programmed condition: not ours to overwrite.
+        this.#written.set(key, body);
+        this.#options.log.info(
+          { kind, namespace, name, fieldManager },
+          'Programmed condition owned by another controller; left as it is',
+        );
+        return;
+      }
+      summary.failed++;
+      this.#options.log.warn({ err: String(err), kind, namespace, name }, 'could not write status');
     }
   }
 
