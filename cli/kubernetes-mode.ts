@@ -71,7 +71,7 @@ export async function createKubernetesMode(flags: KubernetesFlags, log: Logger):
     isLeader: election ? () => election.isLeader() : undefined,
     eventNamespace: flags.leaderElectionNamespace,
     // One manager per class: controllers of other classes own their own plugin conditions.
-    fieldManager: `portcullis-${flags.ingressClass}`.slice(0, 128),
+    fieldManager: `portcullis/${flags.ingressClass}`.slice(0, 128),
   });
   const source = createKubernetesSource({
     kubeConfig,

@@ -15,7 +15,9 @@
  * the other conditions on the object, and answers 409 when another manager
  * (another controller sharing the cluster) owns a different `Programmed`
  * value. That one is left as it is, so two controllers never take turns
- * overwriting each other; ours is tried again when it changes.
+ * overwriting each other; ours is tried again when it changes. When our
+ * routes stop using a plugin, an apply without status withdraws our
+ * condition.
  *
  * Each write happens once per change, not once per build: the writer
  * remembers what it last wrote for every object and which problems it has
@@ -78,6 +80,8 @@ export class StatusWriter {
   #reported = new Set<string>();
   /** Registrations already created (or found existing). */
   readonly #created = new Set<string>();
+  /** Plugins whose Programmed condition we own, by `Kind/ns/name`. */
+  readonly #appliedPlugins = new Map<string, PluginStatus>();
 
   constructor(options: StatusWriterOptions) {
     this.#options = options;
@@ -132,7 +136,15 @@ export class StatusWriter {
       };
       await this.#patchStatus('ApplicationRegistration', reg.namespace, reg.name, status, summary);
     }
-    for (const plugin of statuses.plugins) await this.#applyPluginStatus(plugin, summary);
+    const inUse = new Set<string>();
+    for (const plugin of statuses.plugins) {
+      inUse.add(pluginKey(plugin));
+      await this.#applyPluginStatus(plugin, summary);
+    }
+    // A plugin our routes no longer use: our condition is withdrawn (another manager's stays).
+    for (const [key, plugin] of this.#appliedPlugins) {
+      if (!inUse.has(key)) await this.#releasePluginStatus(key, plugin, summary);
+    }
     await this.#events(result.problems, summary);
     return summary;
   }
@@ -179,26 +191,37 @@ export class StatusWriter {
     }
   }
 
+  get #fieldManager(): string {
+    return this.#options.fieldManager ?? this.#options.component ?? 'portcullis-controller';
+  }
+
+  /** A server-side apply of a plugin's status: only the fields in `status` are ours afterwards. */
+  async #applyPatch(plugin: PluginStatus, status?: object): Promise<void> {
+    const { kind, namespace, name } = plugin;
+    const path = `${resourcePath(watchedPath(kind), namespace, name, 'status')}?fieldManager=${encodeURIComponent(this.#fieldManager)}`;
+    await apiRequest(this.#options.kubeConfig, 'PATCH', path, {
+      // JSON is YAML: an apply patch needs only the identifying fields and what this manager owns.
+      body: {
+        apiVersion: API_VERSIONS[kind],
+        kind,
+        metadata: { name, ...(namespace !== undefined ? { namespace } : {}) },
+        ...(status ? { status } : {}),
+      },
+      contentType: 'application/apply-patch+yaml',
+    });
+  }
+
   async #applyPluginStatus(plugin: PluginStatus, summary: WriteSummary): Promise<void> {
     const { kind, namespace, name } = plugin;
-    const key = `${kind}/${namespace ?? ''}/${name}`;
+    const key = pluginKey(plugin);
     const status = { conditions: this.#conditions(kind, namespace ?? '', name, plugin.conditions) };
     const body = JSON.stringify(status);
     if (this.#written.get(key) === body) return;
-    const fieldManager = this.#options.fieldManager ?? this.#options.component ?? 'portcullis-controller';
-    const path = `${resourcePath(watchedPath(kind), namespace, name, 'status')}?fieldManager=${encodeURIComponent(fieldManager)}`;
+    const fieldManager = this.#fieldManager;
     try {
-      await apiRequest(this.#options.kubeConfig, 'PATCH', path, {
-        // JSON is YAML: an apply patch needs only the identifying fields and what this manager owns.
-        body: {
-          apiVersion: API_VERSIONS[kind],
-          kind,
-          metadata: { name, ...(namespace !== undefined ? { namespace } : {}) },
-          status,
-        },
-        contentType: 'application/apply-patch+yaml',
-      });
+      await this.#applyPatch(plugin, status);
       this.#written.set(key, body);
+      this.#appliedPlugins.set(key, plugin);
       summary.patched++;
     } catch (err) {
       if (err instanceof KubernetesApiError && err.statusCode === 404) return; // deleted meanwhile
@@ -214,6 +237,26 @@ export class StatusWriter {
       summary.failed++;
       this.#options.log.warn({ err: String(err), kind, namespace, name }, 'could not write status');
     }
+  }
+
+  /** Applies nothing under our manager: the API server removes the condition unless another manager shares it. */
+  async #releasePluginStatus(key: string, plugin: PluginStatus, summary: WriteSummary): Promise<void> {
+    try {
+      await this.#applyPatch(plugin);
+      summary.patched++;
+    } catch (err) {
+      if (!(err instanceof KubernetesApiError && err.statusCode === 404)) {
+        summary.failed++;
+        this.#options.log.warn(
+          { err: String(err), kind: plugin.kind, namespace: plugin.namespace, name: plugin.name },
+          'could not write status',
+        );
+        return; // tried again next time
+      }
+    }
+    this.#appliedPlugins.delete(key);
+    this.#written.delete(key);
+    this.#transitions.delete(`${plugin.kind}/${plugin.namespace ?? ''}/${plugin.name}/Programmed`);
   }
 
   async #createRegistration(
@@ -323,6 +366,8 @@ export class StatusWriter {
     }
   }
 }
+
+const pluginKey = (p: PluginStatus) => `${p.kind}/${p.namespace ?? ''}/${p.name}`;
 
 const API_VERSIONS: Readonly<Record<string, string>> = {
   Ingress: 'networking.k8s.io/v1',

@@ -226,6 +226,15 @@ describe('status writer', () => {
       { type: 'Other' },
       { type: 'Programmed', status: 'True', reason: 'Programmed' },
     ]);
+
+    // No longer used: our condition is withdrawn once (an apply without status), and applied again when used again.
+    const unused = { ...statuses('True'), plugins: [] };
+    expect((await writer.write({ statuses: unused, problems: [] })).patched).toBe(2);
+    expect(applies()).toHaveLength(5);
+    expect((await writer.write({ statuses: unused, problems: [] })).patched).toBe(0);
+    expect((await writer.write({ statuses: programmed('True', 'Programmed'), problems: [] })).patched).toBe(
+      2,
+    );
   });
 
   it('writes nothing unless leader, and skips objects that are gone', async () => {
