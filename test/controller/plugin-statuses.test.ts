@@ -144,7 +144,7 @@ describe('translate: plugin statuses', () => {
 
   it('names every plugin in a problem that takes routes out of service, not warnings', () => {
     // Two openid-connect plugins on one Ingress: Kong runs one per name, so both are reported.
-    const { statuses } = translate(
+    const { statuses, problems } = translate(
       cluster({
         kongPlugins: [
           kongPlugin('shop', 'okta', 'openid-connect', { issuer: 'https://idp.example.com' }),
@@ -164,6 +164,10 @@ describe('translate: plugin statuses', () => {
     });
     expect(byName.apps).toMatchObject({ status: 'False', reason: 'Invalid' });
     // A Kong 2.8 name is a warning (PLUGIN_FIELD_DEPRECATED, applied): the plugin is programmed.
+    expect(problems.map((p) => [p.code, p.objects[0]!.name])).toContainEqual([
+      'PLUGIN_FIELD_DEPRECATED',
+      'bad',
+    ]);
     expect(byName.bad).toMatchObject({ status: 'True', reason: 'Programmed' });
   });
 
