@@ -118,9 +118,6 @@ export function pluginStatuses(ctx: TranslateContext): PluginStatus[] {
       kind,
       ...(plugin.ref.namespace !== undefined ? { namespace: plugin.ref.namespace } : {}),
       name: plugin.ref.name,
-      ...(condition.observedGeneration !== undefined
-        ? { observedGeneration: condition.observedGeneration }
-        : {}),
       conditions: [condition],
     });
   }

@@ -107,8 +107,7 @@ export interface PluginStatus {
   /** None for a KongClusterPlugin. */
   namespace?: string;
   name: string;
-  observedGeneration?: number;
-  /** One `Programmed` condition. */
+  /** One `Programmed` condition (it carries the observed generation; KIC's status has no other field). */
   conditions: StatusCondition[];
 }
 

@@ -163,7 +163,6 @@ describe('status writer', () => {
           kind: 'KongPlugin' as const,
           namespace: 'payments',
           name: 'okta',
-          observedGeneration: 1,
           conditions: [
             {
               type: 'Programmed' as const,
