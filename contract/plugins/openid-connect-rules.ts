@@ -34,9 +34,6 @@ export function openIdConnectProblems(config: OpenIdConnectConfig): string[] {
   if ((config.upstream_headers_claims?.length ?? 0) !== (config.upstream_headers_names?.length ?? 0)) {
     problems.push('fields "upstream_headers_claims" and "upstream_headers_names" must have the same length');
   }
-  if (config.login_action === 'redirect' && !config.login_redirect_uri?.length) {
-    problems.push('field "login_redirect_uri" is required by login_action "redirect"');
-  }
   // Accepting these and acting otherwise would change who gets what; refuse by name until built.
   if (config.login_action === 'response') {
     problems.push('field "login_action" value "response" is not supported yet');
