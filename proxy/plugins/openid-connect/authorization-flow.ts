@@ -4,6 +4,7 @@ import * as oidc from 'openid-client';
 import { ERROR_BODIES } from '../../../common/errors.js';
 import type { OpenIdConnectConfig } from '../../../contract/plugins/openid-connect.js';
 import type { PluginContext } from '../registry.js';
+import { authorizationResponse } from './authorization-response.js';
 import { AuthorizationStateCookie } from './authorization-state.js';
 import { IdpCallRefused, type IdpCallGate } from './idp-call-limiter.js';
 import { refusalResponse } from './challenge.js';
@@ -117,8 +118,8 @@ export class AuthorizationFlow {
 
   /**
    * Answers the request when it is a login callback or a logout; returns
-   * the metric outcome then, or undefined for any other request. `body` is
-   * the form body `wantsBody` asked for, when it was one.
+   * the metric outcome then, or undefined for any other request.
+   * `params.body` is the form body `wantsBody` asked for, when it was one.
    */
   async handle(
     request: FastifyRequest,
@@ -128,7 +129,7 @@ export class AuthorizationFlow {
     session: SessionCookie | undefined,
   ): Promise<string | undefined> {
     if (this.#isLogout(request, context)) return this.#logout(request, reply, context, session);
-    const response = this.#authorizationResponse(request, params);
+    const response = authorizationResponse(this.#options.config.response_mode, request.method, params);
     if (!response || !this.#login || !this.#isCallbackPath(context)) return undefined;
     const https = context.proto === 'https';
     const saved = await this.#state.read(request.headers.cookie, Date.now() / 1000);
@@ -199,20 +200,6 @@ export class AuthorizationFlow {
       .header('cache-control', 'no-store')
       .send();
     return 'logged_in';
-  }
-
-  /**
-   * The authorization response parameters, where the configured response
-   * mode puts them, when they look like one: a form_post instance takes no
-   * code from a URL, and a query one none from a body.
-   */
-  #authorizationResponse(
-    request: FastifyRequest,
-    params: { query: URLSearchParams; body?: URLSearchParams | undefined },
-  ): URLSearchParams | undefined {
-    const response = this.#formPost ? (request.method === 'POST' ? params.body : undefined) : params.query;
-    if (!response?.has('state') || !(response.has('code') || response.has('error'))) return undefined;
-    return response;
   }
 
   #isLogout(request: FastifyRequest, context: PluginContext): boolean {
