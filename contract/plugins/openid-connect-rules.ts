@@ -37,9 +37,6 @@ export function openIdConnectProblems(config: OpenIdConnectConfig): string[] {
   if (config.bearer_token_param_type.includes('cookie') && !config.bearer_token_cookie_name) {
     problems.push('field "bearer_token_cookie_name" is required by bearer_token_param_type "cookie"');
   }
-  if (config.login_action === 'redirect' && !config.login_redirect_uri?.length) {
-    problems.push('field "login_redirect_uri" is required by login_action "redirect"');
-  }
   // Accepting these and acting otherwise would change who gets what; refuse by name until built.
   if (config.login_action === 'response') {
     problems.push('field "login_action" value "response" is not supported yet');

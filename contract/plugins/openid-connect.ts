@@ -216,6 +216,15 @@ export const OpenIdConnectConfig = Type.Object(
     redirect_uri: Type.Optional(
       Strings({ description: 'The callback URL registered at the IdP; the first is used.' }),
     ),
+    // Kong's `fragment` and JARM (`*.jwt`) modes are refused by name (openid-connect-kong-fields.ts).
+    response_mode: Type.Union([Type.Literal('query'), Type.Literal('form_post')], {
+      default: 'query',
+      description: 'How the IdP returns the code: in the query (GET) or in a form body (POST).',
+    }),
+    preserve_query_args: Type.Boolean({
+      default: false,
+      description: "Return to the login's original query string too, not only its path.",
+    }),
     login_action: Type.Union([Type.Literal('upstream'), Type.Literal('response'), Type.Literal('redirect')], {
       default: 'upstream',
     }),

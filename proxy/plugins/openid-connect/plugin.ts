@@ -168,11 +168,14 @@ export class OpenIdConnectPlugin implements PluginRuntime {
     const attempt = { method: 'none' };
     try {
       const view = this.#view(request, context);
-      if (this.#wantsBody && request.method !== 'GET' && request.method !== 'HEAD') {
+      if (
+        (this.#wantsBody && request.method !== 'GET' && request.method !== 'HEAD') ||
+        this.#flow?.wantsBody(request, context)
+      ) {
         await this.#readBody(request, context, view);
       }
       if (this.#flow) {
-        const handled = await this.#flow.handle(request, reply, context, view.query, this.#session);
+        const handled = await this.#flow.handle(request, reply, context, view, this.#session);
         if (handled) {
           record('authorization_code', handled);
           return false;
