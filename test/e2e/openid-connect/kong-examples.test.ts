@@ -156,7 +156,8 @@ const browserFlow: Flow = async (env, route, auth) => {
     // Refused: a wrong password keeps the browser at the IdP, the upstream never sees it.
     await page.fill('input[name=login]', ALICE.username);
     await page.fill('input[name=password]', 'not-her-password');
-    await Promise.all([page.waitForLoadState('load'), page.click('button[type=submit]')]);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('text=Invalid username or password.');
     expect(page.url().startsWith(env.idp.origin)).toBe(true);
     await page.fill('input[name=login]', ALICE.username);
     await page.fill('input[name=password]', ALICE.password);
@@ -207,7 +208,20 @@ const FLOWS: Record<string, Flow> = {
     expect(res.status).toBe(403);
     expect(res.headers['x-upstream-name']).toBeUndefined();
   },
-  'client-credentials.yaml': clientCredentialsFlow(APP_BILLING),
+  'client-credentials.yaml': async (env, route, auth) => {
+    await clientCredentialsFlow(APP_BILLING)(env, route, auth);
+    // client_credentials_param_type [header]: the same pair in a form body is not looked for.
+    const body = new URLSearchParams({
+      client_id: APP_BILLING.clientId,
+      client_secret: APP_BILLING.clientSecret,
+    });
+    const res = await call(env.fx, `/${route}/resource`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: body.toString(),
+    });
+    expect(res.status).toBe(401);
+  },
   'consumer-auth.yaml': async (env, route) => {
     // consumer_claims [[preferred_username]] by username: carol's login names the Application kong-compat/carol.
     const seen = upstreamSaw(
@@ -321,7 +335,12 @@ const FLOWS: Record<string, Flow> = {
       (await call(env.fx, `/${route}/resource`, { headers: { authorization: bearer(other) } })).status,
     ).toBe(401);
   },
-  'password.yaml': passwordFlow(() => {}),
+  'password.yaml': passwordFlow(async (_seen, env, route) => {
+    // password_param_type [header]: the same credentials in the query are not looked for.
+    const { username, password } = userOf(route);
+    const query = new URLSearchParams({ username, password });
+    expect((await call(env.fx, `/${route}/resource?${query}`)).status).toBe(401);
+  }),
   'session-auth.yaml': async (env, route) => {
     expect((await call(env.fx, `/${route}/resource`)).status).toBe(401);
     // Kong's example: a session cookie "retrieved using any other supported flow" is enough here.
