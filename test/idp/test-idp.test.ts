@@ -144,8 +144,9 @@ describe.each<IdpProfile>(['okta', 'azure', 'ping', 'keycloak'])('test IdP, %s p
     expect(wrong.error).toBe('invalid_client');
   });
 
-  it('accepts client_secret_post as well as client_secret_basic', async () => {
+  it('accepts client_secret_post as well as client_secret_basic, and counts which one came', async () => {
     const tokenEndpoint = String((await getJson(idp.discoveryUrl)).body.token_endpoint);
+    const before = idp.requestCounts();
     const res = await fetch(tokenEndpoint, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -158,6 +159,10 @@ describe.each<IdpProfile>(['okta', 'azure', 'ping', 'keycloak'])('test IdP, %s p
     expect(res.status).toBe(200);
     const body = (await res.json()) as { access_token: string };
     expect(decodeJwt(body.access_token).aud).toBe(idp.resources.jwtAudience);
+    await idp.clientCredentials('app-billing', 'app-billing-secret');
+    const after = idp.requestCounts();
+    expect(after.client_secret_post - before.client_secret_post).toBe(1);
+    expect(after.client_secret_basic - before.client_secret_basic).toBe(1);
   });
 
   it('supports the password grant with good and bad credentials', async () => {
