@@ -180,10 +180,61 @@ function ping(audience: string | undefined): ProfileDefinition {
   };
 }
 
+/**
+ * Keycloak, the IdP Kong's own openid-connect examples are written against:
+ * user tokens carry `preferred_username`, `email` and a space-separated
+ * `scope`, which those examples' claim rules and headers read.
+ */
+function keycloak(audience: string | undefined): ProfileDefinition {
+  const aud = audience ?? 'account';
+  return {
+    name: 'keycloak',
+    issuerPath: '/realms/kong-compat',
+    routes: {
+      authorization: '/protocol/openid-connect/auth',
+      token: '/protocol/openid-connect/token',
+      jwks: '/protocol/openid-connect/certs',
+      introspection: '/protocol/openid-connect/token/introspect',
+      revocation: '/protocol/openid-connect/revoke',
+      end_session: '/protocol/openid-connect/logout',
+      userinfo: '/protocol/openid-connect/userinfo',
+    },
+    // Keycloak's tokens say `aud: account`; oidc-provider needs an absolute URI to name the resource.
+    jwtResource: `urn:keycloak:${aud}`,
+    jwtAudience: aud,
+    opaqueResource: 'urn:keycloak:opaque',
+    resourceScopes: [...OIDC_SCOPES, ...API_SCOPES],
+    kidPrefix: 'keycloak',
+    claims({ clientId, user }) {
+      return {
+        typ: 'Bearer',
+        azp: clientId,
+        ...(user
+          ? {
+              preferred_username: user.username,
+              email: user.email,
+              email_verified: true,
+              name: user.name,
+              realm_access: { roles: user.groups },
+            }
+          : { preferred_username: `service-account-${clientId}` }),
+      };
+    },
+    shapeJwt(token) {
+      token.header = { ...token.header, typ: 'JWT' };
+    },
+  };
+}
+
 export function profileDefinition(
   name: IdpProfile,
-  opts: { tenantId?: string; audience?: string } = {},
+  opts: { tenantId?: string; audience?: string; resourceScopes?: string[] } = {},
 ): ProfileDefinition {
+  const profile = definition(name, opts);
+  return opts.resourceScopes ? { ...profile, resourceScopes: opts.resourceScopes } : profile;
+}
+
+function definition(name: IdpProfile, opts: { tenantId?: string; audience?: string }): ProfileDefinition {
   switch (name) {
     case 'okta':
       return okta(opts.audience);
@@ -191,5 +242,7 @@ export function profileDefinition(
       return azure(opts.tenantId ?? DEFAULT_TENANT_ID, opts.audience);
     case 'ping':
       return ping(opts.audience);
+    case 'keycloak':
+      return keycloak(opts.audience);
   }
 }

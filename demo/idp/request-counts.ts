@@ -24,7 +24,9 @@ export class RequestCounter {
   #counts = RequestCounter.#zero();
 
   static #zero(): RequestCounts {
-    return Object.fromEntries(ENDPOINTS.map((e) => [e, 0])) as RequestCounts;
+    return Object.fromEntries(
+      [...ENDPOINTS, 'client_secret_basic', 'client_secret_post'].map((e) => [e, 0]),
+    ) as RequestCounts;
   }
 
   constructor(
@@ -53,8 +55,14 @@ export class RequestCounter {
     return 'other';
   }
 
-  count(pathname: string): void {
-    this.#counts[this.classify(pathname)] += 1;
+  count(pathname: string, authorization: string | undefined): void {
+    const endpoint = this.classify(pathname);
+    this.#counts[endpoint] += 1;
+    if (endpoint === 'token' || endpoint === 'introspection' || endpoint === 'revocation') {
+      // Without Basic credentials, the client's id and secret are in the form body.
+      const basic = authorization?.toLowerCase().startsWith('basic ') === true;
+      this.#counts[basic ? 'client_secret_basic' : 'client_secret_post'] += 1;
+    }
   }
 
   snapshot(): RequestCounts {

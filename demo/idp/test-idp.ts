@@ -52,7 +52,11 @@ type MountableRequest = IncomingMessage & { originalUrl?: string };
 
 export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestIdp> {
   const profileName = options.profile ?? 'okta';
-  const profile = profileDefinition(profileName, { tenantId: options.tenantId, audience: options.audience });
+  const profile = profileDefinition(profileName, {
+    tenantId: options.tenantId,
+    audience: options.audience,
+    resourceScopes: options.resourceScopes,
+  });
   const users = new UserStore(options.users ?? DEFAULT_USERS);
   const clientList = mergeClients(defaultClients(options), options.clients);
   const clients = new Map(clientList.map((c) => [c.clientId, c]));
@@ -70,7 +74,7 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const rawUrl = req.url ?? '/';
     const pathname = rawUrl.split('?')[0] ?? '/';
-    counter.count(pathname);
+    counter.count(pathname, req.headers.authorization);
     if (outage.intercept(req, res)) return;
     if (!provider || !callback) {
       res.writeHead(503).end();

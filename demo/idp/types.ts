@@ -6,7 +6,7 @@ import type { KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
 
 /** Which real-world IdP the tokens and URLs are shaped like. */
-export type IdpProfile = 'okta' | 'azure' | 'ping';
+export type IdpProfile = 'okta' | 'azure' | 'ping' | 'keycloak';
 
 export interface TestUser {
   username: string;
@@ -56,6 +56,8 @@ export interface TestIdpOptions {
   tenantId?: string;
   /** Override the JWT audience of the default resource. */
   audience?: string;
+  /** Override the scopes the resource servers grant (default: the profile's). */
+  resourceScopes?: string[];
 }
 
 export interface TokenResponse {
@@ -83,7 +85,12 @@ export type CountedEndpoint =
   | 'interaction'
   | 'other';
 
-export type RequestCounts = Record<CountedEndpoint, number>;
+/**
+ * Requests per endpoint, and how clients authenticated at the token,
+ * introspection and revocation endpoints: `client_secret_basic` when the
+ * request carried Basic credentials, else `client_secret_post`.
+ */
+export type RequestCounts = Record<CountedEndpoint | 'client_secret_basic' | 'client_secret_post', number>;
 
 /** `http-503`: every request answers 503; `refuse`: the port stops listening; `hang`: requests never answer. */
 export type OutageMode = 'http-503' | 'refuse' | 'hang';

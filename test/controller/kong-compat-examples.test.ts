@@ -6,50 +6,26 @@
  * route answers 503. A field that starts working, or a refusal that loses
  * its name, fails here until the table says so.
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
 import { emptySnapshot, translate } from '../../controller/translate/index.js';
-import type { KongPlugin } from '../../controller/translate/k8s-types.js';
 import { ingress, ingressClass, service } from '../fixtures/k8s.js';
-
-const FIXTURES = join(import.meta.dirname, '../fixtures/kong-compat/openid-connect');
-const DOC = readFileSync(join(import.meta.dirname, '../../docs/kong-compatibility.md'), 'utf8');
+import {
+  COMPAT_DOC as DOC,
+  exampleFiles,
+  exampleTable,
+  loadExample,
+  mapStrings,
+} from '../support/kong-compat-examples.js';
 
 /** Kong's extra-jwks example leaves host placeholders without a scheme (Kong's URL check refuses them too). */
 const PLACEHOLDERS: [RegExp, string][] = [[/^(example-host\d)\//, 'https://$1.test/']];
 
-type Expected = { translates: true } | { translates: false; fields: string[] };
-
-function table(): Map<string, Expected> {
-  const section = DOC.split("### Kong's example configurations")[1]?.split('\n## ')[0] ?? '';
-  const rows = new Map<string, Expected>();
-  for (const line of section.split('\n')) {
-    const match = /^\| `([a-z0-9-]+\.yaml)` +\| ([^|]+)\|/.exec(line);
-    if (!match) continue;
-    const outcome = match[2]!.trim();
-    rows.set(
-      match[1]!,
-      outcome === 'translates'
-        ? { translates: true }
-        : { translates: false, fields: [...outcome.matchAll(/`([a-z_0-9]+)`/g)].map((m) => m[1]!) },
-    );
-  }
-  return rows;
-}
-
 function withPlaceholdersFilled(value: unknown): unknown {
-  if (typeof value === 'string') return PLACEHOLDERS.reduce((v, [re, to]) => v.replace(re, to), value);
-  if (Array.isArray(value)) return value.map(withPlaceholdersFilled);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withPlaceholdersFilled(v)]));
-  }
-  return value;
+  return mapStrings(value, (v) => PLACEHOLDERS.reduce((s, [re, to]) => s.replace(re, to), v));
 }
 
 function translateExample(file: string) {
-  const plugin = parseAllDocuments(readFileSync(join(FIXTURES, file), 'utf8'))[0]!.toJS() as KongPlugin;
+  const plugin = loadExample(file);
   plugin.config = withPlaceholdersFilled(plugin.config) as Record<string, unknown>;
   const { namespace, name } = plugin.metadata as { namespace: string; name: string };
   const snapshot = emptySnapshot();
@@ -68,8 +44,8 @@ function translateExample(file: string) {
   return { route, problems, config };
 }
 
-const expected = table();
-const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.yaml'));
+const expected = exampleTable();
+const files = exampleFiles();
 
 describe("Kong's openid-connect examples, as docs/kong-compatibility.md says", () => {
   it('the table lists every example, and only those', () => {

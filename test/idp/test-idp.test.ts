@@ -43,9 +43,10 @@ const ISSUER_PATH: Record<IdpProfile, RegExp> = {
   okta: /^http:\/\/127\.0\.0\.1:\d+\/oauth2\/default$/,
   azure: /^http:\/\/127\.0\.0\.1:\d+\/[0-9a-f-]{36}\/v2\.0$/,
   ping: /^http:\/\/127\.0\.0\.1:\d+\/as$/,
+  keycloak: /^http:\/\/127\.0\.0\.1:\d+\/realms\/kong-compat$/,
 };
 
-describe.each<IdpProfile>(['okta', 'azure', 'ping'])('test IdP, %s profile', (profile) => {
+describe.each<IdpProfile>(['okta', 'azure', 'ping', 'keycloak'])('test IdP, %s profile', (profile) => {
   let idp: TestIdp;
 
   beforeAll(async () => {
@@ -123,6 +124,13 @@ describe.each<IdpProfile>(['okta', 'azure', 'ping'])('test IdP, %s profile', (pr
       expect(payload.sub).toBe(payload.oid);
       expect(payload).not.toHaveProperty('scp');
       expect(payload).not.toHaveProperty('scope');
+    } else if (profile === 'keycloak') {
+      expect(payload).toMatchObject({
+        azp: 'app-billing',
+        scope: 'api:read',
+        aud: 'account',
+        preferred_username: 'service-account-app-billing',
+      });
     } else {
       expect(payload).toMatchObject({
         client_id: 'app-billing',
@@ -136,8 +144,9 @@ describe.each<IdpProfile>(['okta', 'azure', 'ping'])('test IdP, %s profile', (pr
     expect(wrong.error).toBe('invalid_client');
   });
 
-  it('accepts client_secret_post as well as client_secret_basic', async () => {
+  it('accepts client_secret_post as well as client_secret_basic, and counts which one came', async () => {
     const tokenEndpoint = String((await getJson(idp.discoveryUrl)).body.token_endpoint);
+    const before = idp.requestCounts();
     const res = await fetch(tokenEndpoint, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -150,6 +159,10 @@ describe.each<IdpProfile>(['okta', 'azure', 'ping'])('test IdP, %s profile', (pr
     expect(res.status).toBe(200);
     const body = (await res.json()) as { access_token: string };
     expect(decodeJwt(body.access_token).aud).toBe(idp.resources.jwtAudience);
+    await idp.clientCredentials('app-billing', 'app-billing-secret');
+    const after = idp.requestCounts();
+    expect(after.client_secret_post - before.client_secret_post).toBe(1);
+    expect(after.client_secret_basic - before.client_secret_basic).toBe(1);
   });
 
   it('supports the password grant with good and bad credentials', async () => {
@@ -181,6 +194,14 @@ describe.each<IdpProfile>(['okta', 'azure', 'ping'])('test IdP, %s profile', (pr
         preferred_username: 'alice@example.test',
         groups: ['admins', 'everyone'],
       });
+    } else if (profile === 'keycloak') {
+      expect(payload).toMatchObject({
+        azp: 'gateway',
+        preferred_username: 'alice',
+        email: 'alice@example.test',
+        sub: idp.users.alice!.sub,
+      });
+      expect(String(payload.scope).split(' ')).toEqual(expect.arrayContaining(['openid', 'api:read']));
     } else {
       expect(payload).toMatchObject({ client_id: 'gateway', username: 'alice', sub: idp.users.alice!.sub });
       expect(String(payload.scope).split(' ')).toEqual(expect.arrayContaining(['openid', 'api:read']));

@@ -1,3 +1,4 @@
+import { stringify } from 'safe-stable-stringify';
 import {
   createLocalJWKSet,
   type FlattenedJWSInput,
@@ -147,13 +148,15 @@ export class Provider {
   async #fetch(): Promise<void> {
     try {
       const metadata = await this.#discover();
-      const uris = [this.options.jwksEndpoint ?? metadata.jwks_uri, ...this.options.extraJwksUris].filter(
-        (u): u is string => !!u,
-      );
+      const uris = [
+        ...new Set([this.options.jwksEndpoint ?? metadata.jwks_uri, ...this.options.extraJwksUris]),
+      ].filter((u): u is string => !!u);
       if (uris.length === 0)
         throw new PortcullisError('PCS_IDP_UNAVAILABLE', 'the issuer publishes no jwks_uri');
       const sets = await Promise.all(uris.map((uri) => this.http.getJson(uri, 'jwks')));
-      const keys = sets.flatMap((set) => signingKeys(set));
+      // The same key published twice (extra_jwks_uris naming the issuer's own JWKS) would match twice,
+      // and jose refuses a token whose key matches more than one entry.
+      const keys = uniqueKeys(sets.flatMap((set) => signingKeys(set)));
       if (keys.length === 0) throw new PortcullisError('PCS_IDP_UNAVAILABLE', 'the JWKS has no signing keys');
       this.#metadata = metadata;
       this.#keys = {
@@ -217,6 +220,16 @@ function signingKeys(set: unknown): JWK[] {
     .filter((k) => k.kty !== 'oct' && (k.use === undefined || k.use === 'sig'))
     .filter((k) => k.alg === undefined || ASYMMETRIC.has(k.alg))
     .map(({ d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicPart }) => publicPart);
+}
+
+function uniqueKeys(keys: JWK[]): JWK[] {
+  const seen = new Set<string>();
+  return keys.filter((key) => {
+    const id = stringify(key);
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
 }
 
 function allowedAlgorithms(metadata: ProviderMetadata, keys: JWK[]): string[] {
