@@ -39,7 +39,10 @@ export class RuntimeConfig {
   readonly routes: RouteTable;
   readonly certificates: CertificateStore;
   readonly #routes = new Map<Route, RouteRuntime>();
-  /** Every upstream origin in this config, so connection pools of removed ones can close. */
+  /**
+   * Every upstream origin in this config with its TLS settings (`origin|tls key`),
+   * so connection pools of removed ones, or made with old trust settings, can close.
+   */
   readonly origins = new Set<string>();
 
   constructor(
@@ -59,8 +62,8 @@ export class RuntimeConfig {
         { balancer: new Balancer(u), tls: u.protocol === 'https' ? upstreamTls(u.tlsVerify) : UNVERIFIED },
       ]),
     );
-    for (const { balancer } of balancers.values())
-      for (const origin of balancer.origins) this.origins.add(origin);
+    for (const { balancer, tls } of balancers.values())
+      for (const origin of balancer.origins) this.origins.add(`${origin}|${tls.key}`);
     const instances = new Map(config.plugins.map((p) => [p.id, p]));
     const names = new Map(config.plugins.map((p) => [p.id, pluginNames(p)]));
     const owned = OwnedNames.forConfig(names.values());

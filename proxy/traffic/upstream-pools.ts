@@ -7,8 +7,8 @@ import type { UpstreamTls } from './upstream-tls.js';
  * warm connections.
  */
 export class UpstreamPools {
-  /** By `origin|connectMs|tls key`: connections made with other trust settings are never shared. */
-  readonly #pools = new Map<string, { origin: string; pool: Pool }>();
+  /** By `origin|tls key|connectMs`: connections made with other trust settings are never shared. */
+  readonly #pools = new Map<string, { retainKey: string; pool: Pool }>();
   readonly #connections: number;
 
   constructor(connections = 256) {
@@ -22,11 +22,11 @@ export class UpstreamPools {
    * connection for another name.
    */
   pool(origin: string, connectMs: number, tls: UpstreamTls): Pool {
-    const key = `${origin}|${connectMs}|${tls.key}`;
+    const key = `${origin}|${tls.key}|${connectMs}`;
     let entry = this.#pools.get(key);
     if (!entry) {
       entry = {
-        origin,
+        retainKey: `${origin}|${tls.key}`,
         pool: new Pool(origin, {
           connections: this.#connections,
           pipelining: 1,
@@ -42,10 +42,13 @@ export class UpstreamPools {
     return entry.pool;
   }
 
-  /** Gracefully closes pools whose origin no config uses any more; in-flight requests finish. */
+  /**
+   * Gracefully closes pools whose `origin|tls key` no config uses any more
+   * (a removed target, or a CA bundle that changed); in-flight requests finish.
+   */
   retain(origins: ReadonlySet<string>): void {
-    for (const [key, { origin, pool }] of this.#pools) {
-      if (!origins.has(origin)) {
+    for (const [key, { retainKey, pool }] of this.#pools) {
+      if (!origins.has(retainKey)) {
         this.#pools.delete(key);
         void pool.close();
       }

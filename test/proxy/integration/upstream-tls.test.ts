@@ -83,7 +83,7 @@ describe('an upstream with tlsVerify', () => {
   it('is never sent a request by an impostor with a self-signed certificate (the attack)', async () => {
     const res = await get('/impostor/secret?token=abc');
     expect(res.status).toBe(502);
-    expect(JSON.parse(res.body)).toMatchObject({ error: 'PCS_UPSTREAM_TLS_UNVERIFIED' });
+    expect(res.json()).toMatchObject({ error: 'PCS_UPSTREAM_TLS_UNVERIFIED' });
     expect(impostor.requests).toEqual([]);
     // Logged with OpenSSL's reason, without the request's secrets or any certificate material.
     await proxy.waitForOutput('DEPTH_ZERO_SELF_SIGNED_CERT');
@@ -97,7 +97,7 @@ describe('an upstream with tlsVerify', () => {
   it('passes a valid chain', async () => {
     const res = await get('/trusted/x');
     expect(res.status).toBe(200);
-    expect(JSON.parse(res.body)).toMatchObject({ upstream: 'trusted', url: '/trusted/x' });
+    expect(res.json()).toMatchObject({ upstream: 'trusted', url: '/trusted/x' });
   });
 
   it('checks the name sent: the client Host with preserveHost, the target IP without', async () => {
@@ -108,7 +108,7 @@ describe('an upstream with tlsVerify', () => {
   it('refuses a chain longer than the depth and passes it within', async () => {
     const refused = await get('/depth-0/a');
     expect(refused.status).toBe(502);
-    expect(JSON.parse(refused.body)).toMatchObject({ error: 'PCS_UPSTREAM_TLS_UNVERIFIED' });
+    expect(refused.json()).toMatchObject({ error: 'PCS_UPSTREAM_TLS_UNVERIFIED' });
     expect(viaIntermediate.requests).toEqual([]);
     expect((await get('/depth-1/a')).status).toBe(200);
   });
@@ -151,6 +151,6 @@ describe('an upstream without tlsVerify (Kong default)', () => {
   it('is reached over TLS without verification', async () => {
     const res = await get('/unverified/x');
     expect(res.status).toBe(200);
-    expect(JSON.parse(res.body)).toMatchObject({ upstream: 'impostor' });
+    expect(res.json()).toMatchObject({ upstream: 'impostor' });
   });
 });

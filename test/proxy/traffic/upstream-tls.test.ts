@@ -161,6 +161,20 @@ describe('an upstream that does not ask (Kong default)', () => {
     expect(upstreamTls({ caCertificates: [root.cert] }).key).toBe(verified.key);
     expect(upstreamTls({ depth: 1, caCertificates: [root.cert] }).key).not.toBe(verified.key);
   });
+
+  it('closes pools made with trust settings no config uses any more', () => {
+    const local = new UpstreamPools(1);
+    const origin = 'https://127.0.0.1:1';
+    const old = upstreamTls({ caCertificates: [otherRoot.cert] });
+    const current = upstreamTls({ caCertificates: [root.cert] });
+    const stale = local.pool(origin, 2_000, old);
+    const kept = local.pool(origin, 2_000, current);
+    local.retain(new Set([`${origin}|${current.key}`]));
+    expect(stale.closed).toBe(true);
+    expect(kept.closed).toBe(false);
+    expect(local.pool(origin, 2_000, current)).toBe(kept);
+    return local.close();
+  });
 });
 
 describe('helpers', () => {
