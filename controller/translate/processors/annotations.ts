@@ -23,7 +23,7 @@
  *
  * Every other konghq.com annotation fails the object's routes closed too
  * (ANNOTATION_UNSUPPORTED): KIC's that we do not implement (override, snis,
- * headers.*, tls-verify, ...; see REFUSED) and unknown names, with the nearest
+ * headers.*, ca-certificates-configmaps, ...; see REFUSED) and unknown names, with the nearest
  * known name suggested, because a typo such as `konghq.com/plugin: okta` that
  * is ignored serves the route with no auth. The exceptions, NO_EFFECT, cannot
  * change who gets in or what the upstream sees (buffering, tags). A
