@@ -20,8 +20,14 @@
  */
 import type { Target, Upstream, UpstreamTlsVerify } from '../../../contract/compiled-config.js';
 import { isCaCertificate } from '../../../contract/validate.js';
-import { addProblem, type BackendResult, type Processor, type TranslateContext } from '../context.js';
-import type { RouteSettings, Unavailable } from '../context.js';
+import {
+  addProblem,
+  type BackendResult,
+  type Processor,
+  type RouteSettings,
+  type TranslateContext,
+  type Unavailable,
+} from '../context.js';
 import type { EndpointSlice, Ingress, IngressBackend, Secret, Service, ServicePort } from '../k8s-types.js';
 import { arr, compareStrings, record, ref, refOf, secretValue, str } from '../read.js';
 import { backendKey, backendPort, ingressBackends, serviceKeyOf } from './backends.js';
@@ -30,7 +36,7 @@ const DEFAULT_WEIGHT = 100;
 /** KIC's label for a Secret that holds a CA certificate. */
 const CA_CERT_LABEL = 'konghq.com/ca-cert';
 
-/** The CA Secrets a Service's settings name, by `namespace/name` (undefined: missing). */
+/** The CA Secrets a Service's settings name, in its namespace (`secret` undefined: missing). */
 function caSecretsOf(ctx: TranslateContext, service: Service, settings: RouteSettings | undefined) {
   return (settings?.caSecrets ?? []).map((name) => ({
     name,
@@ -50,24 +56,24 @@ function tlsVerifyOf(
   const caCertificates: string[] = [];
   const namespace = service.metadata.namespace!;
   for (const { name, secret } of caSecretsOf(ctx, service, settings)) {
-    const problem = caProblem(secret);
-    if (typeof problem === 'string') {
+    const read = readCaSecret(secret);
+    if (typeof read === 'string') {
       const code =
         secret && record(secret.metadata.labels)?.[CA_CERT_LABEL] === 'true'
           ? 'UPSTREAM_CA_INVALID'
           : 'UPSTREAM_CA_NOT_FOUND';
       // The certificate's content is never in the message: only where it is and what is wrong.
-      const message = `CA certificate Secret ${namespace}/${name} (konghq.com/ca-certificates-secrets of Service ${namespace}/${service.metadata.name}) ${problem}`;
+      const message = `CA certificate Secret ${namespace}/${name} (konghq.com/ca-certificates-secrets of Service ${namespace}/${service.metadata.name}) ${read}`;
       return { tlsVerify, unavailable: { code, message } };
     }
-    caCertificates.push(problem.pem);
+    caCertificates.push(read.pem);
   }
   if (caCertificates.length > 0) tlsVerify.caCertificates = caCertificates;
   return { tlsVerify };
 }
 
 /** A CA Secret's certificate, or what is wrong with it. */
-function caProblem(secret: Secret | undefined): { pem: string } | string {
+function readCaSecret(secret: Secret | undefined): { pem: string } | string {
   if (!secret) return 'does not exist';
   if (record(secret.metadata.labels)?.[CA_CERT_LABEL] !== 'true') {
     return `is not labelled ${CA_CERT_LABEL}: "true" (KIC requires the label)`;
