@@ -70,6 +70,8 @@ export async function createKubernetesMode(flags: KubernetesFlags, log: Logger):
       : flags.publishAddress?.map(publishAddress),
     isLeader: election ? () => election.isLeader() : undefined,
     eventNamespace: flags.leaderElectionNamespace,
+    // One manager per class: controllers of other classes own their own plugin conditions.
+    fieldManager: `portcullis/${flags.ingressClass}`.slice(0, 128),
   });
   const source = createKubernetesSource({
     kubeConfig,

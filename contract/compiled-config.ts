@@ -28,6 +28,12 @@ const HostName = Type.String({
   description: 'Lower-case host name, exact or `*.` wildcard (one label).',
 });
 
+/** An exact DNS name, as a TLS client sends it in the SNI extension (lower-cased). */
+const ServerName = Type.String({
+  pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$',
+  maxLength: 253,
+});
+
 export const Certificate = Type.Object(
   {
     id: Name,
@@ -111,12 +117,45 @@ export const PathType = Type.Union([
 
 const HttpMethod = Type.String({ pattern: '^[A-Z]+$', maxLength: 32 });
 
+/** A request header a route requires (konghq.com/headers.<name>). */
+export const HeaderMatch = Type.Object(
+  {
+    name: Type.String({
+      pattern: "^[!#$%&'*+.^_`|~0-9a-z-]+$",
+      maxLength: 256,
+      description: 'Lower-case header name (not `host`).',
+    }),
+    values: Type.Array(
+      Type.String({ minLength: 1, maxLength: 4096, pattern: '^[^\\u0000-\\u001f\\u007f]+$' }),
+      {
+        minItems: 1,
+        description:
+          'Lower-case values; the header must equal one of them, compared case-insensitively (each value when it is sent more than once).',
+      },
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const Route = Type.Object(
   {
     id: Name,
     path: Type.String({ minLength: 1, maxLength: 4096 }),
     pathType: PathType,
     methods: Type.Optional(Type.Array(HttpMethod, { description: 'Empty or absent: any method.' })),
+    headers: Type.Optional(
+      Type.Array(HeaderMatch, {
+        minItems: 1,
+        description: 'Headers the request must all carry, sorted by name; absent: no header condition.',
+      }),
+    ),
+    snis: Type.Optional(
+      Type.Array(ServerName, {
+        minItems: 1,
+        description:
+          'The TLS server name (SNI) must be one of these; a route with snis never matches plain http.',
+      }),
+    ),
     protocols: Type.Array(Type.Union([Type.Literal('http'), Type.Literal('https')]), {
       minItems: 1,
       default: ['http', 'https'],
@@ -219,6 +258,7 @@ export type UpstreamTlsVerify = Static<typeof UpstreamTlsVerify>;
 export type PluginInstance = Static<typeof PluginInstance>;
 export type Timeouts = Static<typeof Timeouts>;
 export type PathType = Static<typeof PathType>;
+export type HeaderMatch = Static<typeof HeaderMatch>;
 export type Route = Static<typeof Route>;
 export type VirtualHost = Static<typeof VirtualHost>;
 export type Application = Static<typeof Application>;

@@ -24,6 +24,13 @@ const NOT_YET = (what: string, values: string[], field: string) =>
 
 export const KONG_UNSUPPORTED_OPENID_CONNECT_VALUES: Readonly<Record<string, string>> = Object.fromEntries([
   ['auth_methods=kong_oauth2', "belongs to Kong's oauth2 plugin, which Portcullis does not have"],
+  // Kong's own description: "rarely useful as the plugin itself cannot read it".
+  ['response_mode=fragment', 'is not supported: a URL fragment never reaches the proxy'],
+  ...NOT_YET(
+    'JWT-secured authorization response mode (JARM)',
+    ['query.jwt', 'form_post.jwt', 'fragment.jwt', 'jwt'],
+    'response_mode',
+  ),
   ...NOT_YET('auth method', ['userinfo', 'refresh_token'], 'auth_methods'),
   ...NOT_YET(
     'client authentication',

@@ -34,8 +34,8 @@ export function openIdConnectProblems(config: OpenIdConnectConfig): string[] {
   if ((config.upstream_headers_claims?.length ?? 0) !== (config.upstream_headers_names?.length ?? 0)) {
     problems.push('fields "upstream_headers_claims" and "upstream_headers_names" must have the same length');
   }
-  if (config.login_action === 'redirect' && !config.login_redirect_uri?.length) {
-    problems.push('field "login_redirect_uri" is required by login_action "redirect"');
+  if (config.bearer_token_param_type.includes('cookie') && !config.bearer_token_cookie_name) {
+    problems.push('field "bearer_token_cookie_name" is required by bearer_token_param_type "cookie"');
   }
   // Accepting these and acting otherwise would change who gets what; refuse by name until built.
   if (config.login_action === 'response') {

@@ -36,6 +36,9 @@ export type AuthMethod = (typeof AUTH_METHODS)[number];
 
 const PARAM_TYPES = ['header', 'query', 'body'] as const;
 export type ParamType = (typeof PARAM_TYPES)[number];
+/** A bearer token may also come in a cookie (`bearer_token_cookie_name`); not by default, as in Kong. */
+const BEARER_PARAM_TYPES = [...PARAM_TYPES, 'cookie'] as const;
+export type BearerParamType = (typeof BEARER_PARAM_TYPES)[number];
 
 /** Client authentication at the IdP's token and introspection endpoints. */
 export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
@@ -62,10 +65,16 @@ export const OpenIdConnectConfig = Type.Object(
     audience: Type.Optional(
       Strings({ description: 'Sent as `audience` (space-separated) in the authorization request.' }),
     ),
-    bearer_token_param_type: Enums(PARAM_TYPES, {
+    bearer_token_param_type: Enums(BEARER_PARAM_TYPES, {
       default: [...PARAM_TYPES],
       description: 'Where a bearer token may arrive.',
     }),
+    bearer_token_cookie_name: Type.Optional(
+      Type.String({
+        pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",
+        description: 'The cookie a bearer token may arrive in, with `bearer_token_param_type` cookie.',
+      }),
+    ),
     client_credentials_param_type: Enums(PARAM_TYPES, {
       default: [...PARAM_TYPES],
       description: 'Where client credentials may arrive.',
@@ -89,6 +98,12 @@ export const OpenIdConnectConfig = Type.Object(
     roles_claim: Strings({ default: ['roles'], description: 'Claim path of the roles.' }),
     roles_required: Type.Optional(
       Required('Alternatives; each is space-separated roles that must all be present.'),
+    ),
+    claims_forbidden: Type.Optional(
+      Strings({ description: 'Top-level claims a token must not carry; one present refuses it (403).' }),
+    ),
+    domains: Type.Optional(
+      Strings({ description: "Allowed values of the `hd` (hosted domain) claim, Google's." }),
     ),
     issuers_allowed: Type.Optional(
       Strings({ description: 'Accepted `iss` values; the discovered issuer when unset.' }),
@@ -201,6 +216,15 @@ export const OpenIdConnectConfig = Type.Object(
     redirect_uri: Type.Optional(
       Strings({ description: 'The callback URL registered at the IdP; the first is used.' }),
     ),
+    // Kong's `fragment` and JARM (`*.jwt`) modes are refused by name (openid-connect-kong-fields.ts).
+    response_mode: Type.Union([Type.Literal('query'), Type.Literal('form_post')], {
+      default: 'query',
+      description: 'How the IdP returns the code: in the query (GET) or in a form body (POST).',
+    }),
+    preserve_query_args: Type.Boolean({
+      default: false,
+      description: "Return to the login's original query string too, not only its path.",
+    }),
     login_action: Type.Union([Type.Literal('upstream'), Type.Literal('response'), Type.Literal('redirect')], {
       default: 'upstream',
     }),
@@ -230,7 +254,9 @@ export const OpenIdConnectConfig = Type.Object(
     // Kong lets these be switched off; Portcullis always verifies, so only `true` is accepted.
     verify_nonce: Type.Optional(Type.Literal(true)),
     verify_signature: Type.Optional(Type.Literal(true)),
-    verify_claims: Type.Optional(Type.Literal(true)),
+    // `false` is accepted but verifies all the same: Kong's multi-IdP guide sets it so that `iss` is
+    // matched against `issuers_allowed`, which Portcullis always does; skipping `exp` would not be safe.
+    verify_claims: Type.Optional(Type.Boolean()),
     // Kong's check of this config against the discovery document; off by default there.
     verify_parameters: Type.Optional(Type.Boolean()),
   },

@@ -1,13 +1,23 @@
 /**
  * Writes what translate says back to the cluster: Ingress
  * `status.loadBalancer`, conditions on Applications and
- * ApplicationRegistrations (status subresource), the ApplicationRegistrations
+ * ApplicationRegistrations (status subresource), the `Programmed` condition
+ * of the KongPlugins and KongClusterPlugins in use, the ApplicationRegistrations
  * translate asks for (`create`: Pending, or Approved under auto_approve), and
  * Events for problems.
  *
  * A registration is created once and never updated or deleted by the
  * controller: its spec is the Service owner's decision. If one by that name
  * exists already (409), it is left as it is.
+ *
+ * Plugin conditions go by server-side apply under this controller's field
+ * manager (one per ingress class), without force: the API server then keeps
+ * the other conditions on the object, and answers 409 when another manager
+ * (another controller sharing the cluster) owns a different `Programmed`
+ * value. That one is left as it is, so two controllers never take turns
+ * overwriting each other; ours is tried again when it changes. When our
+ * routes stop using a plugin, an apply without status withdraws our
+ * condition.
  *
  * Each write happens once per change, not once per build: the writer
  * remembers what it last wrote for every object and which problems it has
@@ -18,7 +28,7 @@ import { createHash } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { TranslateProblem } from '../translate/problem-codes.js';
-import type { StatusCondition, TranslateStatuses } from '../translate/statuses.js';
+import type { PluginStatus, StatusCondition, TranslateStatuses } from '../translate/statuses.js';
 import { apiRequest, KubernetesApiError } from './api-request.js';
 import { EVENT_PATH, resourcePath, watchedPath } from './kinds.js';
 
@@ -40,6 +50,8 @@ export interface StatusWriterOptions {
   isLeader?: () => boolean;
   /** Clock for condition transition and Event times. */
   now?: () => Date;
+  /** Server-side apply field manager for plugin conditions; one per ingress class. Default `component`. */
+  fieldManager?: string;
 }
 
 export interface WriteSummary {
@@ -49,7 +61,7 @@ export interface WriteSummary {
   failed: number;
 }
 
-type ObjectKind = 'Ingress' | 'Application' | 'ApplicationRegistration';
+type ObjectKind = 'Ingress' | 'Application' | 'ApplicationRegistration' | PluginStatus['kind'];
 
 interface ConditionMemory {
   status: string;
@@ -68,6 +80,8 @@ export class StatusWriter {
   #reported = new Set<string>();
   /** Registrations already created (or found existing). */
   readonly #created = new Set<string>();
+  /** Plugins whose Programmed condition we own, by `Kind/ns/name`. */
+  readonly #appliedPlugins = new Map<string, PluginStatus>();
 
   constructor(options: StatusWriterOptions) {
     this.#options = options;
@@ -122,6 +136,15 @@ export class StatusWriter {
       };
       await this.#patchStatus('ApplicationRegistration', reg.namespace, reg.name, status, summary);
     }
+    const inUse = new Set<string>();
+    for (const plugin of statuses.plugins) {
+      inUse.add(pluginKey(plugin));
+      await this.#applyPluginStatus(plugin, summary);
+    }
+    // A plugin our routes no longer use: our condition is withdrawn (another manager's stays).
+    for (const [key, plugin] of this.#appliedPlugins) {
+      if (!inUse.has(key)) await this.#releasePluginStatus(key, plugin, summary);
+    }
     await this.#events(result.problems, summary);
     return summary;
   }
@@ -166,6 +189,74 @@ export class StatusWriter {
       this.#options.log.warn({ err: String(err), kind, namespace, name }, 'could not write status');
       return false;
     }
+  }
+
+  get #fieldManager(): string {
+    return this.#options.fieldManager ?? this.#options.component ?? 'portcullis-controller';
+  }
+
+  /** A server-side apply of a plugin's status: only the fields in `status` are ours afterwards. */
+  async #applyPatch(plugin: PluginStatus, status?: object): Promise<void> {
+    const { kind, namespace, name } = plugin;
+    const path = `${resourcePath(watchedPath(kind), namespace, name, 'status')}?fieldManager=${encodeURIComponent(this.#fieldManager)}`;
+    await apiRequest(this.#options.kubeConfig, 'PATCH', path, {
+      // JSON is YAML: an apply patch needs only the identifying fields and what this manager owns.
+      body: {
+        apiVersion: API_VERSIONS[kind],
+        kind,
+        metadata: { name, ...(namespace !== undefined ? { namespace } : {}) },
+        ...(status ? { status } : {}),
+      },
+      contentType: 'application/apply-patch+yaml',
+    });
+  }
+
+  async #applyPluginStatus(plugin: PluginStatus, summary: WriteSummary): Promise<void> {
+    const { kind, namespace, name } = plugin;
+    const key = pluginKey(plugin);
+    const status = { conditions: this.#conditions(kind, namespace ?? '', name, plugin.conditions) };
+    const body = JSON.stringify(status);
+    if (this.#written.get(key) === body) return;
+    const fieldManager = this.#fieldManager;
+    try {
+      await this.#applyPatch(plugin, status);
+      this.#written.set(key, body);
+      this.#appliedPlugins.set(key, plugin);
+      summary.patched++;
+    } catch (err) {
+      if (err instanceof KubernetesApiError && err.statusCode === 404) return; // deleted meanwhile
+      if (err instanceof KubernetesApiError && err.statusCode === 409) {
+        // Another field manager owns a different Programmed condition: not ours to overwrite.
+        this.#written.set(key, body);
+        this.#options.log.info(
+          { kind, namespace, name, fieldManager },
+          'Programmed condition owned by another controller; left as it is',
+        );
+        return;
+      }
+      summary.failed++;
+      this.#options.log.warn({ err: String(err), kind, namespace, name }, 'could not write status');
+    }
+  }
+
+  /** Applies nothing under our manager: the API server removes the condition unless another manager shares it. */
+  async #releasePluginStatus(key: string, plugin: PluginStatus, summary: WriteSummary): Promise<void> {
+    try {
+      await this.#applyPatch(plugin);
+      summary.patched++;
+    } catch (err) {
+      if (!(err instanceof KubernetesApiError && err.statusCode === 404)) {
+        summary.failed++;
+        this.#options.log.warn(
+          { err: String(err), kind: plugin.kind, namespace: plugin.namespace, name: plugin.name },
+          'could not write status',
+        );
+        return; // tried again next time
+      }
+    }
+    this.#appliedPlugins.delete(key);
+    this.#written.delete(key);
+    this.#transitions.delete(`${plugin.kind}/${plugin.namespace ?? ''}/${plugin.name}/Programmed`);
   }
 
   async #createRegistration(
@@ -275,6 +366,8 @@ export class StatusWriter {
     }
   }
 }
+
+const pluginKey = (p: PluginStatus) => `${p.kind}/${p.namespace ?? ''}/${p.name}`;
 
 const API_VERSIONS: Readonly<Record<string, string>> = {
   Ingress: 'networking.k8s.io/v1',

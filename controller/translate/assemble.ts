@@ -13,6 +13,7 @@ import {
   type VirtualHost,
 } from '../../contract/compiled-config.js';
 import type { TranslateContext } from './context.js';
+import { pluginStatuses } from './plugin-statuses.js';
 import type { ObjectRef, TranslateProblem } from './problem-codes.js';
 import { compareStrings } from './read.js';
 import type { IngressStatus, TranslateStatuses } from './statuses.js';
@@ -84,6 +85,7 @@ export function assembleStatuses(ctx: TranslateContext): TranslateStatuses {
     ingresses,
     applications: [...ctx.applicationStatuses].sort(byNamespacedName),
     applicationRegistrations: [...ctx.registrationStatuses].sort(byNamespacedName),
+    plugins: pluginStatuses(ctx),
   };
 }
 

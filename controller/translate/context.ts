@@ -6,6 +6,7 @@
 import type {
   Application as ConfigApplication,
   Certificate,
+  HeaderMatch,
   Route,
   Upstream,
 } from '../../contract/compiled-config.js';
@@ -46,6 +47,11 @@ export interface RouteSettings {
   hostAliases?: string[];
   /** Bytes, from portcullis.dev/max-request-body-size; 0 is no limit. */
   maxRequestBodySize?: number;
+  // Ingress only: conditions that narrow its routes.
+  /** From konghq.com/headers.<name>, sorted by name. */
+  headers?: HeaderMatch[];
+  /** From konghq.com/snis, sorted. */
+  snis?: string[];
   // Service only
   upstreamPath?: string;
   connectMs?: number;

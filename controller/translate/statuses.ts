@@ -10,10 +10,12 @@
  * - `Ready`: what it asks for is in effect (Ingress: every route is served,
  *   none answers 503; Application: every requested Service is approved;
  *   ApplicationRegistration: it grants access).
+ * - `Programmed` (KongPlugin, KongClusterPlugin only, as Kong's controller
+ *   writes it): the plugin is in the config as written; see plugin-statuses.ts.
  */
 export interface StatusCondition {
   /** `ResolvedRefs` (Applications only): every listed Service exists and uses application registration. */
-  type: 'Accepted' | 'Ready' | 'ResolvedRefs';
+  type: 'Accepted' | 'Ready' | 'ResolvedRefs' | 'Programmed';
   status: 'True' | 'False';
   /** A CamelCase reason; for failures, the problem code. */
   reason: string;
@@ -99,10 +101,22 @@ export interface ApplicationRegistrationStatus {
   conditions: StatusCondition[];
 }
 
+/** A KongPlugin or KongClusterPlugin that our Ingresses or their Services use, or a global one of our class. */
+export interface PluginStatus {
+  kind: 'KongPlugin' | 'KongClusterPlugin';
+  /** None for a KongClusterPlugin. */
+  namespace?: string;
+  name: string;
+  /** One `Programmed` condition (it carries the observed generation; KIC's status has no other field). */
+  conditions: StatusCondition[];
+}
+
 export interface TranslateStatuses {
   ingresses: IngressStatus[];
   applications: ApplicationStatus[];
   applicationRegistrations: ApplicationRegistrationStatus[];
+  /** Sorted by kind, namespace, name. */
+  plugins: PluginStatus[];
 }
 
 /** An Ingress's conditions, from its paths. */

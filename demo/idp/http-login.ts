@@ -4,7 +4,8 @@
  * path-aware cookie jar (oidc-provider's interaction cookie is scoped to the
  * interaction path and the resume cookie to the authorization path), posts
  * the login form, and stops at the first redirect leaving the IdP — the
- * client's redirect_uri, returned unfollowed.
+ * client's redirect_uri, returned unfollowed — or, for `response_mode=form_post`,
+ * at the page that would POST the response there: its action and fields.
  */
 import { fetch, type Dispatcher } from 'undici';
 import type { ImplicitResult, LoginCredentials } from './types.js';
@@ -54,12 +55,33 @@ function formAction(html: string): string | undefined {
   return /<form[^>]*action="([^"]+)"/i.exec(html)?.[1]?.replace(/&#38;/g, '&');
 }
 
+function unescapeHtml(text: string): string {
+  return text
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+}
+
+/** The target and hidden fields of oidc-provider's auto-submitting form_post page, if `html` is one. */
+function formPostResponse(html: string): { action: string; form: URLSearchParams } | undefined {
+  if (!/<title>Submitting Callback<\/title>/.test(html)) return undefined;
+  const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1];
+  if (!action) return undefined;
+  const form = new URLSearchParams();
+  for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"\/>/g)) {
+    form.append(m[1]!, unescapeHtml(m[2]!));
+  }
+  return { action: unescapeHtml(action), form };
+}
+
 export async function completeLogin(
   authorizationUrl: string | URL,
   credentials: LoginCredentials,
   idpOrigin: string,
   dispatcher: Dispatcher | undefined,
-): Promise<{ callbackUrl: string }> {
+): Promise<{ callbackUrl: string; form?: URLSearchParams }> {
   const jar = new CookieJar();
   let url = new URL(authorizationUrl);
   let init: { method: string; body?: string; contentType?: string } = { method: 'GET' };
@@ -87,6 +109,8 @@ export async function completeLogin(
       continue;
     }
     const html = await res.text();
+    const posted = formPostResponse(html);
+    if (posted) return { callbackUrl: posted.action, form: posted.form };
     if (res.status === 200 && /name="login"/.test(html)) {
       if (loginPosted && /class="error"/.test(html)) {
         throw new Error(`login rejected for ${credentials.username}`);

@@ -163,11 +163,14 @@ export interface TestIdp {
     token: string,
     client?: { clientId: string; clientSecret: string },
   ): Promise<Record<string, unknown>>;
-  /** Follow an authorization request through login + consent; returns the redirect to the client. */
+  /**
+   * Follow an authorization request through login + consent; returns the redirect to the client
+   * or, with `response_mode=form_post`, the URL the response would be POSTed to and its fields.
+   */
   completeLogin(
     authorizationUrl: string | URL,
     credentials: LoginCredentials,
-  ): Promise<{ callbackUrl: string }>;
+  ): Promise<{ callbackUrl: string; form?: URLSearchParams }>;
   /** Same for `response_type=id_token token`, parsing the fragment. */
   implicitLogin(authorizationUrl: string | URL, credentials: LoginCredentials): Promise<ImplicitResult>;
   /** Builds an authorization URL for the SPA (or given) client with the implicit `id_token token` response type. */

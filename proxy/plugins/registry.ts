@@ -32,6 +32,8 @@ export interface UpstreamChanges {
   /** Set on the upstream request after the proxy's own header rules ran (lower-case names). */
   setHeaders: Record<string, string>;
   removeHeaders: Set<string>;
+  /** Cookies left out of the upstream Cookie header (a bearer token that came in one). */
+  removeCookies?: string[];
   /** Replaces the query string sent upstream (with its `?`, or empty). */
   query?: string;
   /** Replaces the request body: a plugin read it (a form with credentials). */

@@ -5,11 +5,17 @@
  * regex paths slotted in: Exact, then `~` regex, then Prefix (longest first).
  * Exact and Prefix lookups are hash lookups, so their cost grows with the
  * number of segments in the request path, never with the number of routes.
+ *
+ * Routes for the same path are tried most specific first (route-conditions.ts):
+ * one with header or SNI conditions before one without, then in config
+ * order. A request that meets no route's conditions there goes on to the
+ * next shorter prefix, as one whose method no route takes.
  */
 import { PortcullisError } from '../../common/errors.js';
 import type { Route } from '../../contract/compiled-config.js';
 import { regexOfPath } from '../../contract/validate.js';
 import { normalizePath } from './normalize-path.js';
+import { conditionsOf, meetsConditions, type Conditions, type RequestHeaders } from './route-conditions.js';
 
 /** The route a request matched, where it was found, and what part of the path it matched. */
 export interface RouteMatch {
@@ -29,6 +35,8 @@ interface Candidate {
   route: Route;
   /** Undefined when the route takes every method. */
   methods: readonly string[] | undefined;
+  /** Undefined when the route has no header or SNI condition. */
+  conditions: Conditions | undefined;
 }
 
 interface RegexCandidate extends Candidate {
@@ -63,11 +71,15 @@ export class PathTable {
     for (const route of routes) this.#add(route);
   }
 
-  /** The first route matching `path` (already normalised) and `method`, by Ingress precedence. */
-  match(path: string, method: string): RouteMatch | undefined {
+  /**
+   * The first route matching `path` (already normalised), `method`, and the
+   * request's headers and TLS server name (undefined: none or plain http), by
+   * Ingress precedence.
+   */
+  match(path: string, method: string, headers?: RequestHeaders, sni?: string): RouteMatch | undefined {
     const entry = this.#paths.get(path);
     if (entry?.exact !== undefined) {
-      const route = firstAllowing(entry.exact, method);
+      const route = firstAllowing(entry.exact, method, headers, sni);
       if (route !== undefined) return this.#result(route, path);
     }
     // Kong orders regex routes by an explicit priority that the CompiledConfig
@@ -75,10 +87,12 @@ export class PathTable {
     // the first regex (in config order) that matches wins.
     for (const candidate of this.#regexes) {
       if (!allowsMethod(candidate.methods, method)) continue;
+      if (candidate.conditions !== undefined && !meetsConditions(candidate.conditions, headers, sni))
+        continue;
       const found = candidate.regex.exec(path);
       if (found !== null) return this.#result(candidate.route, found[0]);
     }
-    return this.#matchPrefix(path, method, entry);
+    return this.#matchPrefix(path, method, headers, sni, entry);
   }
 
   /**
@@ -86,14 +100,20 @@ export class PathTable {
    * `/a`, `/`), so the cost follows the number of segments, not of routes.
    * `entry` is what the whole path already found.
    */
-  #matchPrefix(path: string, method: string, entry: Entry | undefined): RouteMatch | undefined {
+  #matchPrefix(
+    path: string,
+    method: string,
+    headers: RequestHeaders | undefined,
+    sni: string | undefined,
+    entry: Entry | undefined,
+  ): RouteMatch | undefined {
     let end = path.length > 1 && path.charCodeAt(path.length - 1) === SLASH ? path.length - 1 : path.length;
     for (;;) {
       const whole = end === path.length;
       const key = whole ? path : end === 0 ? '/' : path.slice(0, end);
       const candidates = (whole ? entry : this.#paths.get(key))?.prefix;
       if (candidates !== undefined) {
-        const route = firstAllowing(candidates, method);
+        const route = firstAllowing(candidates, method, headers, sni);
         if (route !== undefined) return this.#result(route, key);
       }
       if (end <= 1) return undefined;
@@ -106,10 +126,14 @@ export class PathTable {
   }
 
   #add(route: Route): void {
-    const candidate: Candidate = { route, methods: route.methods?.length ? route.methods : undefined };
+    const candidate: Candidate = {
+      route,
+      methods: route.methods?.length ? route.methods : undefined,
+      conditions: conditionsOf(route),
+    };
     const source = regexOfPath(route);
     if (source !== undefined) {
-      this.#regexes.push({ ...candidate, regex: compileAnchored(route, source) });
+      insertBySpecificity(this.#regexes, { ...candidate, regex: compileAnchored(route, source) });
       return;
     }
     const path = normalizePath(route.path);
@@ -118,10 +142,10 @@ export class PathTable {
     if (path === undefined) return;
     if (route.pathType === 'Exact') {
       const entry = this.#entry(path);
-      (entry.exact ??= []).push(candidate);
+      insertBySpecificity((entry.exact ??= []), candidate);
     } else {
       const entry = this.#entry(path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path);
-      (entry.prefix ??= []).push(candidate);
+      insertBySpecificity((entry.prefix ??= []), candidate);
     }
   }
 
@@ -154,9 +178,26 @@ function lastSlashBefore(path: string, end: number): number {
   return i;
 }
 
-function firstAllowing(candidates: readonly Candidate[], method: string): Route | undefined {
+function firstAllowing(
+  candidates: readonly Candidate[],
+  method: string,
+  headers: RequestHeaders | undefined,
+  sni: string | undefined,
+): Route | undefined {
   for (const candidate of candidates) {
-    if (allowsMethod(candidate.methods, method)) return candidate.route;
+    if (!allowsMethod(candidate.methods, method)) continue;
+    if (candidate.conditions === undefined || meetsConditions(candidate.conditions, headers, sni))
+      return candidate.route;
   }
   return undefined;
+}
+
+const specificityOf = (candidate: Candidate) => candidate.conditions?.specificity ?? 0;
+
+/** Adds `candidate` after every candidate at least as specific: most specific first, then config order. */
+function insertBySpecificity<C extends Candidate>(candidates: C[], candidate: C): void {
+  const specificity = specificityOf(candidate);
+  let at = candidates.length;
+  while (at > 0 && specificityOf(candidates[at - 1]!) < specificity) at--;
+  candidates.splice(at, 0, candidate);
 }

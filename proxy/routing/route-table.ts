@@ -11,8 +11,10 @@
  */
 import type { CompiledConfig, Route } from '../../contract/compiled-config.js';
 import { allowsMethod, PathTable, type RouteMatch } from './path-table.js';
+import { conditionsOf, meetsConditions, type Conditions, type RequestHeaders } from './route-conditions.js';
 
 export type { RouteMatch } from './path-table.js';
+export type { RequestHeaders } from './route-conditions.js';
 
 const CATCH_ALL = '*';
 const WILDCARD_PREFIX = '*.';
@@ -23,6 +25,7 @@ export class RouteTable {
   readonly #wildcardHosts: ReadonlyMap<string, PathTable>;
   readonly #catchAll: PathTable | undefined;
   readonly #defaultBackend: Route | undefined;
+  readonly #defaultConditions: Conditions | undefined;
 
   private constructor(
     exactHosts: ReadonlyMap<string, PathTable>,
@@ -34,6 +37,7 @@ export class RouteTable {
     this.#wildcardHosts = wildcardHosts;
     this.#catchAll = catchAll;
     this.#defaultBackend = defaultBackend;
+    this.#defaultConditions = defaultBackend && conditionsOf(defaultBackend);
   }
 
   /**
@@ -64,23 +68,33 @@ export class RouteTable {
   /**
    * The route for a request, or undefined (404). `host` must come from
    * normalizeHost and `path` from normalizeRequestTarget; `method` is
-   * compared case-sensitively, as HTTP methods are.
+   * compared case-sensitively, as HTTP methods are. `headers` and `sni` (the
+   * TLS server name; undefined on plain http) are read only for routes with
+   * header or SNI conditions.
    */
-  match(host: string, path: string, method: string): RouteMatch | undefined {
-    const exact = this.#exactHosts.get(host)?.match(path, method);
+  match(
+    host: string,
+    path: string,
+    method: string,
+    headers?: RequestHeaders,
+    sni?: string,
+  ): RouteMatch | undefined {
+    const exact = this.#exactHosts.get(host)?.match(path, method, headers, sni);
     if (exact !== undefined) return exact;
     if (this.#wildcardHosts.size > 0) {
       // The wildcard covers exactly one label, so only the parent domain is looked up.
       const dot = host.indexOf('.');
       if (dot > 0) {
-        const wildcard = this.#wildcardHosts.get(host.slice(dot + 1))?.match(path, method);
+        const wildcard = this.#wildcardHosts.get(host.slice(dot + 1))?.match(path, method, headers, sni);
         if (wildcard !== undefined) return wildcard;
       }
     }
-    const any = this.#catchAll?.match(path, method);
+    const any = this.#catchAll?.match(path, method, headers, sni);
     if (any !== undefined) return any;
     const fallback = this.#defaultBackend;
-    return fallback !== undefined && allowsMethod(fallback.methods, method)
+    if (fallback === undefined || !allowsMethod(fallback.methods, method)) return undefined;
+    const conditions = this.#defaultConditions;
+    return conditions === undefined || meetsConditions(conditions, headers, sni)
       ? { route: fallback, vhost: '', matchedPrefix: '' }
       : undefined;
   }

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { UpstreamChanges } from '../plugins/registry.js';
-import { canonicalHeaderName, type OwnedNames } from './owned-names.js';
+import { canonicalHeaderName, withoutCookies, type OwnedNames } from './owned-names.js';
 
 /** Hop-by-hop request headers (RFC 9110 §7.6.1); callers remove the names `Connection` lists. */
 const HOP_BY_HOP = new Set([
@@ -96,7 +96,9 @@ export function upstreamRequestHeaders(
     }
     if (name === 'cookie') {
       // Node joins repeated Cookie headers into one string.
-      const kept = owned.withoutOwnedCookies(value as string);
+      let kept = owned.withoutOwnedCookies(value as string);
+      const hidden = changes?.removeCookies;
+      if (kept !== undefined && hidden) kept = withoutCookies(kept, (n) => hidden.includes(n));
       if (kept !== undefined) out.cookie = kept;
       continue;
     }

@@ -85,15 +85,7 @@ export class OwnedNames {
       }
     }
     if (!mentioned) return header;
-    const kept: string[] = [];
-    for (const pair of header.split(';')) {
-      const eq = pair.indexOf('=');
-      const name = (eq === -1 ? pair : pair.slice(0, eq)).replace(OWS, '');
-      if (name === '' && eq === -1) continue;
-      if (this.#ownsCookie(name)) continue;
-      kept.push(pair.replace(OWS, ''));
-    }
-    return kept.length > 0 ? kept.join('; ') : undefined;
+    return withoutCookies(header, (name) => this.#ownsCookie(name));
   }
 
   #ownsCookie(name: string): boolean {
@@ -108,4 +100,21 @@ export class OwnedNames {
  */
 export function canonicalHeaderName(lowerCase: string): string {
   return lowerCase.indexOf('_') === -1 ? lowerCase : lowerCase.replaceAll('_', '-');
+}
+
+/**
+ * The Cookie header without the pairs whose name `drop` picks, or undefined
+ * when nothing is left. A pair's name is read as servers read it, trimmed of
+ * spaces and tabs.
+ */
+export function withoutCookies(header: string, drop: (name: string) => boolean): string | undefined {
+  const kept: string[] = [];
+  for (const pair of header.split(';')) {
+    const eq = pair.indexOf('=');
+    const name = (eq === -1 ? pair : pair.slice(0, eq)).replace(OWS, '');
+    if (name === '' && eq === -1) continue;
+    if (drop(name)) continue;
+    kept.push(pair.replace(OWS, ''));
+  }
+  return kept.length > 0 ? kept.join('; ') : undefined;
 }

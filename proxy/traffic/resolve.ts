@@ -1,6 +1,8 @@
+import type { TLSSocket } from 'node:tls';
 import type { Route } from '../../contract/index.js';
 import type { ErrorCode } from '../../common/errors.js';
 import { normalizeHost } from '../routing/host.js';
+import type { RequestHeaders } from '../routing/route-table.js';
 import { isValidHostHeader } from '../routing/host-syntax.js';
 import { normalizeRequestTarget, withoutPathParameters } from '../routing/normalize-path.js';
 import { upstreamPath } from '../routing/upstream-path.js';
@@ -26,6 +28,12 @@ export type Resolution =
 const BAD_HOST: Resolution = Object.freeze({ ok: false, code: 'PCS_BAD_HOST' });
 const BAD_PATH: Resolution = Object.freeze({ ok: false, code: 'PCS_BAD_PATH' });
 
+/** The server name a TLS client sent (SNI), for konghq.com/snis; undefined on plain http or without SNI. */
+export function serverNameOf(socket: TLSSocket | null | undefined): string | undefined {
+  const name = socket?.encrypted === true ? (socket.servername as unknown) : undefined;
+  return typeof name === 'string' && name !== '' ? name : undefined;
+}
+
 /**
  * Decides what a request is, before anything is forwarded: its safe path,
  * its route and whether that route may be served over this protocol. Shared
@@ -38,6 +46,10 @@ export function resolveRequest(
   method: string,
   proto: 'http' | 'https',
   httpsRedirectPort: number,
+  /** Read only by routes with header conditions (konghq.com/headers.*). */
+  headers?: RequestHeaders,
+  /** The TLS server name the client sent; undefined on plain http or without SNI. */
+  sni?: string,
 ): Resolution {
   // Before routing and before any plugin, so that no route, redirect or
   // redirect_uri is ever made from a Host such as `api.example.com:@evil.test`.
@@ -46,13 +58,13 @@ export function resolveRequest(
   const target = normalizeRequestTarget(rawUrl);
   if (!target.ok) return { ok: false, code: target.code };
   const host = normalizeHost(hostHeader);
-  const match = runtime.routes.match(host, target.path, method);
+  const match = runtime.routes.match(host, target.path, method, headers, sni);
   // An upstream that drops `;parameters` (Tomcat, Jetty, Spring) reads
   // `/payments;x` as `/payments`: refuse a path that they would move to
   // another route (or off a 404). Rare, so the second match costs nothing on
   // the common path.
   const bare = withoutPathParameters(target.path);
-  if (bare !== target.path && runtime.routes.match(host, bare, method)?.route !== match?.route)
+  if (bare !== target.path && runtime.routes.match(host, bare, method, headers, sni)?.route !== match?.route)
     return BAD_PATH;
   if (!match) return { ok: false, code: 'PCS_ROUTE_NOT_FOUND' };
   const route = match.route;

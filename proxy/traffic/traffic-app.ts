@@ -12,7 +12,7 @@ import { ERROR_BODIES, ERRORS, type ErrorCode } from '../../common/errors.js';
 import { Drain } from './drain.js';
 import { forward } from './forward.js';
 import { bodyUnread, declaredLength, hasBody, RequestBodyGuard } from './request-body.js';
-import { resolveRequest } from './resolve.js';
+import { resolveRequest, serverNameOf } from './resolve.js';
 import { peerAddress, TrustedPeers } from './trusted-peers.js';
 import type { UpstreamPools } from './upstream-pools.js';
 import { handleUpgrade } from './websocket.js';
@@ -134,6 +134,8 @@ export async function createTrafficServers(deps: TrafficDependencies): Promise<T
       request.method,
       proto,
       deps.options.httpsRedirectPort,
+      request.headers,
+      serverNameOf(socket),
     );
     if (!resolution.ok) {
       if (resolution.route) request.routeId = resolution.route.id;

@@ -13,7 +13,7 @@ import type { UpstreamTlsVerify } from '../../contract/index.js';
 export interface UpstreamTls {
   /** Tells pools apart: connections made with other trust settings are never shared. */
   key: string;
-  /** For undici's `connect` and https.request (no servername: see serverNameOf). */
+  /** For undici's `connect` and https.request (no servername: see upstreamServerName). */
   options: ConnectionOptions;
 }
 
@@ -109,7 +109,7 @@ export function chainDepth(cert: DetailedPeerCertificate): number {
  * header sent upstream (an IP address is sent as no SNI, as RFC 6066 asks,
  * and the certificate is checked against the address).
  */
-export function serverNameOf(host: string): string | undefined {
+export function upstreamServerName(host: string): string | undefined {
   const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d*$/, '');
   return name === '' || isIP(name) !== 0 ? undefined : name;
 }

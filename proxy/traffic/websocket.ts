@@ -9,9 +9,9 @@ import type { FastifyRequest } from 'fastify';
 import { emptyUpstreamChanges, type PluginContext, type UpstreamChanges } from '../plugins/registry.js';
 import { upstreamRequestHeaders } from './headers.js';
 import { UpgradeReply } from './upgrade-reply.js';
-import { resolveRequest } from './resolve.js';
+import { resolveRequest, serverNameOf } from './resolve.js';
 import { peerAddress, type TrustedPeers } from './trusted-peers.js';
-import { isCertificateRefusal, serverNameOf } from './upstream-tls.js';
+import { isCertificateRefusal, upstreamServerName } from './upstream-tls.js';
 
 interface UpgradeDependencies {
   current: () => RuntimeConfig | undefined;
@@ -54,6 +54,8 @@ async function upgrade(
     req.method ?? 'GET',
     tls ? 'https' : 'http',
     deps.options.httpsRedirectPort,
+    req.headers,
+    serverNameOf(socket as TLSSocket),
   );
   if (!resolved.ok) return refuse(socket, resolved.code, resolved.status, resolved.location);
   const { route, runtime: routeRuntime } = resolved;
@@ -114,7 +116,7 @@ async function upgrade(
     agent: false,
     // The same TLS settings as any request to this upstream, and the same server name (the Host sent).
     ...(https
-      ? { ...routeRuntime.tls.options, servername: serverNameOf(String(headers.host ?? url.host)) }
+      ? { ...routeRuntime.tls.options, servername: upstreamServerName(String(headers.host ?? url.host)) }
       : {}),
   });
   upstream.setTimeout(route.timeouts.connectMs + route.timeouts.readMs, () =>

@@ -38,6 +38,8 @@ describe('openid-connect config schema', () => {
       logout_methods: ['POST', 'DELETE'],
       unauthorized_error_message: 'Unauthorized',
       run_on_preflight: true,
+      response_mode: 'query',
+      preserve_query_args: false,
     });
     expect(config.scopes_required).toBeUndefined();
     expect(config.audience_required).toBeUndefined();
@@ -99,14 +101,15 @@ describe('openid-connect config schema', () => {
     expect(withDefaults({ issuer: ISSUER, session_cookie_name: 'sid' }).session_cookie_name).toBe('sid');
   });
 
-  it.each(['verify_signature', 'verify_claims', 'verify_nonce'])(
-    'rejects %s false, accepts true',
-    (field) => {
-      expect(validate({ issuer: ISSUER, [field]: false })).not.toEqual([]);
-      expect(validate({ issuer: ISSUER, [field]: false }).join(' ')).toContain(field);
-      expect(validate({ issuer: ISSUER, [field]: true })).toEqual([]);
-    },
-  );
+  it('accepts verify_claims false (claims are verified all the same)', () => {
+    expect(validate({ issuer: ISSUER, verify_claims: false })).toEqual([]);
+  });
+
+  it.each(['verify_signature', 'verify_nonce'])('rejects %s false, accepts true', (field) => {
+    expect(validate({ issuer: ISSUER, [field]: false })).not.toEqual([]);
+    expect(validate({ issuer: ISSUER, [field]: false }).join(' ')).toContain(field);
+    expect(validate({ issuer: ISSUER, [field]: true })).toEqual([]);
+  });
 
   it.each([
     ['issuer missing', {}, 'issuer'],
@@ -115,8 +118,18 @@ describe('openid-connect config schema', () => {
     ['duplicate auth method', { issuer: ISSUER, auth_methods: ['bearer', 'bearer'] }, 'auth_methods'],
     [
       'unknown param type',
-      { issuer: ISSUER, bearer_token_param_type: ['cookie'] },
+      { issuer: ISSUER, bearer_token_param_type: ['fragment'] },
       'bearer_token_param_type',
+    ],
+    [
+      'a cookie bearer without its cookie name',
+      { issuer: ISSUER, bearer_token_param_type: ['header', 'cookie'] },
+      'bearer_token_cookie_name',
+    ],
+    [
+      'a bearer cookie name that is not a cookie name',
+      { issuer: ISSUER, bearer_token_param_type: ['cookie'], bearer_token_cookie_name: 'a b' },
+      'bearer_token_cookie_name',
     ],
     ['negative leeway', { issuer: ISSUER, leeway: -1 }, 'leeway'],
     ['huge leeway', { issuer: ISSUER, leeway: 86400 }, 'leeway'],
@@ -159,11 +172,6 @@ describe('openid-connect config schema', () => {
         'claims without header names',
         { issuer: ISSUER, upstream_headers_claims: ['email'] },
         'fields "upstream_headers_claims" and "upstream_headers_names" must have the same length',
-      ],
-      [
-        'login_action redirect without a target',
-        { issuer: ISSUER, login_action: 'redirect' },
-        'field "login_redirect_uri" is required by login_action "redirect"',
       ],
       [
         // Kong answers the login itself with the tokens; not built yet, so refused by name (issue 14).
@@ -234,6 +242,12 @@ describe('openid-connect config schema', () => {
         'login_action redirect with a target',
         { issuer: ISSUER, login_action: 'redirect', login_redirect_uri: ['https://app.example.test/'] },
       ],
+      // Kong: back to the URL the login started from.
+      ['login_action redirect without a target', { issuer: ISSUER, login_action: 'redirect' }],
+      [
+        "Kong's authorization-code example",
+        { issuer: ISSUER, response_mode: 'form_post', preserve_query_args: true, login_action: 'redirect' },
+      ],
       ['SameSite None with Secure unset', { issuer: ISSUER, session_cookie_same_site: 'None' }],
       ['consumer_claims (Kong 3.14)', { issuer: ISSUER, consumer_claims: [['preferred_username'], ['sub']] }],
       ['verify_parameters false (Azure AD example)', { issuer: ISSUER, verify_parameters: false }],
@@ -273,6 +287,18 @@ describe('Kong fields not supported yet (issue 14)', () => {
     expect(validate({ issuer: ISSUER, auth_methods: ['magic'] })[0]).toMatch(
       /^field "auth_methods.0" must be one of "password"/,
     );
+  });
+
+  it.each([
+    ['fragment', 'is not supported: a URL fragment never reaches the proxy'],
+    ...['query.jwt', 'form_post.jwt', 'fragment.jwt', 'jwt'].map((mode) => [
+      mode,
+      'is a Kong JWT-secured authorization response mode (JARM) that Portcullis does not support yet',
+    ]),
+  ])('response_mode %s is refused by name with its reason', (mode, reason) => {
+    expect(validate({ issuer: ISSUER, response_mode: mode })).toEqual([
+      `field "response_mode" value "${mode}" ${reason}`,
+    ]);
   });
 
   it('a typo still reads as an unknown field', () => {

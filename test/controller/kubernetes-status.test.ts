@@ -46,6 +46,7 @@ function statuses(ready: 'True' | 'False'): TranslateStatuses {
       },
     ],
     applicationRegistrations: [],
+    plugins: [],
   };
 }
 
@@ -133,6 +134,106 @@ describe('status writer', () => {
 
     await writer.write({ statuses: both, problems: [] });
     expect(lb('other')).toEqual({ ingress: [{ ip: '203.0.113.7' }] });
+  });
+
+  it('applies the Programmed condition of plugins in use, keeping other conditions, once per change', async () => {
+    const KP = type('configuration.konghq.com/v1', 'KongPlugin');
+    const KCP = type('configuration.konghq.com/v1', 'KongClusterPlugin');
+    server.store.create(KP, 'payments', { metadata: { name: 'okta' }, plugin: 'openid-connect' });
+    server.store.create(KCP, undefined, { metadata: { name: 'apps' }, plugin: 'application-registration' });
+    server.store.update(
+      KP,
+      'payments',
+      'okta',
+      {
+        ...server.store.get(KP, 'payments', 'okta'),
+        status: { conditions: [{ type: 'Other', status: 'True', reason: 'X', message: 'not ours' }] },
+      },
+      true,
+    );
+    const writer = new StatusWriter({
+      kubeConfig: server.kubeConfig(),
+      log,
+      fieldManager: 'portcullis-test',
+    });
+    const programmed = (status: 'True' | 'False', reason: string) => ({
+      ...statuses('True'),
+      plugins: [
+        {
+          kind: 'KongPlugin' as const,
+          namespace: 'payments',
+          name: 'okta',
+          conditions: [
+            {
+              type: 'Programmed' as const,
+              status,
+              reason,
+              message: 'set by the test',
+              observedGeneration: 1,
+            },
+          ],
+        },
+        {
+          kind: 'KongClusterPlugin' as const,
+          name: 'apps',
+          conditions: [
+            { type: 'Programmed' as const, status: 'True' as const, reason: 'Programmed', message: 'ok' },
+          ],
+        },
+      ],
+    });
+    const conditions = (obj: unknown) =>
+      (obj as { status?: { conditions?: { type: string }[] } }).status?.conditions;
+
+    await writer.write({ statuses: programmed('False', 'Invalid'), problems: [] });
+    expect(conditions(server.store.get(KP, 'payments', 'okta'))).toEqual([
+      { type: 'Other', status: 'True', reason: 'X', message: 'not ours' },
+      {
+        type: 'Programmed',
+        status: 'False',
+        reason: 'Invalid',
+        message: 'set by the test',
+        observedGeneration: 1,
+        lastTransitionTime: expect.any(String),
+      },
+    ]);
+    expect(conditions(server.store.get(KCP, undefined, 'apps'))).toMatchObject([
+      { type: 'Programmed', status: 'True' },
+    ]);
+    const applies = () =>
+      server.requests.filter(
+        (r) => r.path.includes('/kongplugins/') || r.path.includes('/kongclusterplugins/'),
+      );
+    expect(applies().map((r) => [r.method, r.path])).toEqual([
+      [
+        'PATCH',
+        '/apis/configuration.konghq.com/v1/namespaces/payments/kongplugins/okta/status?fieldManager=portcullis-test',
+      ],
+      [
+        'PATCH',
+        '/apis/configuration.konghq.com/v1/kongclusterplugins/apps/status?fieldManager=portcullis-test',
+      ],
+    ]);
+
+    // Unchanged: nothing written. Fixed: written once, the other condition kept.
+    await writer.write({ statuses: programmed('False', 'Invalid'), problems: [] });
+    expect(applies()).toHaveLength(2);
+    expect((await writer.write({ statuses: programmed('True', 'Programmed'), problems: [] })).patched).toBe(
+      1,
+    );
+    expect(conditions(server.store.get(KP, 'payments', 'okta'))).toMatchObject([
+      { type: 'Other' },
+      { type: 'Programmed', status: 'True', reason: 'Programmed' },
+    ]);
+
+    // No longer used: our condition is withdrawn once (an apply without status), and applied again when used again.
+    const unused = { ...statuses('True'), plugins: [] };
+    expect((await writer.write({ statuses: unused, problems: [] })).patched).toBe(2);
+    expect(applies()).toHaveLength(5);
+    expect((await writer.write({ statuses: unused, problems: [] })).patched).toBe(0);
+    expect((await writer.write({ statuses: programmed('True', 'Programmed'), problems: [] })).patched).toBe(
+      2,
+    );
   });
 
   it('writes nothing unless leader, and skips objects that are gone', async () => {

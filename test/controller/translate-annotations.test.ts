@@ -187,9 +187,6 @@ describe('unknown konghq.com annotations fail closed', () => {
 
   it.each([
     ['konghq.com/override', 'my-kong-ingress'],
-    ['konghq.com/snis', 'shop.example.com'],
-    ['konghq.com/headers.x-tenant', 'a,b'],
-    ['konghq.com/headers-separator', ';'],
     ['konghq.com/regex-priority', '10'],
     ['konghq.com/regex-prefix', '/~'],
     ['konghq.com/host-header', 'internal.example.com'],
@@ -220,5 +217,102 @@ describe('unknown konghq.com annotations fail closed', () => {
     const { route, problems } = translateWith({ [name]: value });
     expect(route.unavailable).toBeUndefined();
     expect(problems).toEqual([]);
+  });
+});
+
+describe('route conditions: konghq.com/headers.<name>, headers-separator, snis', () => {
+  it.each<[string, Record<string, string>, Partial<Route>]>([
+    ['one value', { 'konghq.com/headers.x-tenant': 'a' }, { headers: [{ name: 'x-tenant', values: ['a'] }] }],
+    [
+      'a list, trimmed, lower-cased, without repeats (Kong compares values without case)',
+      { 'konghq.com/headers.X-Tenant': ' b, A ,a' },
+      { headers: [{ name: 'x-tenant', values: ['a', 'b'] }] },
+    ],
+    [
+      'several headers, sorted by name',
+      { 'konghq.com/headers.x-tenant': 'a', 'konghq.com/headers.x-channel': 'beta' },
+      {
+        headers: [
+          { name: 'x-channel', values: ['beta'] },
+          { name: 'x-tenant', values: ['a'] },
+        ],
+      },
+    ],
+    [
+      'another separator, so that values may hold commas',
+      { 'konghq.com/headers-separator': ';', 'konghq.com/headers.x-range': 'a,b; c' },
+      { headers: [{ name: 'x-range', values: ['a,b', 'c'] }] },
+    ],
+    ['a separator alone does nothing', { 'konghq.com/headers-separator': ';' }, {}],
+    [
+      'server names, lower-cased, without the root dot',
+      { 'konghq.com/snis': 'Shop.example.com, api.example.com.' },
+      { snis: ['api.example.com', 'shop.example.com'] },
+    ],
+  ])('%s', (_, annotations, expected) => {
+    const { route, problems } = translateWith(annotations);
+    expect(problems).toEqual([]);
+    expect(route.unavailable).toBeUndefined();
+    expect(route.headers).toEqual(expected.headers);
+    expect(route.snis).toEqual(expected.snis);
+  });
+
+  it.each<[string, Record<string, string>, string]>([
+    ['an empty list', { 'konghq.com/headers.x-tenant': '' }, 'konghq.com/headers.x-tenant'],
+    ['an empty value in the list', { 'konghq.com/headers.x-tenant': 'a,,b' }, 'konghq.com/headers.x-tenant'],
+    ['only separators', { 'konghq.com/headers.x-tenant': ' , ' }, 'konghq.com/headers.x-tenant'],
+    ['no header name', { 'konghq.com/headers.': 'a' }, 'konghq.com/headers.'],
+    ['a name that is no header name', { 'konghq.com/headers.x tenant': 'a' }, 'konghq.com/headers.x tenant'],
+    ['the Host header', { 'konghq.com/headers.Host': 'evil.example.com' }, 'konghq.com/headers.Host'],
+    [
+      'the same header twice, in different case',
+      { 'konghq.com/headers.x-tenant': 'a', 'konghq.com/headers.X-Tenant': 'b' },
+      'konghq.com/headers.',
+    ],
+    [
+      'a control character in a value',
+      { 'konghq.com/headers.x-tenant': 'a\u0000b' },
+      'konghq.com/headers.x-tenant',
+    ],
+    ["Kong's regex values", { 'konghq.com/headers.x-tenant': '~*^a' }, 'konghq.com/headers.x-tenant'],
+    [
+      'a blank separator',
+      { 'konghq.com/headers-separator': '  ', 'konghq.com/headers.x-tenant': 'a' },
+      'konghq.com/headers-separator',
+    ],
+    [
+      'an empty separator',
+      { 'konghq.com/headers-separator': '', 'konghq.com/headers.x-tenant': 'a' },
+      'konghq.com/headers-separator',
+    ],
+    ['an empty SNI list', { 'konghq.com/snis': ' , ' }, 'konghq.com/snis'],
+    ['a wildcard SNI', { 'konghq.com/snis': '*.example.com' }, 'konghq.com/snis'],
+    ['an SNI that is no host name', { 'konghq.com/snis': 'shop example' }, 'konghq.com/snis'],
+  ])('%s is a problem naming the annotation, and the route answers 503', (_, annotations, named) => {
+    const { route, problems } = translateWith(annotations);
+    // Failing closed: a condition that cannot be read must not leave the route open to every request.
+    expect(route.unavailable?.code).toBe('ANNOTATION_INVALID');
+    expect(problems).toContainEqual(
+      expect.objectContaining({
+        code: 'ANNOTATION_INVALID',
+        message: expect.stringContaining(named) as string,
+      }),
+    );
+  });
+
+  it.each([
+    ['konghq.com/snis', 'shop.example.com'],
+    ['konghq.com/headers.x-tenant', 'a,b'],
+    ['konghq.com/headers-separator', ';'],
+  ])('%s on a Service is refused (KIC ignores it there, which would widen the route)', (name, value) => {
+    const { route, problems } = translateWith({ [name]: value }, 'Service');
+    expect(route.unavailable?.code).toBe('ANNOTATION_UNSUPPORTED');
+    expect(route.headers).toBeUndefined();
+    expect(problems).toContainEqual(
+      expect.objectContaining({
+        code: 'ANNOTATION_UNSUPPORTED',
+        message: expect.stringContaining('Ingress only') as string,
+      }),
+    );
   });
 });

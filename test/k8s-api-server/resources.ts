@@ -47,7 +47,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
     plural: 'kongplugins',
     kind: 'KongPlugin',
     namespaced: true,
-    status: false,
+    status: true,
   },
   {
     group: 'configuration.konghq.com',
@@ -55,7 +55,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
     plural: 'kongclusterplugins',
     kind: 'KongClusterPlugin',
     namespaced: false,
-    status: false,
+    status: true,
   },
   {
     group: 'portcullis.dev',

@@ -164,6 +164,8 @@ export class KubeApiTestServer {
       }
       if (method === 'PATCH') {
         const current = this.store.get(type, namespace, name);
+        if (contentType.startsWith('application/apply-patch') && !query.get('fieldManager'))
+          throw new StoreError(400, 'BadRequest', 'fieldManager is required for apply patch');
         const patched = applyPatch(current, body, contentType);
         patched.metadata = { ...patched.metadata, resourceVersion: current.metadata.resourceVersion };
         return sendJson(res, 200, this.store.update(type, namespace, name, patched, onlyStatus));
@@ -283,7 +285,23 @@ function applyPatch(current: Obj, body: string, contentType: string): Obj {
   // Strategic merge (list merge keys from Go struct tags) is not implemented:
   // refused, as the real server refuses it for custom resources.
   if (type === 'application/merge-patch+json') return mergePatch(current, patch) as Obj;
+  // Server-side apply, as far as the controller uses it: status.conditions
+  // merge by type (x-kubernetes-list-type: map). Field ownership and its
+  // 409 conflicts are not modelled; test/kube/ checks them on a real server.
+  if (type === 'application/apply-patch+yaml') return applyConditions(current, patch as Obj);
   throw new StoreError(415, 'UnsupportedMediaType', `unsupported patch type ${contentType}`);
+}
+
+function applyConditions(current: Obj, patch: Obj): Obj {
+  type Condition = { type?: string };
+  const status = (patch.status ?? {}) as { conditions?: Condition[] };
+  const before = ((current.status as { conditions?: Condition[] } | undefined)?.conditions ?? []).filter(
+    (c) => !status.conditions?.some((n) => n.type === c.type),
+  );
+  const merged = mergePatch(current, { status: patch.status ?? {} }) as Obj;
+  if (status.conditions)
+    (merged.status as { conditions: Condition[] }).conditions = [...before, ...status.conditions];
+  return merged;
 }
 
 const UNSUPPORTED_PARAMS = ['limit', 'continue', 'fieldSelector'];

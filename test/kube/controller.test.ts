@@ -3,7 +3,8 @@
  * RBAC, against a real kube-apiserver, pushing to a real proxy: it syncs,
  * serves changes, reads the referenced TLS Secret by name (it may not list
  * Secrets), writes Ingress and Application status, creates the Pending
- * ApplicationRegistration and Events, holds the Lease, survives watches the
+ * ApplicationRegistration and Events, the Programmed condition of
+ * KongPlugins, holds the Lease, survives watches the
  * server ends and a compaction, and a second replica takes over.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -245,6 +246,85 @@ config: { auto_approve: "true" }
       'an Event',
       15_000,
     );
+    for (const r of replicas) expect(r.output()).not.toMatch(/"statusCode":403|forbidden/i);
+  });
+
+  it('writes the Programmed condition of the KongPlugins in use, and turns a fixed one True', async () => {
+    const plugin = (name: string, config: string) => `apiVersion: configuration.konghq.com/v1
+kind: KongPlugin
+metadata: { name: ${name}, namespace: kr-demo }
+plugin: application-registration
+config: ${config}
+`;
+    const routed = (name: string, plugins: string) => `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: { name: ${name}, namespace: kr-demo, annotations: { konghq.com/plugins: ${plugins} } }
+spec:
+  ingressClassName: portcullis
+  rules:
+    - host: ${name}.example.test
+      http:
+        paths:
+          - { path: /, pathType: Prefix, backend: { service: { name: ${name}, port: { number: 80 } } } }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: ${name}, namespace: kr-demo }
+spec: { ports: [{ name: http, port: 80, targetPort: 8080 }] }
+`;
+    apply(
+      [
+        plugin('kr-good', '{ display_name: Good }'),
+        plugin('kr-bad', '{ display_name: Bad, auto_approve: "yes" }'),
+        plugin('kr-unused', '{ display_name: Nobody }'),
+        routed('pl-good', 'kr-good'),
+        routed('pl-bad', 'kr-bad'),
+      ].join('---\n'),
+    );
+    const programmed = (name: string) =>
+      jsonpath(
+        ['kongplugin', name, '-n', 'kr-demo'],
+        '{.status.conditions[?(@.type=="Programmed")].status}/{.status.conditions[?(@.type=="Programmed")].reason}',
+      );
+    const until = (name: string, want: string) =>
+      eventually(() => (programmed(name) === want ? true : undefined), `${name} ${want}`, 15_000);
+    await until('kr-good', 'True/Programmed');
+    await until('kr-bad', 'False/Invalid');
+    expect(jsonpath(['kongplugin', 'kr-bad', '-n', 'kr-demo'], '{.status.conditions[0].message}')).toContain(
+      'auto_approve',
+    );
+    // No route of ours names it: not ours to write.
+    expect(programmed('kr-unused')).toBe('/');
+    const table = kubectlOk('admin', ['get', 'kongplugin', 'kr-good', 'kr-bad', '-n', 'kr-demo']);
+    expect(table.split('\n')[0]).toMatch(/NAME\s+PLUGIN-TYPE\s+AGE\s+PROGRAMMED/);
+    expect(table).toMatch(/kr-good\s+application-registration\s+\S+\s+True/);
+    expect(table).toMatch(/kr-bad\s+application-registration\s+\S+\s+False/);
+    // Written by server-side apply under the controller's own field manager, generation observed.
+    const managed = JSON.parse(
+      kubectlOk('admin', [
+        'get',
+        'kongplugin',
+        'kr-good',
+        '-n',
+        'kr-demo',
+        '-o',
+        'json',
+        '--show-managed-fields',
+      ]),
+    ) as {
+      metadata: { generation: number; managedFields: { manager: string; subresource?: string }[] };
+      status: { conditions: { observedGeneration: number }[] };
+    };
+    expect(managed.metadata.managedFields).toContainEqual(
+      expect.objectContaining({ manager: 'portcullis/portcullis', subresource: 'status' }),
+    );
+    expect(managed.status.conditions[0]!.observedGeneration).toBe(managed.metadata.generation);
+
+    apply(plugin('kr-bad', '{ display_name: Bad, auto_approve: true }'));
+    await until('kr-bad', 'True/Programmed');
+    // No route uses it any more: the condition the controller applied is withdrawn.
+    kubectlOk('admin', ['delete', '-n', 'kr-demo', 'ingress/pl-good', 'ingress/pl-bad']);
+    await until('kr-good', '/');
     for (const r of replicas) expect(r.output()).not.toMatch(/"statusCode":403|forbidden/i);
   });
 

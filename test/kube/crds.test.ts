@@ -4,6 +4,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
+import { KubeConfig } from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { apiRequest } from '../../controller/kubernetes/api-request.js';
+import { StatusWriter } from '../../controller/kubernetes/status-writer.js';
 import { kubeHarness, kubectl, kubectlOk, type KubeHarness } from './support.js';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -285,21 +289,19 @@ describe.skipIf(!h)('CRDs against a real kube-apiserver', () => {
       });
     }
 
-    it('KongPlugin has no status subresource (neither has ours for KongClusterPlugin); status is not in its schema', async () => {
-      const r = await kubectl(k, 'admin', [
-        '-n',
-        ns,
-        'patch',
-        'kongplugin',
-        'status-plugin',
-        '--subresource=status',
-        '--type=merge',
-        '-p',
-        '{"status":{"conditions":[]}}',
+    it('KongPlugin: the Programmed condition is written through /status only; status in an apply is ignored', async () => {
+      const programmed = {
+        type: 'Programmed',
+        status: 'True',
+        reason: 'Programmed',
+        message: 'set by the test',
+        lastTransitionTime: '2026-01-01T00:00:00Z',
+      };
+      await kubectlOk(k, 'admin', [
+        ...['-n', ns, 'patch', 'kongplugin', 'status-plugin', '--subresource=status', '--type=merge'],
+        ...['-p', JSON.stringify({ status: { conditions: [programmed] } })],
       ]);
-      expect(r.code).not.toBe(0);
-      expect(r.stderr).toMatch(/NotFound|not found/);
-      const apply = await kubectl(k, 'admin', ['apply', '--server-side', '-f', '-'], {
+      await kubectlOk(k, 'admin', ['apply', '--server-side', '-f', '-'], {
         input: stringify({
           apiVersion: 'configuration.konghq.com/v1',
           kind: 'KongPlugin',
@@ -308,8 +310,16 @@ describe.skipIf(!h)('CRDs against a real kube-apiserver', () => {
           status: { conditions: [] },
         }),
       });
-      expect(apply.code).not.toBe(0);
-      expect(apply.stderr).toContain('.status: field not declared in schema');
+      const after = await getJson('admin', ['-n', ns, 'kongplugin', 'status-plugin']);
+      expect(after.status).toEqual({ conditions: [programmed] });
+      expect(after.metadata.generation).toBe(1);
+      // A condition without reason or message is refused, as by KIC's schema.
+      const bad = await kubectl(k, 'admin', [
+        ...['-n', ns, 'patch', 'kongplugin', 'status-plugin', '--subresource=status', '--type=merge'],
+        ...['-p', '{"status":{"conditions":[{"type":"Programmed","status":"True"}]}}'],
+      ]);
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr).toMatch(/reason: Required value/);
     });
   });
 
@@ -373,12 +383,15 @@ describe.skipIf(!h)('CRDs against a real kube-apiserver', () => {
       ]);
     });
 
-    it('KongPlugin and KongClusterPlugin show Plugin-Type and Age, Disabled only with -o wide', async () => {
-      expect(headerOf(await kubectlOk(k, 'admin', ['get', 'kongplugins', '-A']))).toEqual([
-        'NAMESPACE',
-        'NAME',
-        'PLUGIN-TYPE',
-        'AGE',
+    it('KongPlugin and KongClusterPlugin show Plugin-Type, Age and Programmed, Disabled only with -o wide', async () => {
+      const plain = await kubectlOk(k, 'admin', ['get', 'kongplugins', '-A']);
+      expect(headerOf(plain)).toEqual(['NAMESPACE', 'NAME', 'PLUGIN-TYPE', 'AGE', 'PROGRAMMED']);
+      expect(rowOf(plain, 'status-plugin')).toEqual([
+        'crd-status',
+        'status-plugin',
+        'application-registration',
+        expect.any(String),
+        'True',
       ]);
       expect(headerOf(await kubectlOk(k, 'admin', ['get', 'kongplugins', '-A', '-o', 'wide']))).toEqual([
         'NAMESPACE',
@@ -386,6 +399,7 @@ describe.skipIf(!h)('CRDs against a real kube-apiserver', () => {
         'PLUGIN-TYPE',
         'AGE',
         'DISABLED',
+        'PROGRAMMED',
       ]);
       await kubectlOk(k, 'admin', ['apply', '--server-side', '-f', '-'], {
         input: stringify({
@@ -397,7 +411,7 @@ describe.skipIf(!h)('CRDs against a real kube-apiserver', () => {
         }),
       });
       const wide = await kubectlOk(k, 'admin', ['get', 'kongclusterplugins', '-o', 'wide']);
-      expect(headerOf(wide)).toEqual(['NAME', 'PLUGIN-TYPE', 'AGE', 'DISABLED']);
+      expect(headerOf(wide)).toEqual(['NAME', 'PLUGIN-TYPE', 'AGE', 'DISABLED', 'PROGRAMMED']);
       const row = wide.split('\n').find((l) => l.startsWith('columns-test'))!;
       expect(row.trim().split(/\s+/)).toEqual(['columns-test', 'openid-connect', expect.any(String), 'true']);
     });
@@ -405,8 +419,9 @@ describe.skipIf(!h)('CRDs against a real kube-apiserver', () => {
 
   // Kong's own KongPlugin CRD has the same group, names and version as ours
   // but another schema. This stand-in is written here (not Kong's file): it
-  // differs from ours the way that matters, with a status subresource, a
-  // column of its own, and no configFrom/configPatches.
+  // differs from ours the way that matters: a column of its own, and no
+  // configFrom/configPatches. Like Kong's (3.x) and ours, it has a status
+  // subresource whose conditions are a list keyed by type.
   describe("a cluster that already has Kong's CRDs", () => {
     const CRD = 'kongplugins.configuration.konghq.com';
     const ns = 'kong-coexist';
@@ -444,12 +459,20 @@ describe.skipIf(!h)('CRDs against a real kube-apiserver', () => {
                   plugin: { type: 'string' },
                   config: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
                   disabled: { type: 'boolean' },
+                  // Kong's controller 3.x: conditions keyed by type.
                   status: {
                     type: 'object',
                     properties: {
                       conditions: {
                         type: 'array',
-                        items: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+                        'x-kubernetes-list-type': 'map',
+                        'x-kubernetes-list-map-keys': ['type'],
+                        items: {
+                          type: 'object',
+                          required: ['type'],
+                          properties: { type: { type: 'string' } },
+                          'x-kubernetes-preserve-unknown-fields': true,
+                        },
                       },
                     },
                   },
@@ -486,7 +509,7 @@ describe.skipIf(!h)('CRDs against a real kube-apiserver', () => {
       await applyOurCrds();
     });
 
-    it('Kong CRD applied client-side (kubectl apply): ours replaces it with no conflict, dropping its status subresource', async () => {
+    it('Kong CRD applied client-side (kubectl apply): ours replaces it with no conflict, keeping the status', async () => {
       await replaceWithStandIn(['apply']);
       await kubectlOk(k, 'admin', ['apply', '-f', '-'], { input: plugin('kong-made') });
       await kubectlOk(k, 'admin', [
@@ -507,16 +530,17 @@ describe.skipIf(!h)('CRDs against a real kube-apiserver', () => {
       expect(r.code).toBe(0);
       const crd = await getJson('admin', ['crd', CRD]);
       const v1 = (crd.spec.versions as Obj[])[0]!;
-      expect(v1.subresources).toBeUndefined();
+      expect(v1.subresources).toEqual({ status: {} });
       expect((v1.additionalPrinterColumns as Obj[]).map((c) => c.name)).toEqual([
         'Plugin-Type',
         'Age',
         'Disabled',
+        'Programmed',
       ]);
-      // The stored object survives; its status is no longer in the schema and is pruned on read.
+      // The stored object survives, and so does the Programmed condition Kong's controller wrote.
       const obj = await getJson('admin', ['-n', ns, 'kongplugin', 'kong-made']);
       expect(obj.plugin).toBe('rate-limiting');
-      expect(obj.status).toBeUndefined();
+      expect(obj.status).toEqual({ conditions: [{ type: 'Programmed', status: 'True' }] });
     });
 
     it('Kong CRD owned by another field manager (an installer using create/update): applying ours conflicts on .spec.versions', async () => {
@@ -537,7 +561,6 @@ describe.skipIf(!h)('CRDs against a real kube-apiserver', () => {
         join(CRD_DIR, 'kongplugin.yaml'),
       ]);
       const crd = await getJson('admin', ['crd', CRD]);
-      expect(crd.spec.versions[0].subresources).toBeUndefined();
       expect(crd.spec.versions[0].schema.openAPIV3Schema.properties).toHaveProperty('configPatches');
       const managers = await getJson('admin', ['crd', CRD, '--show-managed-fields']);
       expect((managers.metadata.managedFields as Obj[]).map((f) => f.manager)).toContain('kubectl');
@@ -557,6 +580,77 @@ describe.skipIf(!h)('CRDs against a real kube-apiserver', () => {
       });
       expect(r.code).not.toBe(0);
       expect(r.stderr).toContain('.configPatches: field not declared in schema');
+    });
+
+    it("keeping Kong's CRD: the status writer applies Programmed, keeps other conditions, and leaves another manager's Programmed", async () => {
+      await replaceWithStandIn(['create', '--field-manager=kong-installer']);
+      await kubectlOk(k, 'admin', ['apply', '--server-side', '-f', '-'], { input: plugin('shared') });
+      // Another controller's condition of another type.
+      await kubectlOk(k, 'admin', [
+        ...['-n', ns, 'patch', 'kongplugin', 'shared', '--subresource=status', '--type=merge'],
+        ...['-p', '{"status":{"conditions":[{"type":"Other","status":"True"}]}}'],
+      ]);
+      const kubeConfig = new KubeConfig();
+      kubeConfig.loadFromFile(k.kubeconfigs.admin);
+      const writer = (fieldManager: string) =>
+        new StatusWriter({ kubeConfig, log: pino({ level: 'silent' }), fieldManager });
+      const result = (status: 'True' | 'False', reason: string) => ({
+        problems: [],
+        statuses: {
+          ingresses: [],
+          applications: [],
+          applicationRegistrations: [],
+          plugins: [
+            {
+              kind: 'KongPlugin' as const,
+              namespace: ns,
+              name: 'shared',
+              conditions: [{ type: 'Programmed' as const, status, reason, message: `${reason} by the test` }],
+            },
+          ],
+        },
+      });
+      const conditions = async () =>
+        ((await getJson('admin', ['-n', ns, 'kongplugin', 'shared'])).status.conditions as Obj[]).map(
+          (c) => `${c.type}=${c.status}/${c.reason ?? ''}`,
+        );
+
+      const ours = writer('portcullis/portcullis');
+      expect(await ours.write(result('False', 'Invalid'))).toMatchObject({ patched: 1, failed: 0 });
+      expect(await conditions()).toEqual(['Other=True/', 'Programmed=False/Invalid']);
+
+      // Another controller class takes the condition over (forced, as an update by KIC would).
+      await apiRequest(
+        kubeConfig,
+        'PATCH',
+        `/apis/configuration.konghq.com/v1/namespaces/${ns}/kongplugins/shared/status?fieldManager=portcullis%2Finternal&force=true`,
+        {
+          contentType: 'application/apply-patch+yaml',
+          body: {
+            apiVersion: 'configuration.konghq.com/v1',
+            kind: 'KongPlugin',
+            metadata: { name: 'shared', namespace: ns },
+            status: {
+              conditions: [
+                {
+                  type: 'Programmed',
+                  status: 'True',
+                  reason: 'Programmed',
+                  message: 'm',
+                  lastTransitionTime: '2026-01-01T00:00:00Z',
+                },
+              ],
+            },
+          },
+        },
+      );
+      // Ours changes its mind: the server answers 409, and the other's value stays, with no retry loop.
+      expect(await ours.write(result('True', 'Programmed'))).toMatchObject({ patched: 0, failed: 0 });
+      expect(await ours.write(result('True', 'Programmed'))).toMatchObject({ patched: 0, failed: 0 });
+      expect(await conditions()).toEqual(['Other=True/', 'Programmed=True/Programmed']);
+      const message = (await getJson('admin', ['-n', ns, 'kongplugin', 'shared'])).status.conditions[1]
+        .message;
+      expect(message).toBe('m');
     });
 
     it('Kong-shaped KongPlugins validate against ours', async () => {

@@ -29,6 +29,8 @@ describe.skipIf(skip)('the controller’s RBAC', () => {
     ['patch', 'ingresses.networking.k8s.io', '--subresource=status', '-n', 'payments'],
     ['patch', 'applications.portcullis.dev', '--subresource=status', '-n', 'billing'],
     ['patch', 'applicationregistrations.portcullis.dev', '--subresource=status', '-n', 'payments'],
+    ['patch', 'kongplugins.configuration.konghq.com', '--subresource=status', '-n', 'payments'],
+    ['patch', 'kongclusterplugins.configuration.konghq.com', '--subresource=status'],
     ['create', 'applicationregistrations.portcullis.dev', '-n', 'payments'],
     ['create', 'events', '-n', 'payments'],
     ['get', 'leases.coordination.k8s.io', '-n', CONTROLLER_NAMESPACE],
@@ -54,6 +56,10 @@ describe.skipIf(skip)('the controller’s RBAC', () => {
     ['update', 'applicationregistrations.portcullis.dev', '-n', 'payments'],
     ['patch', 'applicationregistrations.portcullis.dev', '-n', 'payments'],
     ['patch', 'kongplugins.configuration.konghq.com', '-n', 'payments'],
+    ['update', 'kongplugins.configuration.konghq.com', '-n', 'payments'],
+    ['patch', 'kongclusterplugins.configuration.konghq.com'],
+    // Status is written by apply patches only.
+    ['update', 'kongplugins.configuration.konghq.com', '--subresource=status', '-n', 'payments'],
     ['update', 'services', '-n', 'payments'],
     // Deletes nothing, not even what it created.
     ['delete', 'applicationregistrations.portcullis.dev', '-n', 'payments'],

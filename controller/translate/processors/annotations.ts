@@ -15,6 +15,12 @@
  * Portcullis's own, on Ingress and Service: portcullis.dev/max-request-body-size
  * (nginx's size syntax: `10m`; `0` is no limit).
  *
+ * On Ingress only, the route-narrowing ones: konghq.com/headers.<name> (the
+ * header must carry one of the listed values; konghq.com/headers-separator
+ * changes the list separator from `,`) and konghq.com/snis (the TLS server
+ * names the route serves). On a Service they are refused: KIC ignores them
+ * there, and an ignored narrowing widens the route.
+ *
  * An invalid value is a problem and makes the object's routes answer 503:
  * guessing could widen a route (an ignored `protocols: https` would serve
  * plain http). The exception is a bad body size: it is a problem and is
@@ -22,8 +28,8 @@
  * widened.
  *
  * Every other konghq.com annotation fails the object's routes closed too
- * (ANNOTATION_UNSUPPORTED): KIC's that we do not implement (override, snis,
- * headers.*, ca-certificates-configmaps, ...; see REFUSED) and unknown names, with the nearest
+ * (ANNOTATION_UNSUPPORTED): KIC's that we do not implement (override,
+ * ca-certificates-configmaps, ...; see REFUSED) and unknown names, with the nearest
  * known name suggested, because a typo such as `konghq.com/plugin: okta` that
  * is ignored serves the route with no auth. The exceptions, NO_EFFECT, cannot
  * change who gets in or what the upstream sees (buffering, tags). A
@@ -36,6 +42,7 @@
  * asked for verification never gets an unverified upstream.
  */
 import { addProblem, type Processor, type RouteSettings, type TranslateContext } from '../context.js';
+import type { HeaderMatch } from '../../../contract/compiled-config.js';
 import type { Ingress, KubeObject, Service } from '../k8s-types.js';
 import type { ProblemCode } from '../problem-codes.js';
 import { parseByteSize } from '../../../common/byte-size.js';
@@ -54,6 +61,13 @@ const TLS_VERIFY = 'konghq.com/tls-verify';
 const CA_SECRETS = 'konghq.com/ca-certificates-secrets';
 /** A Secret name: a DNS-1123 subdomain. */
 const SECRET_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const HEADERS_PREFIX = 'konghq.com/headers.';
+const HEADERS_SEPARATOR = 'konghq.com/headers-separator';
+/** RFC 9110 token: what a header name may be. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/;
+const MAX_HEADER_VALUE = 4096;
+const INGRESS_ONLY =
+  'it is read on the Ingress only (KIC ignores it on a Service, and an ignored narrowing widens the route): move it to the Ingress';
 
 /** Case-insensitive, as KIC reads strip-path and preserve-host (`True` is true there too). */
 function parseBoolean(value: string): boolean | undefined {
@@ -140,6 +154,60 @@ const ROUTE_ANNOTATIONS: Record<string, Parser> = {
   },
 };
 
+/** Annotations that narrow an Ingress's routes, valid on Ingress only (as KIC reads them). */
+const INGRESS_ANNOTATIONS: Record<string, Parser> = {
+  'konghq.com/snis': (settings, value) => {
+    const names = splitList(value).map((n) => n.toLowerCase().replace(/(.)\.$/, '$1'));
+    if (names.length === 0) return 'must be a comma-separated list of server names';
+    if (names.some((n) => n.startsWith('*.')))
+      return 'must list exact server names (wildcards are not supported)';
+    if (names.some((n) => normalizeHost(n) === undefined))
+      return 'must be a comma-separated list of server names';
+    settings.snis = [...new Set(names)].sort(compareStrings);
+    return undefined;
+  },
+};
+
+function hasControl(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
+
+/**
+ * A parser for konghq.com/headers.<header>: the values are split on
+ * `separator` (konghq.com/headers-separator, else `,`) and trimmed, as KIC
+ * does; the request must carry one of them (Kong compares them without case).
+ */
+function headerMatch(header: string, separator: string): Parser {
+  return (settings, value) => {
+    if (!HEADER_NAME.test(header)) return `names no valid header ("${header}" is not an HTTP header name)`;
+    const name = header.toLowerCase();
+    if (name === 'host')
+      return "cannot match the Host header: use the rule's host or konghq.com/host-aliases";
+    if ((settings.headers ?? []).some((h) => h.name === name)) {
+      return `repeats header ${name} (annotation names that differ only in case)`;
+    }
+    const values = value.split(separator).map((v) => v.trim());
+    if (values.some((v) => v.length === 0)) {
+      return `must be a list of header values separated by "${separator}", none of them empty`;
+    }
+    if (values.some((v) => v.length > MAX_HEADER_VALUE || hasControl(v))) {
+      return `has a value longer than ${MAX_HEADER_VALUE} characters or with control characters`;
+    }
+    if (values.some((v) => v.startsWith('~*')))
+      return "uses Kong's regex header values (~*), which are not supported";
+    const match: HeaderMatch = {
+      name,
+      values: [...new Set(values.map((v) => v.toLowerCase()))].sort(compareStrings),
+    };
+    settings.headers = [...(settings.headers ?? []), match].sort((a, b) => compareStrings(a.name, b.name));
+    return undefined;
+  };
+}
+
 /** Annotations whose bad value is reported and ignored: the proxy's default keeps the route safe. */
 const IGNORED_WHEN_INVALID = new Set([MAX_BODY_SIZE]);
 
@@ -206,8 +274,8 @@ function tlsSettingsError(settings: RouteSettings): string | undefined {
 const REFUSED: Record<string, string> = {
   'konghq.com/override':
     'KongIngress overrides are not supported (KIC deprecated them; use the per-field annotations)',
-  'konghq.com/snis': 'SNI matching is not implemented yet',
-  'konghq.com/headers-separator': 'header matching (konghq.com/headers.*) is not implemented yet',
+  'konghq.com/snis': INGRESS_ONLY,
+  'konghq.com/headers-separator': INGRESS_ONLY,
   'konghq.com/regex-priority': 'regex routes are not supported',
   'konghq.com/regex-prefix': 'regex routes are not supported',
   'konghq.com/host-header': 'rewriting the upstream Host header is not implemented yet',
@@ -235,6 +303,7 @@ const NO_EFFECT = new Set([
 const KNOWN = [
   ...Object.keys(ROUTE_ANNOTATIONS),
   ...Object.keys(SERVICE_ANNOTATIONS),
+  ...Object.keys(INGRESS_ANNOTATIONS),
   ...Object.keys(REFUSED),
   ...NO_EFFECT,
   'konghq.com/headers.<name>',
@@ -258,9 +327,7 @@ export function refusalOf(name: string): string | undefined {
   if (NO_EFFECT.has(name)) return undefined;
   const reason = REFUSED[name];
   if (reason !== undefined) return `annotation ${name} is not supported: ${reason}`;
-  if (name.startsWith('konghq.com/headers.')) {
-    return `annotation ${name} is not supported: header matching is not implemented yet`;
-  }
+  if (name.startsWith(HEADERS_PREFIX)) return `annotation ${name} is not supported: ${INGRESS_ONLY}`;
   let best: string | undefined;
   let bestDistance = 4; // farther than 3 edits is not a typo
   for (const known of KNOWN) {
@@ -270,15 +337,37 @@ export function refusalOf(name: string): string | undefined {
   return `annotation ${name} is unknown${best === undefined ? '' : ` (did you mean ${best}?)`}`;
 }
 
+/**
+ * The konghq.com/headers.* separator: untrimmed, as KIC splits on it. A blank
+ * one is refused (its annotation fails the routes), and `,` stands in.
+ */
+function separatorOf(annotations: Record<string, unknown>): string {
+  const raw = annotations[HEADERS_SEPARATOR];
+  return typeof raw === 'string' && raw.trim() !== '' ? raw : ',';
+}
+
+/** The parser of an annotation on an object of this kind, or undefined. */
+function parserFor(kind: Kind, name: string, separator: string): Parser | undefined {
+  const common = ROUTE_ANNOTATIONS[name];
+  if (common !== undefined) return common;
+  if (kind === 'Service') return SERVICE_ANNOTATIONS[name];
+  if (name.startsWith(HEADERS_PREFIX)) return headerMatch(name.slice(HEADERS_PREFIX.length), separator);
+  // The separator is read with the headers (separatorOf); on its own it only has to be there.
+  if (name === HEADERS_SEPARATOR)
+    return (_, value) => (value === '' ? 'must not be empty or blank' : undefined);
+  return INGRESS_ANNOTATIONS[name];
+}
+
 /** Parses one object's annotations, reporting each bad or unknown one. */
 export function parseSettings(ctx: TranslateContext, kind: Kind, obj: KubeObject): RouteSettings {
   const settings: RouteSettings = { plugins: [] };
   const annotations = record(obj.metadata.annotations) ?? {};
   const names = Object.keys(annotations);
   if (names.length > 1) names.sort(compareStrings);
+  const separator = separatorOf(annotations);
   for (const name of names) {
     const value = str(annotations[name]);
-    const parser = ROUTE_ANNOTATIONS[name] ?? (kind === 'Service' ? SERVICE_ANNOTATIONS[name] : undefined);
+    const parser = parserFor(kind, name, separator);
     const report = (code: ProblemCode, message: string) => addProblem(ctx, code, message, [refOf(kind, obj)]);
     if (parser === undefined) {
       if (!name.startsWith('konghq.com/')) continue;

@@ -4,10 +4,13 @@
  *
  * - Across namespaces, a host and path string belong to the namespace of the
  *   oldest Ingress that claims them; later claims from other namespaces are
- *   left out (ROUTE_CONFLICT), whatever their pathType or methods, so no
- *   namespace can take over another's path with a more specific match.
+ *   left out (ROUTE_CONFLICT), whatever their pathType, methods or header and
+ *   SNI conditions, so no namespace can take over another's path with a more
+ *   specific match.
  * - Within a namespace, several routes may share a host and path when their
- *   pathType or methods differ; exact repeats are left out (ROUTE_DUPLICATE).
+ *   pathType, methods, or header and SNI conditions differ (the proxy tries
+ *   the ones with conditions first); exact repeats are left out
+ *   (ROUTE_DUPLICATE).
  * - Only one Ingress's spec.defaultBackend can be the default backend.
  */
 import { addProblem, type CandidateRoute, type Processor } from '../context.js';
@@ -26,7 +29,9 @@ export const conflictsProcessor: Processor = {
     const claims = new Map<string, { owner: CandidateRoute; kept: CandidateRoute[] }>();
     const kept: CandidateRoute[] = [];
     const copied = new Set<IngressStatus>();
-    const methodsOf = (c: CandidateRoute) => (c.route.methods ?? []).join(',');
+    // What besides the path tells two routes apart (the settings are sorted, so equal ones look equal).
+    const matchOf = (c: CandidateRoute) =>
+      JSON.stringify([c.route.pathType, c.route.methods ?? [], c.route.headers ?? [], c.route.snis ?? []]);
     const reject = (loser: CandidateRoute, winner: CandidateRoute, code: ProblemCode, what: string) => {
       const same = loser.ingress === winner.ingress;
       const by = same ? 'an earlier path of the same Ingress' : `older ${describe(winner)}`;
@@ -58,9 +63,9 @@ export const conflictsProcessor: Processor = {
         reject(candidate, claim.owner, 'ROUTE_CONFLICT', `host ${host} path ${route.path}`);
         continue;
       }
-      // An exact repeat: same pathType and methods as a route already kept for this claim.
-      const methods = methodsOf(candidate);
-      const first = claim.kept.find((k) => k.route.pathType === route.pathType && methodsOf(k) === methods);
+      // An exact repeat: same pathType, methods and conditions as a route already kept for this claim.
+      const match = matchOf(candidate);
+      const first = claim.kept.find((k) => matchOf(k) === match);
       if (first) {
         reject(candidate, first, 'ROUTE_DUPLICATE', `host ${host} path ${route.path} (${route.pathType})`);
         continue;

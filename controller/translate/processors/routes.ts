@@ -11,7 +11,7 @@
  * prefix), written into the route as `~regex`.
  *
  * Settings come from the Ingress's annotations, else the Service's, else
- * Kong's defaults. A route whose settings, backend or plugins are broken is
+ * Kong's defaults (header and SNI conditions: the Ingress's only). A route whose settings, backend or plugins are broken is
  * still emitted, with `unavailable` set: it answers 503.
  */
 import type { PathType, Route } from '../../../contract/compiled-config.js';
@@ -44,6 +44,9 @@ function merge(
     stripPath: pick('stripPath'),
     preserveHost: pick('preserveHost'),
     methods: pick('methods'),
+    // Read on the Ingress only (annotations.ts refuses them on a Service).
+    headers: ingress?.headers,
+    snis: ingress?.snis,
     protocols: pick('protocols'),
     httpsRedirectStatusCode: pick('httpsRedirectStatusCode'),
     forceSslRedirect: pick('forceSslRedirect'),
@@ -135,6 +138,8 @@ function routeTail(
 ): RouteTail {
   const tail = {} as RouteTail;
   if (s.methods) tail.methods = [...s.methods];
+  if (s.headers) tail.headers = s.headers.map((h) => ({ name: h.name, values: [...h.values] }));
+  if (s.snis) tail.snis = [...s.snis];
   tail.protocols = s.forceSslRedirect ? ['https'] : s.protocols ? [...s.protocols] : ['http', 'https'];
   tail.httpsRedirectStatusCode = s.httpsRedirectStatusCode ?? (s.forceSslRedirect ? 302 : 426);
   tail.stripPath = s.stripPath ?? false;

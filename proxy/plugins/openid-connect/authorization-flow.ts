@@ -4,6 +4,7 @@ import * as oidc from 'openid-client';
 import { ERROR_BODIES } from '../../../common/errors.js';
 import type { OpenIdConnectConfig } from '../../../contract/plugins/openid-connect.js';
 import type { PluginContext } from '../registry.js';
+import { authorizationResponse } from './authorization-response.js';
 import { AuthorizationStateCookie } from './authorization-state.js';
 import { IdpCallRefused, type IdpCallGate } from './idp-call-limiter.js';
 import { refusalResponse } from './challenge.js';
@@ -43,24 +44,37 @@ export interface AuthorizationFlowOptions {
  * finish it; the callback checks `state`, `nonce`, PKCE and, where the IdP
  * offers it, the RFC 9207 `iss` parameter (openid-client does), then starts
  * a session and sends the browser back to the same-origin path it came
- * from.
+ * from (and its query, with `preserve_query_args`).
+ *
+ * With `response_mode: form_post` the IdP returns with a POST whose form
+ * body carries the response (the code stays out of URLs, so out of logs
+ * and Referer headers). Only that POST is then a callback, and it is always
+ * answered here, never proxied: without a valid state cookie it is refused.
  */
 export class AuthorizationFlow {
   readonly #options: AuthorizationFlowOptions;
   readonly #state: AuthorizationStateCookie;
   /** With `authorization_code` off this only handles logout. */
   readonly #login: boolean;
+  readonly #formPost: boolean;
 
   constructor(options: AuthorizationFlowOptions) {
     this.#options = options;
     this.#login = options.config.auth_methods.includes('authorization_code');
+    this.#formPost = options.config.response_mode === 'form_post';
     this.#state = new AuthorizationStateCookie({
       secret: options.secret,
       issuer: options.config.issuer,
       clientId: options.client.id,
       binding: options.binding,
       cookieName: options.config.authorization_cookie_name,
+      crossSitePost: this.#formPost,
     });
+  }
+
+  /** Whether the request may be a form_post callback, whose body must be read before `handle`. */
+  wantsBody(request: FastifyRequest, context: PluginContext): boolean {
+    return this.#formPost && this.#login && request.method === 'POST' && this.#isCallbackPath(context);
   }
 
   /** Browsers get redirected to log in; API clients get a plain 401. */
@@ -76,8 +90,9 @@ export class AuthorizationFlow {
 
   async start(request: FastifyRequest, reply: FastifyReply, context: PluginContext): Promise<void> {
     const https = context.proto === 'https';
+    // Kong's default drops the query on the way back: it may hold what was never meant to be replayed.
     const { state, setCookie } = await this.#state.begin(
-      context.path + context.query,
+      context.path + (this.#options.config.preserve_query_args ? context.query : ''),
       https,
       Date.now() / 1000,
     );
@@ -90,6 +105,7 @@ export class AuthorizationFlow {
       nonce: state.nonce,
       code_challenge: await oidc.calculatePKCECodeChallenge(state.codeVerifier),
       code_challenge_method: 'S256',
+      ...(this.#formPost && { response_mode: 'form_post' }),
       ...(this.#options.config.audience?.length && { audience: this.#options.config.audience.join(' ') }),
     });
     reply
@@ -103,20 +119,20 @@ export class AuthorizationFlow {
   /**
    * Answers the request when it is a login callback or a logout; returns
    * the metric outcome then, or undefined for any other request.
+   * `params.body` is the form body `wantsBody` asked for, when it was one.
    */
   async handle(
     request: FastifyRequest,
     reply: FastifyReply,
     context: PluginContext,
-    query: URLSearchParams,
+    params: { query: URLSearchParams; body?: URLSearchParams | undefined },
     session: SessionCookie | undefined,
   ): Promise<string | undefined> {
     if (this.#isLogout(request, context)) return this.#logout(request, reply, context, session);
-    if (!query.has('state') || !(query.has('code') || query.has('error'))) return undefined;
-    if (!this.#login || !this.#isCallbackPath(context)) return undefined;
+    const response = authorizationResponse(this.#options.config.response_mode, request.method, params);
+    if (!response || !this.#login || !this.#isCallbackPath(context)) return undefined;
     const https = context.proto === 'https';
     const saved = await this.#state.read(request.headers.cookie, Date.now() / 1000);
-    if (!saved) return undefined; // not a login this proxy started: treat it as an ordinary request
     const clear = this.#state.clear(https);
     const fail = (reason: string) => {
       // A 401 must carry a challenge (RFC 9110 §15.5.2), like every other refusal of the plugin.
@@ -127,14 +143,20 @@ export class AuthorizationFlow {
       reply.code(401).headers(refusal.headers).header('set-cookie', clear).send(refusal.body);
       return `callback_${reason}`;
     };
-    if (query.get('state') !== saved.state) return fail('state');
+    if (!saved) {
+      // A GET is then not a login this proxy started: an ordinary request. A form_post callback
+      // POST is never one, and its body is read: refused rather than passed on.
+      return this.#formPost ? fail('no_state') : undefined;
+    }
+    if (response.get('state') !== saved.state) return fail('state');
     const refused = this.#options.idpCalls.tryAcquire();
     if (refused) throw new IdpCallRefused(refused);
     let tokens;
     try {
       const config = await this.#configuration();
       const current = new URL(this.#redirectUri(request, context));
-      current.search = context.query;
+      if (this.#formPost) for (const [name, value] of response) current.searchParams.append(name, value);
+      else current.search = context.query;
       tokens = await oidc.authorizationCodeGrant(config, current, {
         pkceCodeVerifier: saved.codeVerifier,
         expectedState: saved.state,

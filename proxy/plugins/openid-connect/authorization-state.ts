@@ -35,6 +35,12 @@ export interface AuthorizationStateCookieOptions {
   cookieName: string;
   /** How long a login may take, in seconds; default 600. */
   maxAgeSeconds?: number;
+  /**
+   * The IdP returns with a cross-site POST (`response_mode: form_post`),
+   * which carries no SameSite=Lax cookie: the cookie is then SameSite=None
+   * and always Secure.
+   */
+  crossSitePost?: boolean;
 }
 
 const DEFAULT_MAX_AGE_SECONDS = 600;
@@ -49,7 +55,10 @@ const CODE_VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
  * the issuer, client id and cookie name (distinct from the session cookie's
  * key). The cookie is HttpOnly, Path=/, SameSite=Lax (the IdP's redirect
  * back is a top-level GET navigation, which Lax allows), Secure on HTTPS,
- * and expires after `maxAgeSeconds`; `read` enforces that age too.
+ * and expires after `maxAgeSeconds`; `read` enforces that age too. With
+ * `crossSitePost` it is SameSite=None; Secure: sending it on cross-site
+ * requests proves nothing to anyone, as the callback still needs the state,
+ * and the code only redeems with the PKCE verifier sealed inside.
  *
  * One login at a time per browser: starting another (another tab)
  * overwrites the cookie, and the first one's callback then fails.
@@ -60,6 +69,7 @@ export class AuthorizationStateCookie {
   readonly #cookieName: string;
   readonly #maxAge: number;
   readonly #key: Uint8Array;
+  readonly #crossSitePost: boolean;
 
   constructor(options: AuthorizationStateCookieOptions) {
     const maxAge = options.maxAgeSeconds ?? DEFAULT_MAX_AGE_SECONDS;
@@ -69,6 +79,7 @@ export class AuthorizationStateCookie {
     this.#clientId = options.clientId;
     this.#cookieName = options.cookieName;
     this.#maxAge = maxAge;
+    this.#crossSitePost = options.crossSitePost ?? false;
     // Derived once: begin and read run on the request path.
     this.#key = deriveCookieKey(
       options.secret,
@@ -118,7 +129,8 @@ export class AuthorizationStateCookie {
   }
 
   #attributes(https: boolean, maxAge: number): CookieAttributes {
-    // Browsers reject __Secure-/__Host- cookies without Secure.
+    // Browsers reject __Secure-/__Host- cookies, and SameSite=None ones, without Secure.
+    if (this.#crossSitePost) return { path: '/', httpOnly: true, secure: true, sameSite: 'None', maxAge };
     const secure = https || requiresSecure(this.#cookieName);
     return { path: '/', httpOnly: true, secure, sameSite: 'Lax', maxAge };
   }

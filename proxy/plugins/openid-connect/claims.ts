@@ -55,6 +55,10 @@ export interface ClaimRules {
   groups_required?: string[];
   roles_claim: string[];
   roles_required?: string[];
+  /** Top-level claims a token must not carry (Kong's `claims_forbidden`). */
+  claims_forbidden?: string[];
+  /** Allowed values of Google's `hd` (hosted domain) claim (Kong's `domains`). */
+  domains?: string[];
 }
 
 export type ClaimVerdict =
@@ -62,13 +66,22 @@ export type ClaimVerdict =
   | { ok: false; status: 401 | 403; error: 'invalid_token' | 'insufficient_scope'; reason: string };
 
 /**
- * The authorization checks on verified claims. A wrong audience means the
- * token is not for this API (401 invalid_token, RFC 6750 §3.1); missing
- * scopes, groups or roles mean it is valid but not enough (403).
+ * The authorization checks on verified claims. A wrong audience or hosted
+ * domain means the token is not for this API (401 invalid_token, RFC 6750
+ * §3.1); a forbidden claim or missing scopes, groups or roles mean it is
+ * valid but not enough (403).
  */
 export function checkClaimRules(claims: Claims, rules: ClaimRules): ClaimVerdict {
   if (!meetsRequirement(claimValues(claimAt(claims, rules.audience_claim)), rules.audience_required)) {
     return { ok: false, status: 401, error: 'invalid_token', reason: 'audience' };
+  }
+  // Compared exactly, as the IdP writes it: `hd` is the user's domain, not a name to normalise.
+  if (rules.domains?.length && !(typeof claims.hd === 'string' && rules.domains.includes(claims.hd))) {
+    return { ok: false, status: 401, error: 'invalid_token', reason: 'domain' };
+  }
+  // Present at all counts, whatever the value: `"act": null` still says the token was delegated.
+  if (rules.claims_forbidden?.some((claim) => Object.hasOwn(claims, claim))) {
+    return { ok: false, status: 403, error: 'insufficient_scope', reason: 'forbidden_claim' };
   }
   const scopes = claimValues(claimAt(claims, rules.scopes_claim));
   if (!meetsRequirement(scopes, rules.scopes_required)) {

@@ -49,6 +49,17 @@ export function parseCookies(header: string | undefined): Map<string, string> {
   return cookies;
 }
 
+/** Every value the Cookie header gives `name`: a browser sends one per path and domain that match. */
+export function cookieValues(header: string | undefined, name: string): string[] {
+  if (!header || !header.includes(name)) return [];
+  const values: string[] = [];
+  for (const pair of header.split(';')) {
+    const parsed = parsePair(pair);
+    if (parsed && parsed[0] === name) values.push(parsed[1]);
+  }
+  return values;
+}
+
 function parsePair(pair: string): [string, string] | undefined {
   const eq = pair.indexOf('=');
   if (eq < 0) return undefined;

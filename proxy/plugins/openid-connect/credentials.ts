@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { ParamType } from '../../../contract/plugins/openid-connect.js';
+import type { BearerParamType, ParamType } from '../../../contract/plugins/openid-connect.js';
+import { cookieValues } from './cookies.js';
 
 /**
  * Finding credentials in a request, per Kong's `*_param_type` settings.
@@ -17,7 +18,8 @@ export interface RequestView {
 }
 
 /** Where a credential came from, so `hide_credentials` can remove it. */
-export type Location = { in: 'header'; name: string } | { in: 'query' | 'body'; names: string[] };
+export type Location =
+  { in: 'header'; name: string } | { in: 'cookie'; name: string } | { in: 'query' | 'body'; names: string[] };
 
 export type Found<T> = { ok: true; value: T; location: Location } | { ok: false; problem: CredentialProblem };
 export type CredentialProblem = 'duplicate' | 'malformed';
@@ -31,7 +33,11 @@ export const MAX_TOKEN_LENGTH = 8192;
  * than one place, or more than one Authorization header, is refused rather
  * than guessed at (RFC 6750 §2: clients MUST NOT use more than one method).
  */
-export function findBearerToken(view: RequestView, types: readonly ParamType[]): Found<string> | undefined {
+export function findBearerToken(
+  view: RequestView,
+  types: readonly BearerParamType[],
+  cookieName?: string,
+): Found<string> | undefined {
   const candidates: { token: string; location: Location }[] = [];
   if (types.includes('header')) {
     const authorization = authorizationHeader(view);
@@ -53,6 +59,12 @@ export function findBearerToken(view: RequestView, types: readonly ParamType[]):
     if (values.length > 1) return { ok: false, problem: 'duplicate' };
     if (values.length === 1)
       candidates.push({ token: values[0]!, location: { in: where, names: ['access_token'] } });
+  }
+  if (cookieName && types.includes('cookie')) {
+    const values = cookieValues(view.headers.cookie, cookieName);
+    if (values.length > 1) return { ok: false, problem: 'duplicate' };
+    if (values.length === 1)
+      candidates.push({ token: values[0]!, location: { in: 'cookie', name: cookieName } });
   }
   if (candidates.length === 0) return undefined;
   if (candidates.length > 1) return { ok: false, problem: 'duplicate' };

@@ -10,6 +10,7 @@ import { checkClaimRules, type Claims } from './claims.js';
 import { refusalResponse, type Refusal } from './challenge.js';
 import { ConsumerIndex } from './consumer.js';
 import { findBearerToken, findPair, type Location, type RequestView } from './credentials.js';
+import { isSameOriginRequest, requestOrigin } from './same-origin.js';
 import { IdpCallRefused, type IdpCallGate } from './idp-call-limiter.js';
 import { JwtVerifier, type JwtResult } from './jwt-verifier.js';
 import type { OidcMetrics } from './metrics.js';
@@ -167,17 +168,20 @@ export class OpenIdConnectPlugin implements PluginRuntime {
     const attempt = { method: 'none' };
     try {
       const view = this.#view(request, context);
-      if (this.#wantsBody && request.method !== 'GET' && request.method !== 'HEAD') {
+      if (
+        (this.#wantsBody && request.method !== 'GET' && request.method !== 'HEAD') ||
+        this.#flow?.wantsBody(request, context)
+      ) {
         await this.#readBody(request, context, view);
       }
       if (this.#flow) {
-        const handled = await this.#flow.handle(request, reply, context, view.query, this.#session);
+        const handled = await this.#flow.handle(request, reply, context, view, this.#session);
         if (handled) {
           record('authorization_code', handled);
           return false;
         }
       }
-      const outcome = await this.#authenticate(view, request, attempt);
+      const outcome = await this.#authenticate(view, request, context, attempt);
       if (!outcome.ok) {
         record(attempt.method, outcome.reason);
         if (outcome.reason === 'no_credentials' && this.#flow?.canStart(request)) {
@@ -244,6 +248,7 @@ export class OpenIdConnectPlugin implements PluginRuntime {
   async #authenticate(
     view: RequestView,
     request: FastifyRequest,
+    context: PluginContext,
     attempt: { method: string },
   ): Promise<Outcome> {
     const config = this.#config;
@@ -271,11 +276,23 @@ export class OpenIdConnectPlugin implements PluginRuntime {
           };
         }
       } else if (method === 'bearer' || method === 'introspection') {
-        const found = findBearerToken(view, config.bearer_token_param_type);
+        const found = findBearerToken(view, config.bearer_token_param_type, config.bearer_token_cookie_name);
         if (!found) continue;
         attempt.method = method;
         if (!found.ok) return invalidRequest(found.problem, config);
         presented = true;
+        // A browser sends cookies on requests other sites cause: a token in one is not proof of intent (CSRF).
+        if (
+          found.location.in === 'cookie' &&
+          !SAFE_METHODS.has(request.method) &&
+          !isSameOriginRequest(request.headers, () => requestOrigin(context.proto, request.headers.host))
+        ) {
+          return {
+            ok: false,
+            refusal: { status: 403, message: config.forbidden_error_message },
+            reason: 'cross_site_cookie',
+          };
+        }
         // A JWT is settled locally when `bearer` is on; only opaque tokens (or
         // every token, without `bearer`) are introspected, so made-up JWTs never
         // cost an IdP call.
@@ -538,6 +555,10 @@ function hideCredential(location: Location, context: PluginContext): void {
     changes.removeHeaders.add(location.name);
     return;
   }
+  if (location.in === 'cookie') {
+    (changes.removeCookies ??= []).push(location.name);
+    return;
+  }
   if (location.in === 'query') {
     const params = new URLSearchParams(changes.query ?? context.query);
     for (const name of location.names) params.delete(name);
@@ -551,6 +572,9 @@ function hideCredential(location: Location, context: PluginContext): void {
     changes.body = Buffer.from(params.toString(), 'utf8');
   }
 }
+
+/** Methods a cross-site page may cause without changing anything (RFC 9110 §9.2.1). */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 function isPreflight(request: FastifyRequest): boolean {
   return (

@@ -30,6 +30,8 @@ export const SESSION_ACCEPTANCE_FIELDS = [
   'groups_required',
   'roles_claim',
   'roles_required',
+  'claims_forbidden',
+  'domains',
   'consumer_claim',
   'consumer_claims',
   'consumer_by',

@@ -39,6 +39,8 @@ beforeAll(async () => {
         ...base,
         auth_methods: ['authorization_code', 'session'],
         redirect_uri: [`${origin}/callback`],
+        // The return path keeps its query, so the open-redirect attacks below can use one.
+        preserve_query_args: true,
         session_secret: SECRET,
         logout_uri_suffix: '/logout',
         logout_methods: ['GET', 'POST'],

@@ -63,6 +63,18 @@ beforeAll(async () => {
     ['leeway', { ...base, leeway: 60 }],
     ['iss', { ...base, issuers_allowed: [idp.issuer, PARTNER_ISSUER] }],
     ['aud', { ...base, audience_required: [idp.resources.jwtAudience] }],
+    ['forbid', { ...base, claims_forbidden: ['act'] }],
+    ['domains', { ...base, domains: ['example.com'] }],
+    // Kong's multi-IdP example sets verify_claims false; here claims are verified all the same.
+    [
+      'noclaims',
+      {
+        ...base,
+        issuers_allowed: [idp.issuer, PARTNER_ISSUER],
+        audience_required: [idp.resources.jwtAudience],
+        verify_claims: false,
+      },
+    ],
     ['both', { ...base, bearer_token_param_type: ['header', 'query'] }],
     [
       'consumer',
@@ -301,6 +313,18 @@ describe('claim attacks', () => {
     await accepted('aud', idp.signJwt(claims({ aud: idp.resources.jwtAudience })));
   });
 
+  it('claims_forbidden: refuses a token carrying the claim (403), accepts one without (control)', async () => {
+    await refused('forbid', idp.signJwt(claims({ act: { sub: 'someone-else' } })), 403);
+    await refused('forbid', idp.signJwt(claims({ act: null })), 403);
+    await accepted('forbid', idp.signJwt(claims()));
+  });
+
+  it('domains: refuses a token of another hosted domain or none, accepts a listed one (control)', async () => {
+    await refused('domains', idp.signJwt(claims({ hd: 'evil.com' })));
+    await refused('domains', idp.signJwt(claims()));
+    await accepted('domains', idp.signJwt(claims({ hd: 'example.com' })));
+  });
+
   it('refuses an ID token used as an access token', async () => {
     const alice = idp.users.alice!;
     const tokens = await idp.password(alice.username, alice.password, 'openid profile email');
@@ -312,6 +336,25 @@ describe('claim attacks', () => {
 
   it('refuses a forged token carrying a nonce (an ID token shape)', async () => {
     await refused('api', idp.signJwt(claims({ nonce: 'n-0S6_WzA2Mj' })));
+  });
+});
+
+describe('verify_claims: false still verifies every claim', () => {
+  it.each([
+    ['expired', { exp: now() - 120, iat: now() - 600 }],
+    ['without exp', { exp: undefined }],
+    ['nbf in the future', { nbf: now() + 120 }],
+    ['iat in the future', { iat: now() + 120, exp: now() + 600 }],
+    ['iss outside issuers_allowed', { iss: 'https://evil.example.test/oauth2/default' }],
+    ['without iss', { iss: undefined }],
+    ['wrong aud', { aud: 'api://other' }],
+  ])('refuses a token %s', async (_what, overrides) => {
+    await refused('noclaims', idp.signJwt(claims(overrides)));
+  });
+
+  it('accepts a token from either allowed issuer (control)', async () => {
+    await accepted('noclaims', idp.signJwt(claims()));
+    await accepted('noclaims', idp.signJwt(claims({ iss: PARTNER_ISSUER })));
   });
 });
 

@@ -98,6 +98,15 @@ beforeAll(async () => {
         consumer_by: ['custom_id'],
       }),
     },
+    {
+      // A bearer token in a cookie (a browser app that keeps one); hide_credentials is the default.
+      id: 'cookie',
+      plugin: bearerOkta({
+        bearer_token_param_type: ['cookie'],
+        bearer_token_cookie_name: 'at',
+        timeout: 10_022,
+      }),
+    },
     { id: 'scopeor', plugin: bearerOkta({ scopes_required: ['api:write', 'api:read'] }) },
     { id: 'scopeand', plugin: bearerOkta({ scopes_required: ['api:write', 'api:read openid'] }) },
     { id: 'aud', plugin: bearerOkta({ audience_required: ['api://other'] }) },
@@ -414,6 +423,41 @@ describe('bearer JWTs', () => {
     const other = await oktaToken('app-other', 'app-other-secret');
     const refused = await call(fx, '/claims/x', { headers: { authorization: bearer(other) } });
     expect(refused.status).toBe(403);
+  });
+
+  describe('bearer_token_param_type cookie', () => {
+    it('takes the token from the named cookie and keeps it, not the other cookies, from the upstream', async () => {
+      const token = await oktaToken();
+      const seen = upstreamSaw(
+        await call(fx, '/cookie/x', { headers: { cookie: `theme=dark; at=${token}` } }),
+      );
+      expect(seen.headers.cookie).toBe('theme=dark');
+      expect(seen.headers['x-credential-identifier']).toBe('app-billing');
+    });
+
+    it('looks nowhere else: a header token is not enough', async () => {
+      const token = await oktaToken();
+      expect((await call(fx, '/cookie/x', { headers: { authorization: bearer(token) } })).status).toBe(401);
+    });
+
+    it('refuses a cross-site POST carrying the cookie (CSRF), allows a same-origin one', async () => {
+      const token = await oktaToken();
+      const post = (headers: Record<string, string>) =>
+        call(fx, '/cookie/x', { method: 'POST', headers: { cookie: `at=${token}`, ...headers }, body: '' });
+      expect((await post({ 'sec-fetch-site': 'cross-site' })).status).toBe(403);
+      expect((await post({ origin: 'https://evil.example.test' })).status).toBe(403);
+      expect((await post({ 'sec-fetch-site': 'same-origin' })).status).toBe(200);
+      // No browser headers: not something another site can cause.
+      expect((await post({})).status).toBe(200);
+    });
+
+    it('refuses two cookies of that name (400), a forged token (401)', async () => {
+      const token = await oktaToken();
+      expect((await call(fx, '/cookie/x', { headers: { cookie: `at=${token}; at=${token}` } })).status).toBe(
+        400,
+      );
+      expect((await call(fx, '/cookie/x', { headers: { cookie: 'at=a.b.c' } })).status).toBe(401);
+    });
   });
 
   it('scopes_required: alternatives are ORed, scopes within one are ANDed', async () => {

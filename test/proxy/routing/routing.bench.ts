@@ -47,3 +47,23 @@ describe('RouteTable.match', () => {
     many.match(HOST, PATH, 'GET');
   });
 });
+
+describe('RouteTable.match with header conditions', () => {
+  // A conditional route for the same path as the open one: the open one is reached after one failed test.
+  const table = RouteTable.build(
+    config([
+      vhost(HOST, [
+        prefix('/payments/v1'),
+        prefix('/payments/v1', { headers: [{ name: 'x-tenant', values: ['a', 'b'] }] }),
+      ]),
+    ]),
+  );
+  const matching = { 'x-tenant': 'b' };
+  const other = { 'x-tenant': 'c' };
+  bench('header matches', () => {
+    table.match(HOST, PATH, 'GET', matching);
+  });
+  bench('header does not match (falls to the open route)', () => {
+    table.match(HOST, PATH, 'GET', other);
+  });
+});

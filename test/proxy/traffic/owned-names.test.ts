@@ -140,6 +140,8 @@ describe('session binding', () => {
     groups_required: ['admins'],
     roles_claim: ['r'],
     roles_required: ['admin'],
+    claims_forbidden: ['act'],
+    domains: ['example.com'],
     consumer_claim: ['sub'],
     consumer_claims: [['sub']],
     consumer_by: ['id'],

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UpstreamPools } from '../../../proxy/traffic/upstream-pools.js';
 import {
   chainDepth,
-  serverNameOf,
+  upstreamServerName,
   UNVERIFIED,
   upstreamTls,
   isCertificateRefusal,
@@ -134,7 +134,7 @@ describe('an upstream that asks for verification', () => {
           headers: { host: 'api.internal.test' },
           agent: false,
           ...tls.options,
-          servername: serverNameOf('api.internal.test'),
+          servername: upstreamServerName('api.internal.test'),
         });
         req.on('response', (res) => {
           res.resume();
@@ -185,7 +185,7 @@ describe('helpers', () => {
     ['[::1]:8443', undefined],
     ['', undefined],
   ])('server name of Host %j is %j', (host, expected) => {
-    expect(serverNameOf(host)).toBe(expected);
+    expect(upstreamServerName(host)).toBe(expected);
   });
 
   it('counts the intermediates of a chain, not the leaf or the anchor', () => {

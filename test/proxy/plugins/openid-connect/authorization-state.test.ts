@@ -144,6 +144,18 @@ describe('AuthorizationStateCookie', () => {
     expect(attributes).toBe(`Max-Age=600; Path=/; ${https ? 'Secure; ' : ''}${expected}`);
   });
 
+  it.each([true, false])(
+    'is SameSite=None and always Secure for a cross-site POST return (form_post; https=%s)',
+    async (https) => {
+      const cookie = codec({ crossSitePost: true });
+      const { setCookie } = await cookie.begin('/', https, T0);
+      expect(setCookie.slice(setCookie.indexOf(';') + 2)).toBe(
+        'Max-Age=600; Path=/; Secure; HttpOnly; SameSite=None',
+      );
+      expect(cookie.clear(https)).toMatch(/; Path=\/; Secure; HttpOnly; SameSite=None$/);
+    },
+  );
+
   it('clears the cookie with matching attributes', () => {
     expect(codec().clear(true)).toBe(
       'authorization=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/; Secure; HttpOnly; SameSite=Lax',

@@ -131,6 +131,19 @@ describe('checkClaimRules', () => {
       { audience_required: ['x'], scopes_required: ['admin'] },
       { ok: false, status: 401, error: 'invalid_token', reason: 'audience' },
     ],
+    // Kong's claims_forbidden: a token that carries any of them is refused, whatever its value.
+    [
+      'a forbidden claim present: 403',
+      { claims_forbidden: ['act', 'groups'] },
+      { ok: false, status: 403, error: 'insufficient_scope', reason: 'forbidden_claim' },
+    ],
+    ['no forbidden claim present', { claims_forbidden: ['act'] }, { ok: true, scopes: ['read', 'write'] }],
+    // Kong's domains: Google's `hd` claim must name one of them; a token without `hd` fails.
+    [
+      'no hd claim: 401',
+      { domains: ['example.com'] },
+      { ok: false, status: 401, error: 'invalid_token', reason: 'domain' },
+    ],
     [
       'claim paths',
       { scopes_claim: ['scp'], scopes_required: ['read'] },
@@ -138,6 +151,23 @@ describe('checkClaimRules', () => {
     ],
   ] as [string, Partial<ClaimRules>, unknown][])('%s', (_name, rules, expected) => {
     expect(checkClaimRules(claims, { ...defaults, ...rules })).toEqual(expected);
+  });
+
+  it.each([
+    ['example.com', true],
+    ['EXAMPLE.com', false],
+    ['evil.com', false],
+    [['example.com'], false],
+    ['', false],
+  ])('domains [example.com, corp.example]: hd %j passes %s', (hd, passes) => {
+    const verdict = checkClaimRules({ hd }, { ...defaults, domains: ['example.com', 'corp.example'] });
+    expect(verdict.ok).toBe(passes);
+  });
+
+  it('a forbidden claim counts even when null or false', () => {
+    for (const value of [null, false, '', 0]) {
+      expect(checkClaimRules({ act: value }, { ...defaults, claims_forbidden: ['act'] }).ok).toBe(false);
+    }
   });
 
   it('reads a nested claim path', () => {

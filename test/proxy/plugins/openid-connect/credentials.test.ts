@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import type { ParamType } from '../../../../contract/plugins/openid-connect.js';
+import type { BearerParamType, ParamType } from '../../../../contract/plugins/openid-connect.js';
 import {
   findBearerToken,
   findPair,
@@ -122,6 +122,53 @@ describe('findBearerToken', () => {
     ],
   ])('refuses %s as duplicate', (_name, request) => {
     expect(findBearerToken(request, ALL)).toEqual({ ok: false, problem: 'duplicate' });
+  });
+
+  describe('in a cookie (bearer_token_param_type cookie)', () => {
+    const COOKIE = { in: 'cookie', name: 'at' };
+    it.each([
+      [
+        'the named cookie',
+        view([['Cookie', `a=1; at=${TOKEN}; b=2`]]),
+        ['cookie'],
+        { ok: true, value: TOKEN, location: COOKIE },
+      ],
+      [
+        'with spaces around the pair',
+        view([['Cookie', `at = ${TOKEN} `]]),
+        ['cookie'],
+        { ok: true, value: TOKEN, location: COOKIE },
+      ],
+      [
+        'quoted',
+        view([['Cookie', `at="${TOKEN}"`]]),
+        ['cookie'],
+        { ok: true, value: TOKEN, location: COOKIE },
+      ],
+      // Only where the config allows it.
+      ['not when cookie is not listed', view([['Cookie', `at=${TOKEN}`]]), ALL, undefined],
+      ['another cookie name', view([['Cookie', `other=${TOKEN}`]]), ['cookie'], undefined],
+      ['a header when only cookie', view([['Authorization', `Bearer ${TOKEN}`]]), ['cookie'], undefined],
+      [
+        'two cookies of that name (two paths or domains)',
+        view([['Cookie', `at=${TOKEN}; at=${TOKEN}`]]),
+        ['cookie'],
+        { ok: false, problem: 'duplicate' },
+      ],
+      [
+        'a cookie and a header',
+        view([
+          ['Cookie', `at=${TOKEN}`],
+          ['Authorization', `Bearer ${TOKEN}`],
+        ]),
+        ['header', 'cookie'],
+        { ok: false, problem: 'duplicate' },
+      ],
+      ['a malformed value', view([['Cookie', 'at=a$b']]), ['cookie'], { ok: false, problem: 'malformed' }],
+      ['an empty value', view([['Cookie', 'at=']]), ['cookie'], { ok: false, problem: 'malformed' }],
+    ] as [string, RequestView, BearerParamType[], unknown][])('%s', (_name, request, types, expected) => {
+      expect(findBearerToken(request, types, 'at')).toEqual(expected);
+    });
   });
 
   it('counts duplicate Authorization headers even where the header is the only type', () => {

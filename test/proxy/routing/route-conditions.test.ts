@@ -1,0 +1,209 @@
+/**
+ * Header and SNI conditions (konghq.com/headers.*, konghq.com/snis) in the
+ * route table: a condition narrows its route and never widens it.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Route } from '../../../contract/compiled-config.js';
+import { validateConfig } from '../../../contract/validate.js';
+import { RouteTable, type RequestHeaders } from '../../../proxy/routing/route-table.js';
+import { config, exact, prefix, regex, vhost } from './fixtures.js';
+
+const HOST = 'api.example.com';
+
+const tenantA = (overrides: Partial<Route> = {}) =>
+  prefix('/orders', { id: 'tenant-a', headers: [{ name: 'x-tenant', values: ['a'] }], ...overrides });
+
+function tableOf(routes: Route[], defaultBackend?: Route): RouteTable {
+  const built = config([vhost(HOST, routes)], defaultBackend);
+  const checked = validateConfig(built);
+  expect(checked.ok ? [] : checked.problems).toEqual([]);
+  return RouteTable.build(built);
+}
+
+function routeFor(
+  table: RouteTable,
+  headers: RequestHeaders | undefined,
+  sni?: string,
+  path = '/orders/1',
+  method = 'GET',
+): string | undefined {
+  return table.match(HOST, path, method, headers, sni)?.route.id;
+}
+
+describe('header conditions: the attack', () => {
+  // The only route for the path is restricted to tenant a: nothing else may reach it.
+  const table = tableOf([tenantA()]);
+
+  it.each<[string, RequestHeaders | undefined]>([
+    ['no headers at all', undefined],
+    ['no x-tenant header', { 'user-agent': 'curl' }],
+    ['another tenant', { 'x-tenant': 'b' }],
+    ['an empty value', { 'x-tenant': '' }],
+    ['a longer value', { 'x-tenant': 'ab' }],
+    ['a prefix of the value', { 'x-tenant': 'a ' + 'b' }],
+    ['the allowed value sent again with another (repeated header)', { 'x-tenant': 'a, b' }],
+    ['the other tenant first', { 'x-tenant': 'b, a' }],
+    ['a list with an empty element', { 'x-tenant': 'a,' }],
+    ['an array of values with one not allowed', { 'x-tenant': ['a', 'b'] }],
+    ['an empty array', { 'x-tenant': [] }],
+    ['the value under another header', { 'x-tenant-id': 'a' }],
+  ])('%s: 404', (_, headers) => {
+    expect(routeFor(table, headers)).toBeUndefined();
+  });
+
+  it.each<[string, RequestHeaders]>([
+    ['the value', { 'x-tenant': 'a' }],
+    ['the value in another case (Kong compares values case-insensitively)', { 'x-tenant': 'A' }],
+    ['the value repeated', { 'x-tenant': 'a, a' }],
+    ['an array of allowed values', { 'x-tenant': ['a', 'A'] }],
+  ])('%s: served', (_, headers) => {
+    expect(routeFor(table, headers)).toBe('tenant-a');
+  });
+
+  it('does not fall through to the default backend when the default backend has its own condition', () => {
+    const fallback = prefix('/', { id: 'default', headers: [{ name: 'x-tenant', values: ['c'] }] });
+    const withDefault = tableOf([tenantA()], fallback);
+    expect(routeFor(withDefault, { 'x-tenant': 'b' })).toBeUndefined();
+    expect(routeFor(withDefault, { 'x-tenant': 'c' })).toBe('default');
+  });
+});
+
+describe('header conditions: which route wins', () => {
+  const open = () => prefix('/orders', { id: 'open' });
+
+  it.each<[string, () => Route[], RequestHeaders | undefined, string | undefined]>([
+    [
+      'conditional route listed after the open one still wins',
+      () => [open(), tenantA()],
+      { 'x-tenant': 'a' },
+      'tenant-a',
+    ],
+    ['conditional route listed first wins', () => [tenantA(), open()], { 'x-tenant': 'a' }, 'tenant-a'],
+    ['no match falls to the open route', () => [tenantA(), open()], { 'x-tenant': 'b' }, 'open'],
+    ['no header falls to the open route', () => [open(), tenantA()], undefined, 'open'],
+    [
+      'more headers win over fewer',
+      () => [
+        tenantA(),
+        tenantA({
+          id: 'tenant-a-beta',
+          headers: [
+            { name: 'x-channel', values: ['beta'] },
+            { name: 'x-tenant', values: ['a'] },
+          ],
+        }),
+      ],
+      { 'x-tenant': 'a', 'x-channel': 'beta' },
+      'tenant-a-beta',
+    ],
+    [
+      'every header must match',
+      () => [
+        tenantA({
+          id: 'tenant-a-beta',
+          headers: [
+            { name: 'x-channel', values: ['beta'] },
+            { name: 'x-tenant', values: ['a'] },
+          ],
+        }),
+      ],
+      { 'x-tenant': 'a' },
+      undefined,
+    ],
+    [
+      'any of the values matches',
+      () => [tenantA({ headers: [{ name: 'x-tenant', values: ['a', 'b'] }] })],
+      { 'x-tenant': 'b' },
+      'tenant-a',
+    ],
+    [
+      'a value with a comma (custom separator) matches whole',
+      () => [tenantA({ headers: [{ name: 'x-tenant', values: ['a,b'] }] })],
+      { 'x-tenant': 'a,b' },
+      'tenant-a',
+    ],
+    [
+      'path precedence comes first: the longer open prefix beats a shorter conditional one',
+      () => [prefix('/', { id: 'root-a', headers: [{ name: 'x-tenant', values: ['a'] }] }), open()],
+      { 'x-tenant': 'a' },
+      'open',
+    ],
+    [
+      'a failed condition goes on to a shorter prefix',
+      () => [tenantA(), prefix('/', { id: 'root' })],
+      { 'x-tenant': 'b' },
+      'root',
+    ],
+    [
+      'exact routes obey conditions',
+      () => [exact('/orders/1', { id: 'exact-a', headers: [{ name: 'x-tenant', values: ['a'] }] })],
+      { 'x-tenant': 'b' },
+      undefined,
+    ],
+    [
+      'regex routes obey conditions',
+      () => [regex('/orders/\\d+', { id: 'regex-a', headers: [{ name: 'x-tenant', values: ['a'] }] })],
+      { 'x-tenant': 'b' },
+      undefined,
+    ],
+    [
+      'a conditional regex route wins over an earlier open one',
+      () => [
+        regex('/orders/\\d+', { id: 'regex-open' }),
+        regex('/orders/\\d+', { id: 'regex-a', headers: [{ name: 'x-tenant', values: ['a'] }] }),
+      ],
+      { 'x-tenant': 'a' },
+      'regex-a',
+    ],
+    [
+      'methods still apply to a conditional route',
+      () => [tenantA({ methods: ['POST'] })],
+      { 'x-tenant': 'a' },
+      undefined,
+    ],
+  ])('%s', (_, routes, headers, expected) => {
+    expect(routeFor(tableOf(routes()), headers)).toBe(expected);
+  });
+});
+
+describe('SNI conditions', () => {
+  const sniRoute = () => prefix('/orders', { id: 'sni', snis: ['orders.example.com'] });
+
+  it.each<[string, string | undefined, string | undefined]>([
+    ['plain http (no SNI) never matches', undefined, undefined],
+    ['another SNI', 'other.example.com', undefined],
+    ['a subdomain of the SNI', 'x.orders.example.com', undefined],
+    ['the SNI', 'orders.example.com', 'sni'],
+    ['the SNI in another case', 'Orders.Example.COM', 'sni'],
+    ['the SNI with the root dot', 'orders.example.com.', 'sni'],
+  ])('%s', (_, sni, expected) => {
+    expect(routeFor(tableOf([sniRoute()]), { 'x-tenant': 'a' }, sni)).toBe(expected);
+  });
+
+  it('falls to the open route on plain http, and wins over it with the SNI', () => {
+    const table = tableOf([prefix('/orders', { id: 'open' }), sniRoute()]);
+    expect(routeFor(table, undefined, undefined)).toBe('open');
+    expect(routeFor(table, undefined, 'orders.example.com')).toBe('sni');
+  });
+
+  it('needs the headers too when it has both', () => {
+    const table = tableOf([sniRoute(), tenantA({ id: 'both', snis: ['orders.example.com'] })]);
+    expect(routeFor(table, { 'x-tenant': 'a' }, 'orders.example.com')).toBe('both');
+    expect(routeFor(table, { 'x-tenant': 'b' }, 'orders.example.com')).toBe('sni');
+    expect(routeFor(table, { 'x-tenant': 'a' }, undefined)).toBeUndefined();
+  });
+});
+
+describe('contract', () => {
+  it.each<[string, Partial<Route>]>([
+    ['an upper-case header name', { headers: [{ name: 'X-Tenant', values: ['a'] }] }],
+    ['an empty value list', { headers: [{ name: 'x-tenant', values: [] }] }],
+    ['an empty header list', { headers: [] }],
+    ['a control character in a value', { headers: [{ name: 'x-tenant', values: ['a\nb'] }] }],
+    ['a wildcard SNI', { snis: ['*.example.com'] }],
+    ['an empty SNI list', { snis: [] }],
+  ])('refuses %s', (_, overrides) => {
+    const result = validateConfig(config([vhost(HOST, [prefix('/orders', overrides)])]));
+    expect(result.ok).toBe(false);
+  });
+});
