@@ -18,6 +18,10 @@ export const ERRORS = {
   PCS_UPSTREAM_CONNECT_FAILED: { status: 502, message: 'could not connect to the upstream service' },
   PCS_UPSTREAM_TIMEOUT: { status: 504, message: 'the upstream service did not answer in time' },
   PCS_UPSTREAM_ERROR: { status: 502, message: 'the upstream service failed' },
+  PCS_UPSTREAM_TLS_UNVERIFIED: {
+    status: 502,
+    message: "the upstream service's TLS certificate did not verify; the request was not sent",
+  },
   PCS_PROTOCOL_NOT_ALLOWED: { status: 426, message: 'this route requires https' },
   PCS_PLUGIN_FAILED: { status: 503, message: 'an access check failed; the request was not forwarded' },
   PCS_IDP_UNAVAILABLE: {

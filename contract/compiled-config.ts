@@ -54,11 +54,37 @@ export const Target = Type.Object(
   { additionalProperties: false },
 );
 
+/** Verification of an https upstream's certificate (Kong's service tls_verify and friends). */
+export const UpstreamTlsVerify = Type.Object(
+  {
+    depth: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 64,
+        description:
+          'Most intermediate CA certificates between the upstream certificate and the trust anchor (OpenSSL verify depth); absent: no limit of its own.',
+      }),
+    ),
+    caCertificates: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, description: 'PEM CA certificate.' }), {
+        minItems: 1,
+        description: "The only trust anchors; absent: the proxy's default CA store.",
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      "Set: the upstream's certificate must verify (protocol https only). Absent: it is not verified, as Kong by default.",
+  },
+);
+
 export const Upstream = Type.Object(
   {
     name: Name,
     protocol: Type.Union([Type.Literal('http'), Type.Literal('https')], { default: 'http' }),
     targets: Type.Array(Target, { description: 'Empty means no ready endpoint: routes answer 503.' }),
+    tlsVerify: Type.Optional(UpstreamTlsVerify),
     source: Source,
   },
   { additionalProperties: false },
@@ -228,6 +254,7 @@ export type Source = Static<typeof Source>;
 export type Certificate = Static<typeof Certificate>;
 export type Target = Static<typeof Target>;
 export type Upstream = Static<typeof Upstream>;
+export type UpstreamTlsVerify = Static<typeof UpstreamTlsVerify>;
 export type PluginInstance = Static<typeof PluginInstance>;
 export type Timeouts = Static<typeof Timeouts>;
 export type PathType = Static<typeof PathType>;

@@ -1,5 +1,6 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
+import { X509Certificate } from 'node:crypto';
 import { CompiledConfig, type Route, type Source } from './compiled-config.js';
 
 /** Something wrong with one element of a config, naming where it is and what made it. */
@@ -119,6 +120,15 @@ function referenceProblems(config: CompiledConfig): Problem[] {
     () => undefined,
   );
 
+  config.upstreams.forEach((u, i) => {
+    if (!u.tlsVerify) return;
+    if (u.protocol !== 'https') add(`/upstreams/${i}/tlsVerify`, 'tlsVerify needs protocol https', u.source);
+    u.tlsVerify.caCertificates?.forEach((pem, c) => {
+      if (!isCaCertificate(pem))
+        add(`/upstreams/${i}/tlsVerify/caCertificates/${c}`, 'not a PEM CA certificate', u.source);
+    });
+  });
+
   if (config.defaultCertificate !== undefined && !certificates.has(config.defaultCertificate)) {
     add('/defaultCertificate', `unknown certificate "${config.defaultCertificate}"`);
   }
@@ -151,4 +161,16 @@ function referenceProblems(config: CompiledConfig): Problem[] {
   config.virtualHosts.forEach((vhost, v) => vhost.routes.forEach((route, r) => checkRoute(route, v, r)));
   if (config.defaultBackend) checkRoute(config.defaultBackend, -1, 0);
   return problems;
+}
+
+/** One PEM certificate with the CA basic constraint (what a trust anchor must be). */
+export function isCaCertificate(pem: string): boolean {
+  // Exactly one block and nothing else, as KIC requires of a CA certificate Secret.
+  if (!/^-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----$/.test(pem.trim()))
+    return false;
+  try {
+    return new X509Certificate(pem).ca;
+  } catch {
+    return false;
+  }
 }

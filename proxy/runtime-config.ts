@@ -11,10 +11,13 @@ import { RouteTable } from './routing/route-table.js';
 import { CertificateStore, type PemPair } from './tls/certificate-store.js';
 import { Balancer } from './traffic/balancer.js';
 import { OwnedNames, type PluginNames } from './traffic/owned-names.js';
+import { UNVERIFIED, upstreamTls, type UpstreamTls } from './traffic/upstream-tls.js';
 
 /** What one route needs at request time, resolved once per config. */
 export interface RouteRuntime {
   balancer: Balancer;
+  /** How to connect to the upstream's targets over TLS (unverified unless the upstream asks). */
+  tls: UpstreamTls;
   /** Plugin instances in execution order (Kong priority, highest first). */
   plugins: PluginRuntime[];
   /** Header and cookie names the proxy owns on this route (never taken from a client). */
@@ -36,7 +39,10 @@ export class RuntimeConfig {
   readonly routes: RouteTable;
   readonly certificates: CertificateStore;
   readonly #routes = new Map<Route, RouteRuntime>();
-  /** Every upstream origin in this config, so connection pools of removed ones can close. */
+  /**
+   * Every upstream origin in this config with its TLS settings (`origin|tls key`),
+   * so connection pools of removed ones, or made with old trust settings, can close.
+   */
   readonly origins = new Set<string>();
 
   constructor(
@@ -50,9 +56,14 @@ export class RuntimeConfig {
     this.routes = RouteTable.build(config);
     this.certificates = CertificateStore.build(config, fallbackPem);
 
-    const balancers = new Map(config.upstreams.map((u) => [u.name, new Balancer(u)]));
-    for (const balancer of balancers.values())
-      for (const origin of balancer.origins) this.origins.add(origin);
+    const balancers = new Map(
+      config.upstreams.map((u) => [
+        u.name,
+        { balancer: new Balancer(u), tls: u.protocol === 'https' ? upstreamTls(u.tlsVerify) : UNVERIFIED },
+      ]),
+    );
+    for (const { balancer, tls } of balancers.values())
+      for (const origin of balancer.origins) this.origins.add(`${origin}|${tls.key}`);
     const instances = new Map(config.plugins.map((p) => [p.id, p]));
     const names = new Map(config.plugins.map((p) => [p.id, pluginNames(p)]));
     const owned = OwnedNames.forConfig(names.values());
@@ -143,23 +154,25 @@ function resolvePlugin(
 
 function resolveRoute(
   route: Route,
-  balancers: Map<string, Balancer>,
+  balancers: Map<string, { balancer: Balancer; tls: UpstreamTls }>,
   plugins: (id: string) => ResolvedPlugin,
   owned: OwnedNames,
 ): RouteRuntime {
-  const balancer = balancers.get(route.upstream);
+  const upstream = balancers.get(route.upstream);
   // Validation guarantees the upstream exists; guard anyway rather than crash a worker.
-  if (!balancer) throw new Error(`route ${route.id} names unknown upstream ${route.upstream}`);
-  if (route.unavailable) return { balancer, plugins: [], owned, unavailable: route.unavailable };
+  if (!upstream) throw new Error(`route ${route.id} names unknown upstream ${route.upstream}`);
+  const { balancer, tls } = upstream;
+  if (route.unavailable) return { balancer, tls, plugins: [], owned, unavailable: route.unavailable };
 
   const resolved: { priority: number; index: number; runtime: PluginRuntime }[] = [];
   for (const [index, id] of route.plugins.entries()) {
     const plugin = plugins(id);
-    if ('unavailable' in plugin) return { balancer, plugins: [], owned, unavailable: plugin.unavailable };
+    if ('unavailable' in plugin)
+      return { balancer, tls, plugins: [], owned, unavailable: plugin.unavailable };
     resolved.push({ priority: plugin.priority, index, runtime: plugin.runtime });
   }
   resolved.sort((a, b) => b.priority - a.priority || a.index - b.index);
-  return { balancer, plugins: resolved.map((r) => r.runtime), owned };
+  return { balancer, tls, plugins: resolved.map((r) => r.runtime), owned };
 }
 
 /**

@@ -49,6 +49,8 @@ export interface KubernetesSourceOptions {
 const REFERENCING: Readonly<Partial<Record<WatchedKind, keyof Snapshot>>> = {
   IngressClass: 'ingressClasses',
   Ingress: 'ingresses',
+  // konghq.com/ca-certificates-secrets names CA certificate Secrets.
+  Service: 'services',
   KongPlugin: 'kongPlugins',
   KongClusterPlugin: 'kongClusterPlugins',
 };

@@ -59,6 +59,12 @@ export interface RouteSettings {
   writeMs?: number;
   retries?: number;
   upstreamProtocol?: 'http' | 'https';
+  /** konghq.com/tls-verify: verify the upstream's certificate (Kong's default: false). */
+  tlsVerify?: boolean;
+  /** konghq.com/tls-verify-depth: most intermediate CA certificates allowed. */
+  tlsVerifyDepth?: number;
+  /** konghq.com/ca-certificates-secrets: Secrets in the Service's namespace holding the trust anchors. */
+  caSecrets?: string[];
   /** Set when an annotation value is invalid: the object's routes answer 503. */
   invalid?: Unavailable;
 }

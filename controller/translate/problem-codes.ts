@@ -44,6 +44,15 @@ export const PROBLEM_CODES = {
     summary: 'a backend names a port the Service does not have',
     effect: 'unavailable',
   },
+  UPSTREAM_CA_NOT_FOUND: {
+    summary:
+      'konghq.com/ca-certificates-secrets names a Secret that does not exist or lacks the konghq.com/ca-cert: "true" label',
+    effect: 'unavailable',
+  },
+  UPSTREAM_CA_INVALID: {
+    summary: 'a CA certificate Secret has no cert/ca.crt key, or it is not one PEM CA certificate',
+    effect: 'unavailable',
+  },
 
   // TLS
   TLS_SECRET_NOT_FOUND: { summary: 'a spec.tls entry names a Secret that does not exist', effect: 'ignored' },

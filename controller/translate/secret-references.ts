@@ -1,6 +1,7 @@
 /**
  * Which Secrets translate may read, so that the controller keeps only those
- * in memory: TLS Secrets of our Ingresses, and Secrets named by configFrom
+ * in memory: TLS Secrets of our Ingresses, CA certificate Secrets named by
+ * konghq.com/ca-certificates-secrets on the Services they route to, and Secrets named by configFrom
  * or configPatches of KongPlugins (in scope) and of KongClusterPlugins of our
  * class. Pure, like translate; the Secrets in the snapshot are not needed.
  */
@@ -9,7 +10,8 @@ import type { KongPlugin, Snapshot } from './k8s-types.js';
 import { resolveOptions, type TranslateOptions } from './options.js';
 import { ingressClassProcessor, LEGACY_CLASS_ANNOTATION } from './processors/ingress-class.js';
 import { scopeProcessor } from './processors/scope.js';
-import { annotation, arr, compareStrings, record, str } from './read.js';
+import { annotation, arr, compareStrings, record, splitList, str } from './read.js';
+import { ingressBackends, serviceKeyOf } from './processors/backends.js';
 
 export interface SecretRef {
   namespace: string;
@@ -46,6 +48,12 @@ export function secretReferences(snapshot: Snapshot, options: TranslateOptions =
   for (const ingress of ctx.ingresses) {
     for (const tls of arr(record(ingress.spec)?.tls))
       add(ingress.metadata.namespace, str(record(tls)?.secretName));
+    for (const { backend } of ingressBackends(ingress)) {
+      const serviceKey = serviceKeyOf(ingress, backend);
+      const service = serviceKey === undefined ? undefined : ctx.index.services.get(serviceKey);
+      const names = service && annotation(service, 'konghq.com/ca-certificates-secrets');
+      for (const name of names === undefined ? [] : splitList(names)) add(service!.metadata.namespace, name);
+    }
   }
   const fromPlugin = (plugin: KongPlugin, ownNamespace: string | undefined) => {
     for (const k of pluginSecretKeys(plugin, ownNamespace)) found.add(k);

@@ -7,6 +7,7 @@ import { clientResponseHeaders, upstreamRequestHeaders, type ForwardingContext }
 import { bodyUnread, hasBody, type RequestBodyGuard } from './request-body.js';
 import type { Resolved } from './resolve.js';
 import type { UpstreamPools } from './upstream-pools.js';
+import { isCertificateRefusal } from './upstream-tls.js';
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 /** Errors raised before a single byte reached the upstream: safe to try another target. */
@@ -100,11 +101,13 @@ export function forward(
       env.log.warn({ route: route.id, code }, 'upstream request failed');
       writeError(
         res,
-        code !== undefined && TIMEOUTS.has(code)
-          ? 'PCS_UPSTREAM_TIMEOUT'
-          : code !== undefined && CONNECT_FAILURES.has(code)
-            ? 'PCS_UPSTREAM_CONNECT_FAILED'
-            : 'PCS_UPSTREAM_ERROR',
+        isCertificateRefusal(code)
+          ? 'PCS_UPSTREAM_TLS_UNVERIFIED'
+          : code !== undefined && TIMEOUTS.has(code)
+            ? 'PCS_UPSTREAM_TIMEOUT'
+            : code !== undefined && CONNECT_FAILURES.has(code)
+              ? 'PCS_UPSTREAM_CONNECT_FAILED'
+              : 'PCS_UPSTREAM_ERROR',
       );
     },
   };
@@ -113,7 +116,7 @@ export function forward(
     const origin = runtime.balancer.next();
     if (origin === undefined) return writeError(res, 'PCS_NO_UPSTREAM_TARGETS');
     started = performance.now();
-    env.pools.pool(origin, route.timeouts.connectMs).dispatch(
+    env.pools.pool(origin, route.timeouts.connectMs, runtime.tls).dispatch(
       {
         path: resolved.upstreamPath + (changes?.query ?? resolved.query),
         method: req.method as Dispatcher.HttpMethod,

@@ -11,6 +11,7 @@ import { upstreamRequestHeaders } from './headers.js';
 import { UpgradeReply } from './upgrade-reply.js';
 import { resolveRequest, serverNameOf } from './resolve.js';
 import { peerAddress, type TrustedPeers } from './trusted-peers.js';
+import { isCertificateRefusal, upstreamServerName } from './upstream-tls.js';
 
 interface UpgradeDependencies {
   current: () => RuntimeConfig | undefined;
@@ -105,14 +106,18 @@ async function upgrade(
   headers.connection = 'upgrade';
   headers.upgrade = req.headers.upgrade;
 
-  const upstream = (url.protocol === 'https:' ? httpsRequest : httpRequest)({
+  const https = url.protocol === 'https:';
+  const upstream = (https ? httpsRequest : httpRequest)({
     host: url.hostname.replace(/^\[|\]$/g, ''),
     port: url.port,
     method: req.method,
     path: resolved.upstreamPath + resolved.query,
     headers,
     agent: false,
-    rejectUnauthorized: false,
+    // The same TLS settings as any request to this upstream, and the same server name (the Host sent).
+    ...(https
+      ? { ...routeRuntime.tls.options, servername: upstreamServerName(String(headers.host ?? url.host)) }
+      : {}),
   });
   upstream.setTimeout(route.timeouts.connectMs + route.timeouts.readMs, () =>
     upstream.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })),
@@ -135,7 +140,14 @@ async function upgrade(
   });
   upstream.on('error', (error: NodeJS.ErrnoException) => {
     deps.log.warn({ route: route.id, origin, code: error.code }, 'websocket upstream failed');
-    refuse(socket, error.code === 'ETIMEDOUT' ? 'PCS_UPSTREAM_TIMEOUT' : 'PCS_UPSTREAM_CONNECT_FAILED');
+    refuse(
+      socket,
+      isCertificateRefusal(error.code)
+        ? 'PCS_UPSTREAM_TLS_UNVERIFIED'
+        : error.code === 'ETIMEDOUT'
+          ? 'PCS_UPSTREAM_TIMEOUT'
+          : 'PCS_UPSTREAM_CONNECT_FAILED',
+    );
   });
   upstream.end();
 }

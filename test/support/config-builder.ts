@@ -88,8 +88,13 @@ export class ConfigBuilder {
   #defaultCertificate: string | undefined;
   #defaultBackend: Route | undefined;
 
-  upstream(name: string, targets: (number | Target)[], protocol: 'http' | 'https' = 'http'): this {
-    this.#upstreams.push(upstream(name, targets, protocol));
+  upstream(
+    name: string,
+    targets: (number | Target)[],
+    protocol: 'http' | 'https' = 'http',
+    extra: Pick<Upstream, 'tlsVerify'> = {},
+  ): this {
+    this.#upstreams.push({ ...upstream(name, targets, protocol), ...extra });
     return this;
   }
 

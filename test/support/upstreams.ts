@@ -284,6 +284,60 @@ export async function selfSignedCertificate(
   };
 }
 
+/**
+ * A certificate issued by `issuer` (a CA from certificateAuthority), or a
+ * CA itself when `ca` is set. `chain` is what a server sends: the
+ * certificate and the intermediates above it, without the root (a root's
+ * chain is empty).
+ */
+export interface IssuedCertificate extends PemPair {
+  chain: string;
+}
+
+async function issue(
+  commonName: string,
+  options: { issuer?: IssuedCertificate; ca?: boolean; hosts?: string[]; ips?: string[] },
+): Promise<IssuedCertificate> {
+  const altNames = [
+    ...(options.hosts ?? []).map((value) => ({ type: 2 as const, value })),
+    ...(options.ips ?? []).map((ip) => ({ type: 7 as const, ip })),
+  ];
+  const pems = await generate([{ name: 'commonName', value: commonName }], {
+    keyType: 'ec',
+    curve: 'P-256',
+    algorithm: 'sha256',
+    notAfterDate: new Date(Date.now() + 24 * 3600 * 1000),
+    extensions: [
+      { name: 'basicConstraints', cA: options.ca === true, critical: true },
+      options.ca === true
+        ? { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true }
+        : { name: 'keyUsage', digitalSignature: true, critical: true },
+      ...(altNames.length > 0 ? [{ name: 'subjectAltName' as const, altNames }] : []),
+    ],
+    ...(options.issuer ? { ca: { key: options.issuer.key, cert: options.issuer.cert } } : {}),
+  });
+  // A root is not sent (its chain is empty); an intermediate is, after the certificate it issued.
+  return {
+    cert: pems.cert,
+    key: pems.private,
+    chain: options.issuer ? `${pems.cert.trim()}\n${options.issuer.chain}` : '',
+  };
+}
+
+/** A root CA, or an intermediate CA issued by `issuer`. */
+export function certificateAuthority(name: string, issuer?: IssuedCertificate): Promise<IssuedCertificate> {
+  return issue(name, { ca: true, ...(issuer ? { issuer } : {}) });
+}
+
+/** A server certificate for `hosts` (DNS) and `ips`, issued by `issuer`. */
+export function serverCertificate(
+  issuer: IssuedCertificate,
+  hosts: string[],
+  ips: string[] = [],
+): Promise<IssuedCertificate> {
+  return issue(hosts[0] ?? ips[0] ?? 'server', { issuer, hosts, ips });
+}
+
 async function listen(server: Server | HttpsServer): Promise<number> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -6,8 +6,10 @@
  * in any case, as KIC),
  * methods, protocols, https-redirect-status-code, host-aliases, and
  * ingress.kubernetes.io/force-ssl-redirect. On Service only: konghq.com/path,
- * connect-timeout, read-timeout, write-timeout, retries, and protocol (the
- * upstream's scheme). A value set on the Ingress wins over the Service's;
+ * connect-timeout, read-timeout, write-timeout, retries, protocol (the
+ * upstream's scheme), and upstream TLS verification: tls-verify (Go's boolean
+ * forms, as KIC), tls-verify-depth (0 to 64, Kong's range) and
+ * ca-certificates-secrets (Secret names; upstreams.ts reads them). A value set on the Ingress wins over the Service's;
  * plugins combine (see plugins.ts).
  *
  * Portcullis's own, on Ingress and Service: portcullis.dev/max-request-body-size
@@ -27,12 +29,17 @@
  *
  * Every other konghq.com annotation fails the object's routes closed too
  * (ANNOTATION_UNSUPPORTED): KIC's that we do not implement (override,
- * tls-verify, ...; see REFUSED) and unknown names, with the nearest
+ * ca-certificates-configmaps, ...; see REFUSED) and unknown names, with the nearest
  * known name suggested, because a typo such as `konghq.com/plugin: okta` that
  * is ignored serves the route with no auth. The exceptions, NO_EFFECT, cannot
  * change who gets in or what the upstream sees (buffering, tags). A
  * Service-only annotation on an Ingress is ignored, as KIC does, and reported
  * (ANNOTATION_MISPLACED). docs/kong-compatibility.md has the full table.
+ *
+ * Where KIC reports a TLS setting and still serves the Service unverified
+ * (CA certificates without tls-verify), or hands Kong a Service it rejects
+ * (tls-verify on plain http), the Service's routes answer 503 here: whoever
+ * asked for verification never gets an unverified upstream.
  */
 import { addProblem, type Processor, type RouteSettings, type TranslateContext } from '../context.js';
 import type { HeaderMatch } from '../../../contract/compiled-config.js';
@@ -49,6 +56,11 @@ const REDIRECT_CODES = [301, 302, 307, 308, 426] as const;
 const MAX_TIMEOUT_MS = 3_600_000;
 const MAX_RETRIES = 32;
 const MAX_BODY_SIZE = 'portcullis.dev/max-request-body-size';
+const MAX_VERIFY_DEPTH = 64; // Kong's service schema: tls_verify_depth between 0 and 64
+const TLS_VERIFY = 'konghq.com/tls-verify';
+const CA_SECRETS = 'konghq.com/ca-certificates-secrets';
+/** A Secret name: a DNS-1123 subdomain. */
+const SECRET_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const HEADERS_PREFIX = 'konghq.com/headers.';
 const HEADERS_SEPARATOR = 'konghq.com/headers-separator';
 /** RFC 9110 token: what a header name may be. */
@@ -61,6 +73,12 @@ const INGRESS_ONLY =
 function parseBoolean(value: string): boolean | undefined {
   const lower = value.toLowerCase();
   return lower === 'true' ? true : lower === 'false' ? false : undefined;
+}
+
+/** Go's strconv.ParseBool forms, which KIC uses for tls-verify (`1`, `t`, `TRUE`, ...), in any case. */
+function parseGoBoolean(value: string): boolean | undefined {
+  const lower = value.toLowerCase();
+  return ['1', 't', 'true'].includes(lower) ? true : ['0', 'f', 'false'].includes(lower) ? false : undefined;
 }
 
 function parseInteger(value: string, min: number, max: number): number | undefined {
@@ -214,7 +232,39 @@ const SERVICE_ANNOTATIONS: Record<string, Parser> = {
     settings.upstreamProtocol = value;
     return undefined;
   },
+  [TLS_VERIFY]: (settings, value) => {
+    const parsed = parseGoBoolean(value);
+    if (parsed === undefined) return 'must be "true" or "false"';
+    settings.tlsVerify = parsed;
+    return undefined;
+  },
+  'konghq.com/tls-verify-depth': (settings, value) => {
+    const parsed = parseInteger(value, 0, MAX_VERIFY_DEPTH);
+    if (parsed === undefined) return `must be an integer from 0 to ${MAX_VERIFY_DEPTH}`;
+    settings.tlsVerifyDepth = parsed;
+    return undefined;
+  },
+  [CA_SECRETS]: (settings, value) => {
+    const names = splitList(value);
+    if (names.some((n) => n.length > 253 || !SECRET_NAME.test(n))) {
+      return 'must be a comma-separated list of Secret names';
+    }
+    // Empty is no CA certificates, as KIC reads it.
+    if (names.length > 0) settings.caSecrets = [...new Set(names)];
+    return undefined;
+  },
 };
+
+/** Why a Service's TLS annotations cannot be served as written, or undefined. */
+function tlsSettingsError(settings: RouteSettings): string | undefined {
+  if (settings.caSecrets && settings.tlsVerify !== true) {
+    return `annotation ${CA_SECRETS} needs ${TLS_VERIFY}: "true" (KIC ignores the CA certificates and does not verify)`;
+  }
+  if (settings.tlsVerify === true && settings.upstreamProtocol !== 'https') {
+    return `annotation ${TLS_VERIFY}: "true" needs konghq.com/protocol: "https" (the upstream is plain http)`;
+  }
+  return undefined;
+}
 
 /**
  * KIC annotations Portcullis does not implement, each with why it is refused.
@@ -232,10 +282,8 @@ const REFUSED: Record<string, string> = {
   'konghq.com/path-handling': 'only the default path handling is implemented',
   'konghq.com/rewrite': 'path rewriting is not implemented yet',
   'konghq.com/client-cert': 'upstream client certificates are not implemented yet',
-  'konghq.com/tls-verify': 'upstream TLS verification is not implemented yet',
-  'konghq.com/tls-verify-depth': 'upstream TLS verification is not implemented yet',
-  'konghq.com/ca-certificates-secrets': 'upstream TLS verification is not implemented yet',
-  'konghq.com/ca-certificates-configmaps': 'upstream TLS verification is not implemented yet',
+  'konghq.com/ca-certificates-configmaps':
+    'CA certificates from ConfigMaps are not implemented yet (Portcullis does not watch ConfigMaps); use konghq.com/ca-certificates-secrets',
   'konghq.com/upstream-policy': 'KongUpstreamPolicy is not supported',
 };
 
@@ -356,6 +404,14 @@ export function parseSettings(ctx: TranslateContext, kind: Kind, obj: KubeObject
         message: `${kind} ${obj.metadata.namespace}/${obj.metadata.name}: ${message}`,
       };
     }
+  }
+  const tlsError = kind === 'Service' ? tlsSettingsError(settings) : undefined;
+  if (tlsError !== undefined) {
+    addProblem(ctx, 'ANNOTATION_INVALID', `${tlsError}; the routes answer 503`, [refOf(kind, obj)]);
+    settings.invalid ??= {
+      code: 'ANNOTATION_INVALID',
+      message: `${kind} ${obj.metadata.namespace}/${obj.metadata.name}: ${tlsError}`,
+    };
   }
   return settings;
 }

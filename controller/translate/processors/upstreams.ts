@@ -11,14 +11,78 @@
  * - An ExternalName Service has one target: its external name, at the port.
  * - A missing Service or port still gets an (empty) upstream, so the route
  *   can stay in the config and answer 503 instead of falling through.
+ * - A Service with konghq.com/tls-verify: "true" gets an upstream that
+ *   verifies, trusting the CA certificates of its
+ *   konghq.com/ca-certificates-secrets (KIC's CA Secrets: labelled
+ *   `konghq.com/ca-cert: "true"`, the PEM under `cert` or `ca.crt`). A
+ *   missing or bad one makes the routes answer 503; the upstream then still
+ *   verifies, against the default CA store, never unverified.
  */
-import type { Target, Upstream } from '../../../contract/compiled-config.js';
-import { addProblem, type BackendResult, type Processor, type TranslateContext } from '../context.js';
-import type { EndpointSlice, Ingress, IngressBackend, Service, ServicePort } from '../k8s-types.js';
-import { arr, compareStrings, record, ref, refOf, str } from '../read.js';
+import type { Target, Upstream, UpstreamTlsVerify } from '../../../contract/compiled-config.js';
+import { isCaCertificate } from '../../../contract/validate.js';
+import {
+  addProblem,
+  type BackendResult,
+  type Processor,
+  type RouteSettings,
+  type TranslateContext,
+  type Unavailable,
+} from '../context.js';
+import type { EndpointSlice, Ingress, IngressBackend, Secret, Service, ServicePort } from '../k8s-types.js';
+import { arr, compareStrings, record, ref, refOf, secretValue, str } from '../read.js';
 import { backendKey, backendPort, ingressBackends, serviceKeyOf } from './backends.js';
 
 const DEFAULT_WEIGHT = 100;
+/** KIC's label for a Secret that holds a CA certificate. */
+const CA_CERT_LABEL = 'konghq.com/ca-cert';
+
+/** The CA Secrets a Service's settings name, in its namespace (`secret` undefined: missing). */
+function caSecretsOf(ctx: TranslateContext, service: Service, settings: RouteSettings | undefined) {
+  return (settings?.caSecrets ?? []).map((name) => ({
+    name,
+    secret: ctx.index.secrets.get(`${service.metadata.namespace}/${name}`),
+  }));
+}
+
+/** The upstream's verification settings, and why its routes must answer 503 when a CA Secret is unusable. */
+function tlsVerifyOf(
+  ctx: TranslateContext,
+  service: Service,
+  settings: RouteSettings | undefined,
+): { tlsVerify?: UpstreamTlsVerify; unavailable?: Unavailable } {
+  if (settings?.tlsVerify !== true) return {};
+  const tlsVerify: UpstreamTlsVerify = {};
+  if (settings.tlsVerifyDepth !== undefined) tlsVerify.depth = settings.tlsVerifyDepth;
+  const caCertificates: string[] = [];
+  const namespace = service.metadata.namespace!;
+  for (const { name, secret } of caSecretsOf(ctx, service, settings)) {
+    const read = readCaSecret(secret);
+    if (typeof read === 'string') {
+      const code =
+        secret && record(secret.metadata.labels)?.[CA_CERT_LABEL] === 'true'
+          ? 'UPSTREAM_CA_INVALID'
+          : 'UPSTREAM_CA_NOT_FOUND';
+      // The certificate's content is never in the message: only where it is and what is wrong.
+      const message = `CA certificate Secret ${namespace}/${name} (konghq.com/ca-certificates-secrets of Service ${namespace}/${service.metadata.name}) ${read}`;
+      return { tlsVerify, unavailable: { code, message } };
+    }
+    caCertificates.push(read.pem);
+  }
+  if (caCertificates.length > 0) tlsVerify.caCertificates = caCertificates;
+  return { tlsVerify };
+}
+
+/** A CA Secret's certificate, or what is wrong with it. */
+function readCaSecret(secret: Secret | undefined): { pem: string } | string {
+  if (!secret) return 'does not exist';
+  if (record(secret.metadata.labels)?.[CA_CERT_LABEL] !== 'true') {
+    return `is not labelled ${CA_CERT_LABEL}: "true" (KIC requires the label)`;
+  }
+  const pem = secretValue(secret, 'cert') ?? secretValue(secret, 'ca.crt');
+  if (pem === undefined) return 'has neither a cert nor a ca.crt key';
+  if (!isCaCertificate(pem)) return 'does not hold exactly one PEM certificate with the CA basic constraint';
+  return { pem: `${pem.trim()}\n` };
+}
 
 function readyTargets(slices: readonly EndpointSlice[], port: ServicePort): Target[] {
   const wanted = str(port.name) ?? '';
@@ -96,12 +160,16 @@ function resolveServiceBackend(
   const targets = externalName
     ? [{ host: externalName, port: servicePort.port, weight: DEFAULT_WEIGHT }]
     : readyTargets(slices, servicePort);
+  const protocol = settings?.upstreamProtocol ?? 'http';
+  // Plain http has nothing to verify; annotations.ts made such a Service's routes 503.
+  const { tlsVerify, unavailable } = protocol === 'https' ? tlsVerifyOf(ctx, service, settings) : {};
   return {
-    result: { upstream, service: serviceKey, found: service },
+    result: { upstream, service: serviceKey, found: service, ...(unavailable ? { unavailable } : {}) },
     upstream: {
       name: upstream,
-      protocol: settings?.upstreamProtocol ?? 'http',
+      protocol,
       targets,
+      ...(tlsVerify ? { tlsVerify } : {}),
       source: refOf('Service', service),
     },
   };
@@ -150,7 +218,13 @@ function slotResult(ctx: TranslateContext, ingress: Ingress, use: SlotUse): Slot
   const resolved = ctx.memo.use(
     'backend',
     slot,
-    () => [service, settings, ...slices],
+    // The CA Secrets are inputs too: a changed or deleted one is read again.
+    () => [
+      service,
+      settings,
+      ...(service ? caSecretsOf(ctx, service, settings).map((c) => c.secret) : []),
+      ...slices,
+    ],
     ctx.problems,
     () => resolveServiceBackend(ctx, serviceKey, port, service, slices),
   );
