@@ -17,6 +17,7 @@ export interface ProviderMetadata {
   jwks_uri?: string;
   token_endpoint?: string;
   introspection_endpoint?: string;
+  userinfo_endpoint?: string;
   authorization_endpoint?: string;
   end_session_endpoint?: string;
   authorization_response_iss_parameter_supported?: boolean;
@@ -34,6 +35,7 @@ export interface ProviderOptions {
   jwksEndpoint?: string;
   tokenEndpoint?: string;
   introspectionEndpoint?: string;
+  userinfoEndpoint?: string;
   authorizationEndpoint?: string;
 }
 
@@ -187,6 +189,7 @@ export class Provider {
       ...(this.options.introspectionEndpoint && {
         introspection_endpoint: this.options.introspectionEndpoint,
       }),
+      ...(this.options.userinfoEndpoint && { userinfo_endpoint: this.options.userinfoEndpoint }),
       ...(this.options.authorizationEndpoint && {
         authorization_endpoint: this.options.authorizationEndpoint,
       }),
