@@ -218,7 +218,10 @@ export class TokenClient {
     gate: IdpCallGate,
     load: () => Promise<Exchange<T>>,
   ): Promise<Exchange<T>> {
-    const hit = cache.get(key);
+    // Instances share this cache: one with caching off must not take another's success
+    // (a token revoked since would get in); failures are shared, as they are always kept.
+    const cached = cache.get(key);
+    const hit = cached && (useCache || !cached.ok) ? cached : undefined;
     this.#metrics.cache(name, hit !== undefined);
     if (hit) return hit;
     let pending = this.#inflight.get(key) as Promise<Exchange<T>> | undefined;

@@ -202,6 +202,16 @@ describe('userinfo: attacks', () => {
     expect((await call(fx, '/uinocache', { headers: { authorization: bearer(token) } })).status).toBe(401);
   });
 
+  it("does not take another instance's cached answer when its own caching is off", async () => {
+    const token = await userinfoToken(idp);
+    // The example's instance caches the answer; uinocache shares its IdP (and cache) but caches nothing.
+    for (let i = 0; i < 4; i++) {
+      expect((await call(fx, '/userinfo', { headers: { authorization: bearer(token) } })).status).toBe(200);
+    }
+    await revoke(idp, token, 'access_token');
+    expect((await call(fx, '/uinocache', { headers: { authorization: bearer(token) } })).status).toBe(401);
+  });
+
   it('refuses a token sent where the example does not look for it (the query)', async () => {
     const token = await userinfoToken(idp);
     const res = await call(fx, `/userinfo?access_token=${token}`);
