@@ -269,9 +269,34 @@ describe('refresh_token: attacks', () => {
     expect((await call(fx, '/refresh', { headers: { 'refresh-token': token } })).status).toBe(401);
   });
 
+  it('never joins concurrent uses of one refresh token: the IdP sees each', async () => {
+    const token = await gatewayRefreshToken(idp);
+    const { result, calls } = await idpCalls(idp, () =>
+      Promise.all(
+        Array.from({ length: 4 }, () => call(fx, '/refresh', { headers: { 'refresh-token': token } })),
+      ),
+    );
+    expect(result.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    expect(calls.token).toBe(4);
+  });
+
+  it('owns the upstream refresh token header: a client cannot set it', async () => {
+    const token = await gatewayRefreshToken(idp);
+    const seen = upstreamSaw(
+      await call(fx, '/refresh', { headers: { 'refresh-token': token, refresh_token: 'forged' } }),
+    );
+    expect(seen.headers['refresh_token']).not.toBe('forged');
+    expect(seen.rawHeaders.filter((h) => h.toLowerCase() === 'refresh_token')).toHaveLength(1);
+  });
+
   it('answers 503, never 200, when the token endpoint is down', async () => {
     const token = await gatewayRefreshToken(downIdp);
-    const up = await call(fx, '/rtdown', { headers: { 'refresh-token': token } });
+    // The userinfo outage above may have left the proxy in its 2 s back-off for this IdP: wait it out.
+    let up = await call(fx, '/rtdown', { headers: { 'refresh-token': token } });
+    for (let i = 0; i < 20 && up.status === 503; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      up = await call(fx, '/rtdown', { headers: { 'refresh-token': token } });
+    }
     expect(up.status, up.text).toBe(200);
     try {
       await downIdp.setDown(true, 'http-503');
