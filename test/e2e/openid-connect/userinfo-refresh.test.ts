@@ -16,6 +16,7 @@ import {
   call,
   idpCalls,
   oidc,
+  postForm,
   startFixture,
   upstreamSaw,
   upstreamToken,
@@ -164,7 +165,7 @@ beforeAll(async () => {
     { id: 'uirules', plugin: userinfo({ groups_required: ['admins'], timeout: 10_001 }) },
     { id: 'uidown', plugin: oidc(downIdp, { auth_methods: ['userinfo'], cache_user_info: false }) },
     { id: 'refresh', plugin: kongExample('refresh-token.yaml', idp) },
-    { id: 'rtquery', plugin: refresh({ refresh_token_param_type: ['query'], timeout: 10_002 }) },
+    { id: 'rtquery', plugin: refresh({ refresh_token_param_type: ['query', 'body'], timeout: 10_002 }) },
     {
       id: 'rtdown',
       plugin: oidc(downIdp, { auth_methods: ['refresh_token'], refresh_token_param_name: 'refresh_token' }),
@@ -346,12 +347,14 @@ describe("Kong's refresh-token example", () => {
     expect(fx.proxy.output()).not.toContain(token);
   });
 
-  it('takes the refresh token in the query where configured, with a Bearer prefix in a header dropped', async () => {
+  it('takes the refresh token in the query or a form body where configured, with a Bearer prefix in a header dropped', async () => {
     const token = await gatewayRefreshToken(idp);
     const seen = upstreamSaw(await call(fx, `/rtquery?refresh_token=${token}&keep=1`));
     expect(seen.url).not.toContain(token);
     expect(seen.url).toContain('keep=1');
     const prefixed = await call(fx, '/refresh', { headers: { 'refresh-token': `Bearer ${token}` } });
     expect(prefixed.status).toBe(200);
+    const form = upstreamSaw(await postForm(fx, '/rtquery', { refresh_token: token, keep: '1' }));
+    expect(form.body).toBe('keep=1');
   });
 });
