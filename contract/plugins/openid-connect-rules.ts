@@ -11,6 +11,7 @@ export function openIdConnectProblems(config: OpenIdConnectConfig): string[] {
     ['token_endpoint', config.token_endpoint],
     ['jwks_endpoint', config.jwks_endpoint],
     ['introspection_endpoint', config.introspection_endpoint],
+    ['userinfo_endpoint', config.userinfo_endpoint],
     ['authorization_endpoint', config.authorization_endpoint],
     ...(config.extra_jwks_uris ?? []).map((u, i): [string, string] => [`extra_jwks_uris.${i}`, u]),
     ...(config.redirect_uri ?? []).map((u, i): [string, string] => [`redirect_uri.${i}`, u]),
@@ -40,6 +41,13 @@ export function openIdConnectProblems(config: OpenIdConnectConfig): string[] {
   // Accepting these and acting otherwise would change who gets what; refuse by name until built.
   if (config.login_action === 'response') {
     problems.push('field "login_action" value "response" is not supported yet');
+  }
+  // Kong then never looks for a refresh token: an enabled method that can never run is a mistake.
+  if (config.auth_methods.includes('refresh_token') && config.refresh_token_param_name === undefined) {
+    problems.push('field "refresh_token_param_name" is required by auth method "refresh_token"');
+  }
+  if (config.userinfo_accept === 'application/jwt') {
+    problems.push('field "userinfo_accept" value "application/jwt" is not supported yet');
   }
   if (config.consumer_claim && config.consumer_claims) {
     problems.push('fields "consumer_claim" and "consumer_claims" are both set; use "consumer_claims"');

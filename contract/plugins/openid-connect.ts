@@ -31,8 +31,24 @@ export const AUTH_METHODS = [
   'bearer',
   'introspection',
   'session',
+  'userinfo',
+  'refresh_token',
 ] as const;
 export type AuthMethod = (typeof AUTH_METHODS)[number];
+
+/**
+ * Kong's default lists every method; here `userinfo` and `refresh_token`
+ * are opt-in, so a config written before they existed accepts no new
+ * kind of credential.
+ */
+const DEFAULT_AUTH_METHODS: AuthMethod[] = [
+  'password',
+  'client_credentials',
+  'authorization_code',
+  'bearer',
+  'introspection',
+  'session',
+];
 
 const PARAM_TYPES = ['header', 'query', 'body'] as const;
 export type ParamType = (typeof PARAM_TYPES)[number];
@@ -57,7 +73,7 @@ export const OpenIdConnectConfig = Type.Object(
       Enums(CLIENT_AUTH_METHODS, { description: 'Client authentication matching `client_id` by index.' }),
     ),
     auth_methods: Enums(AUTH_METHODS, {
-      default: [...AUTH_METHODS],
+      default: DEFAULT_AUTH_METHODS,
       description: 'The credentials accepted, searched in Kong order whatever the order here.',
     }),
     scopes: Strings({ default: ['openid'], description: 'Scopes requested from the IdP.' }),
@@ -83,6 +99,17 @@ export const OpenIdConnectConfig = Type.Object(
       default: [...PARAM_TYPES],
       description: 'Where username and password may arrive.',
     }),
+    refresh_token_param_type: Enums(PARAM_TYPES, {
+      default: [...PARAM_TYPES],
+      description: 'Where a refresh token may arrive (`auth_methods: refresh_token`).',
+    }),
+    // No default, as in Kong; required by `auth_methods: refresh_token` (openid-connect-rules.ts).
+    refresh_token_param_name: Type.Optional(
+      Type.String({
+        pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",
+        description: 'The header (`_` read as `-`), query or form parameter carrying the refresh token.',
+      }),
+    ),
     scopes_claim: Strings({ default: ['scope'], description: 'Claim path of the scopes.' }),
     scopes_required: Type.Optional(
       Required('Alternatives; each is space-separated scopes that must all be present.'),
@@ -145,6 +172,12 @@ export const OpenIdConnectConfig = Type.Object(
       description: 'Header that carries the access token upstream; `name:bearer` prefixes `Bearer `.',
     }),
     upstream_id_token_header: Type.Optional(Type.String({ minLength: 1 })),
+    upstream_refresh_token_header: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'Header that carries the refresh token upstream (the new one when the IdP rotated it).',
+      }),
+    ),
     upstream_headers_claims: Type.Optional(
       Strings({ description: 'Claim paths copied to upstream headers.' }),
     ),
@@ -200,6 +233,10 @@ export const OpenIdConnectConfig = Type.Object(
     }),
     cache_tokens: Type.Boolean({ default: true }),
     cache_introspection: Type.Boolean({ default: true }),
+    cache_user_info: Type.Boolean({
+      default: true,
+      description: "Cache userinfo answers for `cache_ttl`, never past a JWT access token's `exp`.",
+    }),
     rediscovery_lifetime: Type.Number({
       default: 30,
       minimum: 0,
@@ -212,6 +249,11 @@ export const OpenIdConnectConfig = Type.Object(
     ssl_verify: Type.Boolean({ default: true, description: "Verify the IdP's TLS certificate." }),
     token_endpoint: Type.Optional(Url()),
     introspection_endpoint: Type.Optional(Url()),
+    userinfo_endpoint: Type.Optional(Url()),
+    // Signed userinfo (`application/jwt`) is refused by name in openid-connect-rules.ts.
+    userinfo_accept: Type.Union([Type.Literal('application/json'), Type.Literal('application/jwt')], {
+      default: 'application/json',
+    }),
     authorization_endpoint: Type.Optional(Url()),
     redirect_uri: Type.Optional(
       Strings({ description: 'The callback URL registered at the IdP; the first is used.' }),

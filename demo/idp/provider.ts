@@ -56,6 +56,11 @@ function defaultResourceFor(deps: ProviderDeps, clientId: string): string {
   return deps.clients.get(clientId)?.opaqueTokens ? deps.profile.opaqueResource : deps.profile.jwtResource;
 }
 
+/** No resource (a userinfo access token) for a `userinfoTokens` client's logins. */
+function loginResourceFor(deps: ProviderDeps, clientId: string): string | undefined {
+  return deps.clients.get(clientId)?.userinfoTokens ? undefined : defaultResourceFor(deps, clientId);
+}
+
 const page = (title: string, body: string): string =>
   `<!DOCTYPE html><html><head><meta charset="utf-8"><title>${title}</title></head><body>${body}</body></html>`;
 
@@ -128,7 +133,7 @@ export function buildProvider(deps: ProviderDeps): Provider {
         enabled: true,
         defaultResource: async (_ctx: unknown, client: OidcClient, oneOf?: string[]) => {
           if (oneOf?.length) return oneOf.includes(profile.jwtResource) ? profile.jwtResource : oneOf[0];
-          return defaultResourceFor(deps, client.clientId);
+          return loginResourceFor(deps, client.clientId);
         },
         // Without this a code-flow token requested with `openid` would be an
         // opaque, audience-less userinfo token instead of the API's JWT.

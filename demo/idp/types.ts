@@ -32,6 +32,12 @@ export interface TestClient {
   roles: string[];
   /** When true the client's access tokens default to the opaque resource (introspection only). */
   opaqueTokens: boolean;
+  /**
+   * When true its logins get the plain OpenID Connect access token: no
+   * resource, opaque, good at the userinfo endpoint only. Its password
+   * grant still uses the default resource.
+   */
+  userinfoTokens?: boolean;
 }
 
 export interface TestIdpOptions {

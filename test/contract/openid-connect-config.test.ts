@@ -67,6 +67,51 @@ describe('openid-connect config schema', () => {
     expect(validate(config)).toContain(problem);
   });
 
+  describe('the userinfo and refresh_token methods', () => {
+    it('are accepted with what they need, and are not in the default', () => {
+      expect(validate({ issuer: ISSUER, auth_methods: ['userinfo'] })).toEqual([]);
+      expect(
+        validate({
+          issuer: ISSUER,
+          auth_methods: ['refresh_token'],
+          refresh_token_param_type: ['header'],
+          refresh_token_param_name: 'refresh_token',
+          upstream_refresh_token_header: 'refresh_token',
+        }),
+      ).toEqual([]);
+      const config = withDefaults({ issuer: ISSUER });
+      expect(config.auth_methods).not.toContain('userinfo');
+      expect(config.auth_methods).not.toContain('refresh_token');
+      expect(config).toMatchObject({
+        cache_user_info: true,
+        userinfo_accept: 'application/json',
+        refresh_token_param_type: ['header', 'query', 'body'],
+      });
+    });
+
+    it.each([
+      [
+        'refresh_token without refresh_token_param_name (Kong would never look)',
+        { auth_methods: ['refresh_token'] },
+        'field "refresh_token_param_name" is required by auth method "refresh_token"',
+      ],
+      [
+        'signed userinfo',
+        { userinfo_accept: 'application/jwt' },
+        'field "userinfo_accept" value "application/jwt" is not supported yet',
+      ],
+      ['a userinfo endpoint that is no URL', { userinfo_endpoint: 'https://a b' }, 'userinfo_endpoint'],
+      ['userinfo request headers', { userinfo_headers_names: ['x'] }, 'userinfo_headers_names'],
+      [
+        'a downstream refresh token header',
+        { downstream_refresh_token_header: 'x' },
+        'downstream_refresh_token_header',
+      ],
+    ])('refuse %s by name', (_name, fields, problem) => {
+      expect(validate({ issuer: ISSUER, ...fields }).join(' ')).toContain(problem);
+    });
+  });
+
   it('treats null as unset: the default applies', () => {
     expect(validate({ issuer: ISSUER, scopes: null, leeway: null, audience_required: null })).toEqual([]);
     const config = withDefaults({ issuer: ISSUER, scopes: null, leeway: null, audience_required: null });

@@ -75,6 +75,49 @@ export function findBearerToken(
   return { ok: true, value: token, location };
 }
 
+/**
+ * A token in the parameter `name` (Kong's `refresh_token_param_name`): in
+ * the header of that name, read as nginx reads it in Kong (`_` as `-`, so
+ * `refresh_token` is the `Refresh-Token` header; a `Bearer ` prefix is
+ * dropped), or in the query or form parameter of that name. More than one
+ * is refused, as for bearer tokens.
+ */
+export function findNamedToken(
+  view: RequestView,
+  types: readonly ParamType[],
+  name: string,
+): Found<string> | undefined {
+  const candidates: { token: string; location: Location }[] = [];
+  if (types.includes('header')) {
+    const header = name.toLowerCase().replaceAll('_', '-');
+    let count = 0;
+    for (let i = 0; i < view.rawHeaders.length; i += 2) {
+      if (view.rawHeaders[i]!.toLowerCase() === header) count++;
+    }
+    if (count > 1) return { ok: false, problem: 'duplicate' };
+    const value = view.headers[header];
+    if (typeof value === 'string') {
+      const trimmed = value.trim();
+      const token = /^bearer /i.test(trimmed) ? trimmed.slice(7).trim() : trimmed;
+      candidates.push({ token, location: { in: 'header', name: header } });
+    }
+  }
+  for (const where of ['query', 'body'] as const) {
+    if (!types.includes(where)) continue;
+    const params = where === 'query' ? view.query : view.body;
+    const values = params?.getAll(name) ?? [];
+    if (values.length > 1) return { ok: false, problem: 'duplicate' };
+    if (values.length === 1) candidates.push({ token: values[0]!, location: { in: where, names: [name] } });
+  }
+  if (candidates.length === 0) return undefined;
+  if (candidates.length > 1) return { ok: false, problem: 'duplicate' };
+  const { token, location } = candidates[0]!;
+  if (token.length === 0 || token.length > MAX_TOKEN_LENGTH || !B64TOKEN.test(token)) {
+    return { ok: false, problem: 'malformed' };
+  }
+  return { ok: true, value: token, location };
+}
+
 export interface Pair {
   id: string;
   secret: string;

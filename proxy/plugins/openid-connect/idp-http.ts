@@ -34,14 +34,29 @@ export class IdpHttp {
 
   /** GET a JSON document; throws PCS_IDP_UNAVAILABLE for network errors, non-2xx answers and bad JSON. */
   async getJson(url: string, endpoint: IdpEndpoint): Promise<unknown> {
-    const response = await this.fetch(endpoint, url, { headers: { accept: 'application/json' } });
+    const answer = await this.getJsonAnswer(url, endpoint);
+    if (!answer.ok) throw new PortcullisError('PCS_IDP_UNAVAILABLE', `${endpoint} answered ${answer.status}`);
+    return answer.json;
+  }
+
+  /**
+   * GET a JSON document, with the status of a non-2xx answer (its body
+   * unread) for callers that tell a refusal from an outage; network errors
+   * and bad JSON throw PCS_IDP_UNAVAILABLE.
+   */
+  async getJsonAnswer(
+    url: string,
+    endpoint: IdpEndpoint,
+    headers: Record<string, string> = {},
+  ): Promise<{ ok: true; json: unknown } | { ok: false; status: number }> {
+    const response = await this.fetch(endpoint, url, { headers: { accept: 'application/json', ...headers } });
     if (!response.ok) {
       await response.body?.cancel();
-      throw new PortcullisError('PCS_IDP_UNAVAILABLE', `${endpoint} answered ${response.status}`);
+      return { ok: false, status: response.status };
     }
     const text = await readLimited(response);
     try {
-      return JSON.parse(text) as unknown;
+      return { ok: true, json: JSON.parse(text) as unknown };
     } catch {
       throw new PortcullisError('PCS_IDP_UNAVAILABLE', `${endpoint} did not answer JSON`);
     }

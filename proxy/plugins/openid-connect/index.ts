@@ -58,6 +58,7 @@ class SharedServices {
       ...(config.introspection_endpoint !== undefined && {
         introspectionEndpoint: config.introspection_endpoint,
       }),
+      ...(config.userinfo_endpoint !== undefined && { userinfoEndpoint: config.userinfo_endpoint }),
       ...(config.authorization_endpoint !== undefined && {
         authorizationEndpoint: config.authorization_endpoint,
       }),

@@ -1,8 +1,8 @@
 import { Counter, Histogram, register, type Registry } from 'prom-client';
 import { Tally } from '../metric-tally.js';
 
-export type IdpEndpoint = 'discovery' | 'jwks' | 'token' | 'introspection';
-export type CacheName = 'token' | 'introspection' | 'grant';
+export type IdpEndpoint = 'discovery' | 'jwks' | 'token' | 'introspection' | 'userinfo';
+export type CacheName = 'token' | 'introspection' | 'grant' | 'userinfo';
 
 /**
  * The plugin's metrics. Workers register them on prom-client's default

@@ -9,7 +9,7 @@ import { AuthorizationFlow } from './authorization-flow.js';
 import { checkClaimRules, type Claims } from './claims.js';
 import { refusalResponse, type Refusal } from './challenge.js';
 import { ConsumerIndex } from './consumer.js';
-import { findBearerToken, findPair, type Location, type RequestView } from './credentials.js';
+import { findBearerToken, findNamedToken, findPair, type Location, type RequestView } from './credentials.js';
 import { isSameOriginRequest, requestOrigin } from './same-origin.js';
 import { IdpCallRefused, type IdpCallGate } from './idp-call-limiter.js';
 import { JwtVerifier, type JwtResult } from './jwt-verifier.js';
@@ -25,6 +25,8 @@ const SEARCH_ORDER: readonly AuthMethod[] = [
   'session',
   'bearer',
   'introspection',
+  'userinfo',
+  'refresh_token',
   'password',
   'client_credentials',
   'authorization_code',
@@ -49,6 +51,8 @@ interface Authenticated {
   claims: Claims;
   accessToken: string;
   idToken?: string;
+  /** The refresh token to send upstream: the IdP's new one, else the one presented. */
+  refreshToken?: string;
   /** Unix seconds the credential stops being valid. */
   expiresAt?: number;
   location?: Location;
@@ -143,8 +147,9 @@ export class OpenIdConnectPlugin implements PluginRuntime {
     this.#consumerPaths =
       config.consumer_claims ?? (config.consumer_claim ? [config.consumer_claim] : undefined);
     this.#wantsBody =
-      ((this.#enabled.has('bearer') || this.#enabled.has('introspection')) &&
+      ((this.#enabled.has('bearer') || this.#enabled.has('introspection') || this.#enabled.has('userinfo')) &&
         config.bearer_token_param_type.includes('body')) ||
+      (this.#enabled.has('refresh_token') && config.refresh_token_param_type.includes('body')) ||
       (this.#enabled.has('password') && config.password_param_type.includes('body')) ||
       (this.#enabled.has('client_credentials') && config.client_credentials_param_type.includes('body'));
   }
@@ -275,7 +280,7 @@ export class OpenIdConnectPlugin implements PluginRuntime {
             },
           };
         }
-      } else if (method === 'bearer' || method === 'introspection') {
+      } else if (method === 'bearer' || method === 'introspection' || method === 'userinfo') {
         const found = findBearerToken(view, config.bearer_token_param_type, config.bearer_token_cookie_name);
         if (!found) continue;
         attempt.method = method;
@@ -303,7 +308,17 @@ export class OpenIdConnectPlugin implements PluginRuntime {
           }
           return this.#verifyJwt(found.value, now, found.location);
         }
-        return this.#introspect(found.value, found.location);
+        // The first of introspection and userinfo that is on judges the token (Kong's order).
+        return method === 'introspection'
+          ? this.#introspect(found.value, found.location)
+          : this.#userinfo(found.value, found.location);
+      } else if (method === 'refresh_token') {
+        const name = config.refresh_token_param_name;
+        const found = name ? findNamedToken(view, config.refresh_token_param_type, name) : undefined;
+        if (!found) continue;
+        attempt.method = method;
+        if (!found.ok) return invalidRequest(found.problem, config);
+        return this.#refresh(found.value, found.location, now);
       } else if (method === 'password' || method === 'client_credentials') {
         const names: [string, string] =
           method === 'password' ? ['username', 'password'] : ['client_id', 'client_secret'];
@@ -382,6 +397,52 @@ export class OpenIdConnectPlugin implements PluginRuntime {
     };
   }
 
+  /**
+   * An access token judged by the IdP's userinfo endpoint; the answer's
+   * claims are the caller's (Kong takes the token's own, which an opaque
+   * token does not have).
+   */
+  async #userinfo(token: string, location: Location): Promise<Outcome> {
+    const config = this.#config;
+    const result = await this.#services.tokens.userinfo(
+      token,
+      config.cache_ttl,
+      config.cache_user_info,
+      this.#services.idpCalls,
+    );
+    if (!result.ok) return unauthorized(config, 'invalid_token', result.reason);
+    const exp = result.value.exp;
+    return {
+      ok: true,
+      value: {
+        method: 'userinfo',
+        claims: result.value,
+        accessToken: token,
+        ...(typeof exp === 'number' && { expiresAt: exp }),
+        location,
+      },
+    };
+  }
+
+  /** A caller's refresh token exchanged at the token endpoint as the proxy's client; the new tokens are verified. */
+  async #refresh(refreshToken: string, location: Location, now: number): Promise<Outcome> {
+    const config = this.#config;
+    if (!this.#client) return unauthorized(config, 'invalid_token', 'no_client');
+    const result = await this.#services.tokens.refresh(this.#client, refreshToken, this.#services.idpCalls);
+    if (!result.ok) return unauthorized(config, 'invalid_token', result.reason);
+    const principal = await this.principalOf(result.value, Math.max(now, Date.now() / 1000));
+    if (!principal.ok) return principal;
+    return {
+      ok: true,
+      value: {
+        ...principal.value,
+        method: 'refresh_token',
+        location,
+        refreshToken: result.value.refreshToken ?? refreshToken,
+      },
+    };
+  }
+
   /** Exchanges a caller's credentials at the token endpoint, then verifies the token it got. */
   async #exchange(
     method: 'password' | 'client_credentials',
@@ -421,8 +482,8 @@ export class OpenIdConnectPlugin implements PluginRuntime {
 
   /**
    * The verified claims of tokens the IdP just issued: the access token's
-   * own when it is a JWT, else its introspection, else the ID token's
-   * claims (already checked by openid-client) or none.
+   * own when it is a JWT, else its introspection or its userinfo (when
+   * enabled), else the ID token's claims (already checked by openid-client) or none.
    */
   async principalOf(tokens: Tokens & { idTokenClaims?: Claims }, now: number): Promise<Outcome> {
     const base = {
@@ -444,6 +505,11 @@ export class OpenIdConnectPlugin implements PluginRuntime {
       });
       if (!introspected.ok) return introspected;
       return { ok: true, value: { ...introspected.value, ...base } };
+    }
+    if (this.#enabled.has('userinfo')) {
+      const known = await this.#userinfo(tokens.accessToken, { in: 'header', name: 'authorization' });
+      if (!known.ok) return known;
+      return { ok: true, value: { ...known.value, ...base } };
     }
     const claims: Claims = {
       ...(tokens.idTokenClaims ?? {}),
@@ -500,6 +566,7 @@ export class OpenIdConnectPlugin implements PluginRuntime {
           claims: auth.claims,
           accessToken: auth.accessToken,
           ...(auth.idToken !== undefined && { idToken: auth.idToken }),
+          ...(auth.refreshToken !== undefined && { refreshToken: auth.refreshToken }),
           scopes: verdict.scopes,
           ...(consumer && { consumer }),
         },

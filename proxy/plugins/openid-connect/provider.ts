@@ -18,6 +18,7 @@ export interface ProviderMetadata {
   jwks_uri?: string;
   token_endpoint?: string;
   introspection_endpoint?: string;
+  userinfo_endpoint?: string;
   authorization_endpoint?: string;
   end_session_endpoint?: string;
   authorization_response_iss_parameter_supported?: boolean;
@@ -35,6 +36,7 @@ export interface ProviderOptions {
   jwksEndpoint?: string;
   tokenEndpoint?: string;
   introspectionEndpoint?: string;
+  userinfoEndpoint?: string;
   authorizationEndpoint?: string;
 }
 
@@ -190,6 +192,7 @@ export class Provider {
       ...(this.options.introspectionEndpoint && {
         introspection_endpoint: this.options.introspectionEndpoint,
       }),
+      ...(this.options.userinfoEndpoint && { userinfo_endpoint: this.options.userinfoEndpoint }),
       ...(this.options.authorizationEndpoint && {
         authorization_endpoint: this.options.authorizationEndpoint,
       }),

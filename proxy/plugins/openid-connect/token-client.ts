@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import { decodeJwt } from 'jose';
 import { LRUCache } from 'lru-cache';
 import * as oidc from 'openid-client';
 import { PortcullisError } from '../../../common/errors.js';
@@ -21,6 +22,8 @@ export interface Tokens {
   /** Unix seconds; from `expires_in`, when the IdP gave one. */
   expiresAt?: number;
   scope?: string;
+  /** A refresh token the IdP issued with them. */
+  refreshToken?: string;
 }
 
 export type Exchange<T> = { ok: true; value: T } | { ok: false; reason: string };
@@ -44,6 +47,15 @@ export class TokenClient {
   readonly #metrics: OidcMetrics;
   readonly #grants = new LRUCache<string, Exchange<Tokens>>({ max: MAX_ENTRIES, ttl: NEGATIVE_TTL_MS });
   readonly #introspections = new LRUCache<string, Exchange<Record<string, unknown>>>({
+    max: MAX_ENTRIES,
+    ttl: NEGATIVE_TTL_MS,
+  });
+  readonly #userinfos = new LRUCache<string, Exchange<Record<string, unknown>>>({
+    max: MAX_ENTRIES,
+    ttl: NEGATIVE_TTL_MS,
+  });
+  /** Refused refresh tokens only: a refresh that worked is never answered again from memory. */
+  readonly #refusedRefreshes = new LRUCache<string, Exchange<Tokens>>({
     max: MAX_ENTRIES,
     ttl: NEGATIVE_TTL_MS,
   });
@@ -108,6 +120,72 @@ export class TokenClient {
     });
   }
 
+  /**
+   * The refresh token grant (RFC 6749 §6), as the proxy's client. Never
+   * cached nor joined with a concurrent identical call: a refresh token is
+   * a single-use credential at many IdPs (RFC 9700 §4.14.2), and answering
+   * a second request from the first one's exchange would replay it past the
+   * IdP's reuse detection. Refusals are remembered briefly, as for other grants.
+   */
+  async refresh(client: Client, refreshToken: string, gate: IdpCallGate): Promise<Exchange<Tokens>> {
+    const key = `rt|${client.id}|${digest(refreshToken)}`;
+    const refused = this.#refusedRefreshes.get(key);
+    this.#metrics.cache('grant', refused !== undefined);
+    if (refused) return refused;
+    const limit = gate.tryAcquire();
+    if (limit) throw new IdpCallRefused(limit);
+    try {
+      const result = await settle(() =>
+        this.#grant(client, 'refresh_token', { refresh_token: refreshToken }),
+      );
+      if (!result.ok) this.#refusedRefreshes.set(key, result);
+      return result;
+    } finally {
+      gate.release();
+    }
+  }
+
+  /**
+   * The IdP's userinfo answer for an access token (OpenID Connect Core
+   * §5.3), which validates the token: a 401 or 403 is a refusal, any other
+   * failure an outage. Cached for `ttlSeconds`, never past the `exp` of a
+   * JWT access token (read unverified: it can only shorten the life).
+   */
+  userinfo(token: string, ttlSeconds: number, cache: boolean, gate: IdpCallGate) {
+    const key = `ui|${digest(token)}`;
+    const ttl = (result: Exchange<Record<string, unknown>>) => {
+      if (!result.ok) return NEGATIVE_TTL_MS;
+      const exp = jwtExpiry(token);
+      const left = exp !== undefined ? exp - Date.now() / 1000 : ttlSeconds;
+      return Math.max(0, Math.min(ttlSeconds, left)) * 1000;
+    };
+    return this.#cached('userinfo', this.#userinfos, key, cache, ttl, gate, async () => {
+      const endpoint = (await this.#provider.metadata()).userinfo_endpoint;
+      if (typeof endpoint !== 'string') {
+        throw new PortcullisError('PCS_IDP_UNAVAILABLE', 'the IdP has no userinfo endpoint');
+      }
+      const answer = await this.#provider.http.getJsonAnswer(endpoint, 'userinfo', {
+        authorization: `Bearer ${token}`,
+      });
+      if (!answer.ok) {
+        // RFC 6750 §3.1: invalid_token is a 401, insufficient_scope a 403.
+        if (answer.status === 401 || answer.status === 403) return { ok: false, reason: 'inactive' };
+        throw new PortcullisError('PCS_IDP_UNAVAILABLE', `userinfo answered ${answer.status}`);
+      }
+      const claims = answer.json;
+      // OpenID Connect Core §5.3.2: the answer is a JSON object that always has `sub`.
+      if (
+        claims === null ||
+        typeof claims !== 'object' ||
+        Array.isArray(claims) ||
+        typeof (claims as { sub?: unknown }).sub !== 'string'
+      ) {
+        throw new PortcullisError('PCS_IDP_UNAVAILABLE', 'userinfo answer has no subject');
+      }
+      return { ok: true, value: claims as Record<string, unknown> };
+    });
+  }
+
   /** An openid-client Configuration for one client, over the provider's HTTP client. */
   async configuration(client: Client, endpoint: IdpEndpoint): Promise<oidc.Configuration> {
     const metadata = await this.#provider.metadata();
@@ -140,7 +218,10 @@ export class TokenClient {
     gate: IdpCallGate,
     load: () => Promise<Exchange<T>>,
   ): Promise<Exchange<T>> {
-    const hit = cache.get(key);
+    // Instances share this cache: one with caching off must not take another's success
+    // (a token revoked since would get in); failures are shared, as they are always kept.
+    const cached = cache.get(key);
+    const hit = cached && (useCache || !cached.ok) ? cached : undefined;
     this.#metrics.cache(name, hit !== undefined);
     if (hit) return hit;
     let pending = this.#inflight.get(key) as Promise<Exchange<T>> | undefined;
@@ -199,7 +280,19 @@ function tokensOf(response: oidc.TokenEndpointResponse): Tokens {
     ...(response.id_token && { idToken: response.id_token }),
     ...(typeof expiresIn === 'number' && { expiresAt: Math.floor(Date.now() / 1000) + expiresIn }),
     ...(response.scope && { scope: response.scope }),
+    ...(response.refresh_token && { refreshToken: response.refresh_token }),
   };
+}
+
+/** A JWT's `exp`, unverified; undefined for an opaque token. */
+function jwtExpiry(token: string): number | undefined {
+  if (token.split('.').length !== 3) return undefined;
+  try {
+    const { exp } = decodeJwt(token);
+    return typeof exp === 'number' ? exp : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function tokenTtl(result: Exchange<Tokens>): number {

@@ -4,6 +4,7 @@ import { claimAt, type Claims } from './claims.js';
 export interface UpstreamHeaderRules {
   upstream_access_token_header: string | null;
   upstream_id_token_header?: string;
+  upstream_refresh_token_header?: string;
   upstream_headers_claims?: string[];
   upstream_headers_names?: string[];
   upstream_headers?: { header: string; path: string[] }[];
@@ -14,6 +15,7 @@ export interface Principal {
   claims: Claims;
   accessToken: string;
   idToken?: string;
+  refreshToken?: string;
   scopes: string[];
   consumer?: Application;
 }
@@ -38,7 +40,11 @@ export function upstreamHeaderNames(rules: UpstreamHeaderRules): string[] {
     ...(rules.upstream_headers_names ?? []),
     ...(rules.upstream_headers ?? []).map((h) => h.header),
   ];
-  for (const spec of [rules.upstream_access_token_header, rules.upstream_id_token_header]) {
+  for (const spec of [
+    rules.upstream_access_token_header,
+    rules.upstream_id_token_header,
+    rules.upstream_refresh_token_header,
+  ]) {
     const name = spec?.split(':')[0];
     if (name) names.push(name);
   }
@@ -95,6 +101,9 @@ export function upstreamIdentityHeaders(
   };
   tokenHeader(rules.upstream_access_token_header, principal.accessToken, setToken);
   if (principal.idToken) tokenHeader(rules.upstream_id_token_header ?? null, principal.idToken, setToken);
+  if (principal.refreshToken) {
+    tokenHeader(rules.upstream_refresh_token_header ?? null, principal.refreshToken, setToken);
+  }
   return headers;
 }
 

@@ -33,6 +33,7 @@ import {
   type TestIdp,
 } from './fixture.js';
 import type { TestUser } from '../../../demo/idp/types.js';
+import { CALLBACK, gatewayRefreshToken, PROFILE_APP, userinfoToken } from './idp-login.js';
 
 const NS = 'kong-compat';
 const CHROMIUM = '/usr/bin/chromium';
@@ -294,6 +295,33 @@ const FLOWS: Record<string, Flow> = {
     ).toBe(401);
   },
   'google.yaml': browserFlow,
+  'user-info-auth.yaml': async (env, route) => {
+    // An opaque token good at userinfo only: the IdP's userinfo answer says who the caller is.
+    const token = await userinfoToken(env.idp);
+    const seen = upstreamSaw(
+      await call(env.fx, `/${route}/resource`, { headers: { authorization: bearer(token) } }),
+    );
+    expect(seen.headers.authorization).toBe(`Bearer ${token}`);
+    const made = await call(env.fx, `/${route}/resource`, {
+      headers: { authorization: bearer('made-up-token') },
+    });
+    expect(made.status).toBe(401);
+  },
+  'refresh-token.yaml': async (env, route, auth) => {
+    // The Refresh-Token header is exchanged at the token endpoint by the gateway's own client.
+    const refresh = await gatewayRefreshToken(env.idp);
+    const seen = upstreamSaw(
+      await authenticatedAs(env, auth, () =>
+        call(env.fx, `/${route}/resource`, { headers: { 'refresh-token': refresh } }),
+      ),
+    );
+    expect(upstreamToken(seen)).toMatchObject({ iss: env.idp.issuer });
+    // upstream_refresh_token_header: refresh_token, the header name as Kong writes it.
+    expect(seen.headers.refresh_token).toBeDefined();
+    expect(seen.headers['refresh-token']).toBeUndefined();
+    const made = await call(env.fx, `/${route}/resource`, { headers: { 'refresh-token': 'made-up' } });
+    expect(made.status).toBe(401);
+  },
   'headers.yaml': passwordFlow(async (seen, env, route) => {
     const user = userOf(route);
     expect(seen.headers['x-authenticated-user']).toBe(user.username);
@@ -480,6 +508,7 @@ beforeAll(async () => {
   const fx = await startFixture({
     idp: {
       profile: 'keycloak',
+      clients: [PROFILE_APP],
       users: [...DEFAULT_USERS, CAROL, ...translating.map((f) => exampleUser(routeOf(f)))],
     },
     narrow: { profile: 'keycloak', resourceScopes: ['api:read'] },
@@ -495,10 +524,10 @@ beforeAll(async () => {
       })),
   });
   const { origin } = fx;
-  env.idp.setRedirectUris(
-    'gateway',
-    [...BROWSER].flatMap((f) => [`${origin}/${routeOf(f)}/callback`, `${origin}/${routeOf(f)}/page`]),
-  );
+  env.idp.setRedirectUris('gateway', [
+    CALLBACK,
+    ...[...BROWSER].flatMap((f) => [`${origin}/${routeOf(f)}/callback`, `${origin}/${routeOf(f)}/page`]),
+  ]);
   const { config, problems } = translate(await examplesSnapshot(env, translating));
   expect(problems).toEqual([]);
   await fx.proxy.pushOk(config);

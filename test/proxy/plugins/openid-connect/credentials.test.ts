@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { BearerParamType, ParamType } from '../../../../contract/plugins/openid-connect.js';
 import {
   findBearerToken,
+  findNamedToken,
   findPair,
   MAX_TOKEN_LENGTH,
   type RequestView,
@@ -288,5 +289,58 @@ describe('findPair', () => {
       value: { id: 'alice', secret: 'pw' },
     });
     expect(findPair(request, ALL, names)).toBeUndefined();
+  });
+});
+
+describe('findNamedToken (refresh_token_param_name)', () => {
+  const RT = 'rt-0123456789abcdef';
+
+  it.each([
+    [
+      'the header, `_` read as `-` (Kong, nginx)',
+      view([['Refresh-Token', RT]]),
+      { in: 'header', name: 'refresh-token' },
+    ],
+    [
+      'the header with a Bearer prefix dropped',
+      view([['refresh-token', `Bearer ${RT}`]]),
+      { in: 'header', name: 'refresh-token' },
+    ],
+    ['the query', view([], `?refresh_token=${RT}`), { in: 'query', names: ['refresh_token'] }],
+    ['a form body', view([], '', `refresh_token=${RT}`), { in: 'body', names: ['refresh_token'] }],
+  ])('finds it in %s', (_name, request, location) => {
+    expect(findNamedToken(request, ALL, 'refresh_token')).toEqual({ ok: true, value: RT, location });
+  });
+
+  it('looks only where the types say', () => {
+    expect(findNamedToken(view([['Refresh-Token', RT]]), ['query', 'body'], 'refresh_token')).toBeUndefined();
+    expect(findNamedToken(view([], `?refresh_token=${RT}`), ['header'], 'refresh_token')).toBeUndefined();
+  });
+
+  it('does not take the underscore header nginx would drop, nor an Authorization header', () => {
+    expect(findNamedToken(view([['refresh_token', RT]]), ALL, 'refresh_token')).toBeUndefined();
+    expect(findNamedToken(view([['Authorization', `Bearer ${RT}`]]), ALL, 'refresh_token')).toBeUndefined();
+  });
+
+  it.each([
+    [
+      'two headers',
+      view([
+        ['Refresh-Token', RT],
+        ['refresh-token', RT],
+      ]),
+    ],
+    ['two query values', view([], `?refresh_token=${RT}&refresh_token=x`)],
+    ['a header and the query', view([['Refresh-Token', RT]], `?refresh_token=${RT}`)],
+  ])('refuses %s as a duplicate', (_name, request) => {
+    expect(findNamedToken(request, ALL, 'refresh_token')).toEqual({ ok: false, problem: 'duplicate' });
+  });
+
+  it.each([
+    ['empty', view([], '?refresh_token=')],
+    ['outside the b64token alphabet', view([], '?refresh_token=a%20b')],
+    ['over the size limit', view([], `?refresh_token=${'a'.repeat(MAX_TOKEN_LENGTH + 1)}`)],
+  ])('refuses one %s as malformed', (_name, request) => {
+    expect(findNamedToken(request, ALL, 'refresh_token')).toEqual({ ok: false, problem: 'malformed' });
   });
 });

@@ -201,4 +201,18 @@ describe('upstreamIdentityHeaders', () => {
       upstreamHeaderNames({ ...defaults, upstream_headers: [{ header: 'X-Org-Id', path: ['org'] }] }),
     ).toContain('x-org-id');
   });
+
+  it('sends the refresh token only where upstream_refresh_token_header says, and owns that name', () => {
+    const rules = { ...defaults, upstream_refresh_token_header: 'refresh_token' };
+    expect(upstreamIdentityHeaders(principal({ refreshToken: 'RT' }), rules)).toMatchObject({
+      refresh_token: 'RT',
+    });
+    expect(upstreamIdentityHeaders(principal({ refreshToken: 'RT' }), defaults)).not.toHaveProperty(
+      'refresh_token',
+    );
+    expect(upstreamIdentityHeaders(principal({ refreshToken: 'R\r\nX: y' }), rules)).not.toHaveProperty(
+      'refresh_token',
+    );
+    expect(upstreamHeaderNames(rules)).toContain('refresh_token');
+  });
 });
