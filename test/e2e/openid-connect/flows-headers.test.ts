@@ -178,3 +178,16 @@ describe('downstream_id_token_header and upstream_id_token_jwk_header', () => {
     expect(jwk).not.toHaveProperty('d');
   });
 });
+
+describe('logs', () => {
+  it('never contain a token or introspection answer sent in these headers', async () => {
+    const res = await call(fx, '/ccdown/a', { headers: { authorization: BILLING } });
+    const token = String(res.headers['x-access-token']);
+    const opaque = await oktaToken('app-opaque', 'app-opaque-secret');
+    const intro = await call(fx, '/introhead/a', { headers: { authorization: bearer(opaque) } });
+    const output = fx.proxy.output();
+    expect(output).not.toContain(token);
+    expect(output).not.toContain(opaque);
+    expect(output).not.toContain(String(intro.headers['x-introspection']));
+  });
+});
