@@ -1,4 +1,5 @@
 import {
+  KONG_REFUSED_OPENID_CONNECT_FIELDS,
   KONG_UNSUPPORTED_OPENID_CONNECT_FIELDS,
   KONG_UNSUPPORTED_OPENID_CONNECT_VALUES,
 } from './plugins/openid-connect-kong-fields.js';
@@ -30,6 +31,8 @@ interface PluginSchema {
   rules: (config: never) => string[];
   /** Kong fields refused by name, so users read "not supported yet" rather than "unknown". */
   kongUnsupported?: ReadonlySet<string>;
+  /** Kong fields refused by name for good, with the reason. */
+  kongRefused?: Readonly<Record<string, string>>;
   /** Kong values refused with a reason, keyed `field=value` (the field without list indexes). */
   kongUnsupportedValues?: Readonly<Record<string, string>>;
 }
@@ -40,6 +43,7 @@ const SCHEMAS: Readonly<Record<string, PluginSchema>> = {
     check: TypeCompiler.Compile(OpenIdConnectConfig),
     rules: openIdConnectProblems,
     kongUnsupported: KONG_UNSUPPORTED_OPENID_CONNECT_FIELDS,
+    kongRefused: KONG_REFUSED_OPENID_CONNECT_FIELDS,
     kongUnsupportedValues: KONG_UNSUPPORTED_OPENID_CONNECT_VALUES,
   },
   'application-registration': {
@@ -112,6 +116,10 @@ function withDefaults(entry: PluginSchema, config: Record<string, unknown>): unk
 function describe(error: ValueError, entry: PluginSchema): string {
   const field = error.path.slice(1).replace(/\//g, '.') || '(config)';
   if (error.message === 'Unexpected property' || /additional/i.test(error.message)) {
+    const refused = entry.kongRefused?.[field];
+    if (refused !== undefined) {
+      return `field "${field}" is a Kong field that Portcullis does not support: ${refused}`;
+    }
     if (entry.kongUnsupported?.has(field)) {
       return `field "${field}" is a Kong field that Portcullis does not support yet`;
     }

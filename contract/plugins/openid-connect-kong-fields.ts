@@ -15,6 +15,20 @@ export const KONG_UNSUPPORTED_OPENID_CONNECT_FIELDS: ReadonlySet<string> = new S
   'principals',
 ]);
 
+/** Kong fields refused for good, with the reason the problem gives. */
+export const KONG_REFUSED_OPENID_CONNECT_FIELDS: Readonly<Record<string, string>> = Object.fromEntries([
+  ...['upstream_session_id_header', 'downstream_session_id_header'].map(
+    (f) => [f, 'sessions here are signed cookies with no server-side session id to send'] as const,
+  ),
+  ...['upstream_introspection_jwt_header', 'downstream_introspection_jwt_header'].map(
+    (f) =>
+      [
+        f,
+        'introspection here asks for JSON answers, never JWT ones (RFC 9701); use the *_introspection_header field',
+      ] as const,
+  ),
+]);
+
 /**
  * Values of supported fields that belong to something Portcullis does not
  * have, keyed `field=value`, with the reason the problem gives.

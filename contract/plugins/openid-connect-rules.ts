@@ -1,6 +1,23 @@
 import type { OpenIdConnectConfig } from './openid-connect.js';
 
 /**
+ * Response headers a `downstream_*` field must never set: they frame the
+ * response (a wrong one smuggles another) or set cookies in the browser
+ * from a claim.
+ */
+export const RESERVED_RESPONSE_HEADERS: ReadonlySet<string> = new Set([
+  'connection',
+  'content-length',
+  'keep-alive',
+  'proxy-connection',
+  'set-cookie',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+/**
  * The `openid-connect` rules that span fields. Each problem names the
  * field a user has to change.
  */
@@ -34,6 +51,29 @@ export function openIdConnectProblems(config: OpenIdConnectConfig): string[] {
   }
   if ((config.upstream_headers_claims?.length ?? 0) !== (config.upstream_headers_names?.length ?? 0)) {
     problems.push('fields "upstream_headers_claims" and "upstream_headers_names" must have the same length');
+  }
+  if ((config.downstream_headers_claims?.length ?? 0) !== (config.downstream_headers_names?.length ?? 0)) {
+    problems.push(
+      'fields "downstream_headers_claims" and "downstream_headers_names" must have the same length',
+    );
+  }
+  const downstream = [
+    ...[
+      config.downstream_access_token_header,
+      config.downstream_id_token_header,
+      config.downstream_introspection_header,
+      config.downstream_access_token_jwk_header,
+      config.downstream_id_token_jwk_header,
+    ].map((spec) => spec?.split(':')[0]),
+    ...(config.downstream_headers_names ?? []),
+    ...(config.downstream_headers ?? []).map((h) => h.header),
+  ];
+  for (const name of downstream) {
+    if (name && RESERVED_RESPONSE_HEADERS.has(name.toLowerCase())) {
+      problems.push(
+        `response header "${name}" frames the response or sets cookies; a downstream_* field cannot set it`,
+      );
+    }
   }
   if (config.bearer_token_param_type.includes('cookie') && !config.bearer_token_cookie_name) {
     problems.push('field "bearer_token_cookie_name" is required by bearer_token_param_type "cookie"');

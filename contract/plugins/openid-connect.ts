@@ -24,6 +24,23 @@ const Enums = <T extends string>(values: readonly T[], options: { default?: T[];
 /** An absolute http(s) URL; fully parsed by `openIdConnectProblems`. */
 const Url = () => Type.String({ pattern: '^https?://[^\\s]+$' });
 
+/** An HTTP header name (RFC 9110 token). */
+const HEADER_NAME = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
+
+/** Kong's header spec: a name, or `name:bearer` / `name:basic` to prefix the token with that scheme. */
+const HeaderSpec = (description: string) =>
+  Type.String({ pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+(:([Bb]earer|[Bb]asic))?$", description });
+
+/** Kong 3.14's claim-to-header record: a path array reaches nested claims. */
+const ClaimHeader = () =>
+  Type.Object(
+    {
+      header: Type.String({ pattern: HEADER_NAME }),
+      path: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+    },
+    { additionalProperties: false },
+  );
+
 export const AUTH_METHODS = [
   'password',
   'client_credentials',
@@ -186,16 +203,39 @@ export const OpenIdConnectConfig = Type.Object(
     ),
     // Kong 3.14's form of the two lists above: a path array reaches nested claims.
     upstream_headers: Type.Optional(
-      Type.Array(
-        Type.Object(
-          {
-            header: Type.String({ pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$" }),
-            path: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
-          },
-          { additionalProperties: false },
-        ),
-        { description: 'Headers set upstream from the claim at `path`.' },
-      ),
+      Type.Array(ClaimHeader(), { description: 'Headers set upstream from the claim at `path`.' }),
+    ),
+    upstream_introspection_header: Type.Optional(
+      HeaderSpec('Header that carries the introspection answer upstream (base64 JSON).'),
+    ),
+    upstream_access_token_jwk_header: Type.Optional(
+      HeaderSpec("Header that carries the access token's verifying public key upstream (base64 JSON)."),
+    ),
+    upstream_id_token_jwk_header: Type.Optional(
+      HeaderSpec("Header that carries the ID token's verifying public key upstream (base64 JSON)."),
+    ),
+    // The same, added to the response the client gets.
+    downstream_access_token_header: Type.Optional(HeaderSpec('Response header with the access token.')),
+    downstream_id_token_header: Type.Optional(HeaderSpec('Response header with the ID token.')),
+    downstream_introspection_header: Type.Optional(
+      HeaderSpec('Response header with the introspection answer (base64 JSON).'),
+    ),
+    downstream_access_token_jwk_header: Type.Optional(
+      HeaderSpec("Response header with the access token's verifying public key (base64 JSON)."),
+    ),
+    downstream_id_token_jwk_header: Type.Optional(
+      HeaderSpec("Response header with the ID token's verifying public key (base64 JSON)."),
+    ),
+    downstream_headers_claims: Type.Optional(
+      Strings({ description: 'Claim paths copied to response headers.' }),
+    ),
+    downstream_headers_names: Type.Optional(
+      Type.Array(Type.String({ pattern: HEADER_NAME }), {
+        description: 'Header names for `downstream_headers_claims`.',
+      }),
+    ),
+    downstream_headers: Type.Optional(
+      Type.Array(ClaimHeader(), { description: 'Response headers set from the claim at `path`.' }),
     ),
     // Kong 3.14's default: credentials in the query or body must not reach the upstream.
     hide_credentials: Type.Boolean({

@@ -40,6 +40,12 @@ export interface UpstreamChanges {
   body?: Buffer;
   /** Added to the client's response, next to the upstream's own. */
   setCookies: string[];
+  /**
+   * Set on the client's response (lower-case names), replacing an upstream
+   * header of the same name: the client must not see two values, or the
+   * upstream's in place of ours. Not applied to WebSocket upgrade answers.
+   */
+  setResponseHeaders?: Record<string, string>;
 }
 
 export function emptyUpstreamChanges(): UpstreamChanges {

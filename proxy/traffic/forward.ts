@@ -71,6 +71,7 @@ export function forward(
       env.metrics.upstream(route.id, (performance.now() - started) / 1000);
       const headers = clientResponseHeaders(responseHeaders);
       if (changes && changes.setCookies.length > 0) addCookies(headers, changes.setCookies);
+      if (changes?.setResponseHeaders) Object.assign(headers, changes.setResponseHeaders);
       res.writeHead(statusCode, headers);
     },
     onResponseData(c, chunk) {

@@ -341,6 +341,7 @@ const TYPICAL: Record<string, unknown[]> = {
   session_cookie_same_site: ['Strict', 'Lax', 'None', 'Default'],
   session_cookie_samesite: ['Strict'],
   session_secret: ['s'.repeat(32)],
+  downstream_headers: [[{ header: 'x-user', path: ['sub'] }]],
   upstream_headers: [[{ header: 'x-user', path: ['sub'] }]],
   userinfo_accept: ['application/json'],
 };
@@ -352,6 +353,8 @@ const COMPANIONS: Record<string, Record<string, unknown>> = {
   bearer_token_cookie_name: { bearer_token_param_type: ['cookie'] },
   enable_hs_signatures: { client_id: ['gateway'], client_secret: ['s3cret'] },
   login_action: { login_redirect_uri: ['https://app.example.test/'] },
+  downstream_headers_claims: { downstream_headers_names: ['x-value'] },
+  downstream_headers_names: { downstream_headers_claims: ['sub'] },
   upstream_headers_claims: { upstream_headers_names: ['x-value'] },
   upstream_headers_names: { upstream_headers_claims: ['sub'] },
 };

@@ -350,3 +350,65 @@ describe('Kong fields not supported yet (issue 14)', () => {
     expect(validate({ issuer: ISSUER, isuer: ISSUER })).toEqual(['unknown field "isuer"']);
   });
 });
+
+describe('openid-connect header fields (issue 14)', () => {
+  it.each([
+    ['downstream_access_token_header', 'x-access-token'],
+    ['downstream_access_token_header', 'authorization:bearer'],
+    ['downstream_id_token_header', 'Authorization:Basic'],
+    ['upstream_introspection_header', 'x-introspection'],
+    ['upstream_access_token_jwk_header', 'x-access-token-jwk'],
+    ['downstream_id_token_jwk_header', 'x-id-token-jwk'],
+  ])('accepts %s %j', (field, value) => {
+    expect(validate({ issuer: ISSUER, [field]: value })).toEqual([]);
+  });
+
+  it.each([
+    ['downstream_access_token_header', 'x token'],
+    ['downstream_access_token_header', 'x-token:digest'],
+    ['upstream_introspection_header', 'x-a\r\nx-b'],
+  ])('refuses %s %j as a header spec', (field, value) => {
+    expect(validate({ issuer: ISSUER, [field]: value })).toEqual([
+      expect.stringMatching(new RegExp(`^field "${field}": expected string to match`)),
+    ]);
+  });
+
+  it.each([
+    ['downstream_access_token_header', 'Content-Length'],
+    ['downstream_id_token_header', 'transfer-encoding'],
+    ['downstream_headers_names', ['set-cookie']],
+    ['downstream_headers', [{ header: 'Set-Cookie', path: ['sub'] }]],
+  ])('refuses %s %j: a claim or token must not frame the response or set cookies', (field, value) => {
+    const config = { issuer: ISSUER, [field]: value };
+    if (field === 'downstream_headers_names') config.downstream_headers_claims = ['sub'];
+    expect(validate(config)).toEqual([expect.stringMatching(/frames the response or sets cookies/)]);
+  });
+
+  it('downstream_headers_claims and downstream_headers_names go in pairs', () => {
+    expect(
+      validate({
+        issuer: ISSUER,
+        downstream_headers_claims: ['sub', 'email'],
+        downstream_headers_names: ['x-sub'],
+      }),
+    ).toEqual([
+      'fields "downstream_headers_claims" and "downstream_headers_names" must have the same length',
+    ]);
+  });
+
+  it.each(['upstream_session_id_header', 'downstream_session_id_header'])(
+    '%s is refused with its reason',
+    (field) => {
+      expect(validate({ issuer: ISSUER, [field]: 'x-session' })).toEqual([
+        `field "${field}" is a Kong field that Portcullis does not support: sessions here are signed cookies with no server-side session id to send`,
+      ]);
+    },
+  );
+
+  it.each(['upstream_introspection_jwt_header', 'downstream_introspection_jwt_header'])(
+    '%s is refused by name',
+    (field) => {
+      expect(validate({ issuer: ISSUER, [field]: 'x-jwt' })[0]).toMatch(/RFC 9701/);
+    },
+  );
+});

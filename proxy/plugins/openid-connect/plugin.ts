@@ -18,7 +18,8 @@ import type { Provider } from './provider.js';
 import { acceptsSessionOf, sessionBinding } from './session-binding.js';
 import { SessionCookie, type SessionData } from './session-cookie.js';
 import { TokenClient, type Client, type Tokens } from './token-client.js';
-import { upstreamIdentityHeaders } from './upstream-headers.js';
+import { downstreamHeaders } from './downstream-headers.js';
+import { upstreamIdentityHeaders, type Principal } from './upstream-headers.js';
 
 /** Kong's search order for credentials; the config only says which are on. */
 const SEARCH_ORDER: readonly AuthMethod[] = [
@@ -53,6 +54,8 @@ interface Authenticated {
   idToken?: string;
   /** The refresh token to send upstream: the IdP's new one, else the one presented. */
   refreshToken?: string;
+  /** The introspection answer, when the access token was introspected. */
+  introspection?: Claims;
   /** Unix seconds the credential stops being valid. */
   expiresAt?: number;
   location?: Location;
@@ -86,6 +89,8 @@ export class OpenIdConnectPlugin implements PluginRuntime {
   readonly #wantsBody: boolean;
   /** `consumer_claims`, or `consumer_claim` as its one-path form; none when no consumer is mapped. */
   readonly #consumerPaths: readonly (readonly string[])[] | undefined;
+  /** Which tokens' verifying keys go in a header, upstream or downstream. */
+  readonly #sendsKeys: { access: boolean; id: boolean };
   #lastOutageLog = 0;
 
   constructor(instance: PluginInstance, config: OpenIdConnectConfig, services: OidcServices) {
@@ -146,6 +151,10 @@ export class OpenIdConnectPlugin implements PluginRuntime {
     this.#realm = new URL(config.issuer).host;
     this.#consumerPaths =
       config.consumer_claims ?? (config.consumer_claim ? [config.consumer_claim] : undefined);
+    this.#sendsKeys = {
+      access: !!(config.upstream_access_token_jwk_header || config.downstream_access_token_jwk_header),
+      id: !!(config.upstream_id_token_jwk_header || config.downstream_id_token_jwk_header),
+    };
     this.#wantsBody =
       ((this.#enabled.has('bearer') || this.#enabled.has('introspection') || this.#enabled.has('userinfo')) &&
         config.bearer_token_param_type.includes('body')) ||
@@ -391,6 +400,7 @@ export class OpenIdConnectPlugin implements PluginRuntime {
         method: 'introspection',
         claims,
         accessToken: token,
+        introspection: claims,
         ...(expiresAt !== undefined && { expiresAt }),
         location,
       },
@@ -559,22 +569,39 @@ export class OpenIdConnectPlugin implements PluginRuntime {
     context.principal = consumer ? { plugin: this.#id, application: consumer } : { plugin: this.#id };
     const changes = context.upstream;
     if (config.hide_credentials && auth.location) hideCredential(auth.location, context);
-    Object.assign(
-      changes.setHeaders,
-      upstreamIdentityHeaders(
-        {
-          claims: auth.claims,
-          accessToken: auth.accessToken,
-          ...(auth.idToken !== undefined && { idToken: auth.idToken }),
-          ...(auth.refreshToken !== undefined && { refreshToken: auth.refreshToken }),
-          scopes: verdict.scopes,
-          ...(consumer && { consumer }),
-        },
-        config,
-      ),
-    );
-    if (this.#startsSession(auth)) return this.#issueSession(auth, request, context).then(() => ALLOWED);
-    return ALLOWED;
+    const principal: Principal = {
+      claims: auth.claims,
+      accessToken: auth.accessToken,
+      ...(auth.idToken !== undefined && { idToken: auth.idToken }),
+      ...(auth.refreshToken !== undefined && { refreshToken: auth.refreshToken }),
+      ...(auth.introspection !== undefined && { introspection: auth.introspection }),
+      scopes: verdict.scopes,
+      ...(consumer && { consumer }),
+    };
+    const finish = (): Verdict | Promise<Verdict> => {
+      Object.assign(changes.setHeaders, upstreamIdentityHeaders(principal, config));
+      const downstream = downstreamHeaders(principal, config);
+      if (Object.keys(downstream).length > 0) {
+        changes.setResponseHeaders = { ...changes.setResponseHeaders, ...downstream };
+      }
+      if (this.#startsSession(auth)) return this.#issueSession(auth, request, context).then(() => ALLOWED);
+      return ALLOWED;
+    };
+    return this.#sendsKeys.access || this.#sendsKeys.id ? this.#addKeys(principal).then(finish) : finish();
+  }
+
+  /** The public keys that verify the principal's JWTs, for the `*_jwk_header` fields. */
+  async #addKeys(principal: Principal): Promise<void> {
+    const provider = this.#services.provider;
+    const isJwt = (token: string | undefined): token is string => token?.split('.').length === 3;
+    const [access, id] = await Promise.all([
+      this.#sendsKeys.access && isJwt(principal.accessToken)
+        ? provider.signingKey(principal.accessToken)
+        : undefined,
+      this.#sendsKeys.id && isJwt(principal.idToken) ? provider.signingKey(principal.idToken) : undefined,
+    ]);
+    if (access) principal.accessTokenJwk = access;
+    if (id) principal.idTokenJwk = id;
   }
 
   #startsSession(auth: Authenticated): boolean {

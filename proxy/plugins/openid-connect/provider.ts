@@ -1,6 +1,9 @@
+import { hash } from 'node:crypto';
 import { stringify } from 'safe-stable-stringify';
 import {
+  compactVerify,
   createLocalJWKSet,
+  exportJWK,
   type FlattenedJWSInput,
   type JSONWebKeySet,
   type JWK,
@@ -85,7 +88,9 @@ export class Provider {
     max: 10_000,
   });
   #metadata: ProviderMetadata | undefined;
-  #keys: { resolver: KeyResolver; algorithms: string[] } | undefined;
+  #keys: { resolver: KeyResolver; algorithms: string[]; list: JWK[] } | undefined;
+  /** The published key each token verifies with, by a hash of the token; see signingKey. */
+  readonly #signingKeys = new LRUCache<string, JWK>({ max: 10_000 });
   /** When an unknown key last caused a refetch; the first fetch does not count, so a key rotated in soon after start is fetched at once. */
   #lastRefetch = -Infinity;
   #lastFailure = -Infinity;
@@ -131,6 +136,29 @@ export class Provider {
     }
   };
 
+  /**
+   * The public part of the issuer's key that verifies this JWT's signature,
+   * as published (Kong's `*_jwk_header`), or undefined when none does (an
+   * HS token: its key is a secret and never leaves). The caller verified
+   * the token already; this checks the signature once more to learn which
+   * key, so only routes that send the key pay for it.
+   */
+  async signingKey(token: string): Promise<JWK | undefined> {
+    const id = hash('sha256', token, 'base64url');
+    const hit = this.#signingKeys.get(id);
+    if (hit) return hit;
+    try {
+      const { key } = await compactVerify(token, this.resolveKey, { algorithms: await this.algorithms() });
+      const used = await exportJWK(key);
+      const published = this.#keys?.list.find((k) => samePublicKey(k, used)) ?? used;
+      const jwk = publicMembers(published);
+      this.#signingKeys.set(id, jwk);
+      return jwk;
+    } catch {
+      return undefined;
+    }
+  }
+
   #mayRefetch(): boolean {
     return performance.now() - this.#lastRefetch >= this.options.rediscoveryLifetime * 1000;
   }
@@ -164,6 +192,7 @@ export class Provider {
       this.#keys = {
         resolver: createLocalJWKSet({ keys } as JSONWebKeySet),
         algorithms: allowedAlgorithms(metadata, keys),
+        list: keys,
       };
     } catch (error) {
       this.#lastFailure = performance.now();
@@ -212,6 +241,36 @@ export function discoveryTarget(configured: string): { url: string; issuer: stri
   if (configured.endsWith(WELL_KNOWN))
     return { url: configured, issuer: configured.slice(0, -WELL_KNOWN.length) };
   return { url: `${withoutSlash(configured)}${WELL_KNOWN}`, issuer: configured };
+}
+
+/** Members of a public JWK (RFC 7517, 7518, 8037); anything else, a private part above all, is left out. */
+const PUBLIC_MEMBERS = [
+  'kty',
+  'kid',
+  'use',
+  'key_ops',
+  'alg',
+  'crv',
+  'n',
+  'e',
+  'x',
+  'y',
+  'x5c',
+  'x5t',
+  'x5t#S256',
+];
+
+export function publicMembers(key: JWK): JWK {
+  const out: Record<string, unknown> = {};
+  for (const member of PUBLIC_MEMBERS) {
+    const value = (key as Record<string, unknown>)[member];
+    if (value !== undefined) out[member] = value;
+  }
+  return out as JWK;
+}
+
+function samePublicKey(a: JWK, b: JWK): boolean {
+  return a.kty === b.kty && a.n === b.n && a.e === b.e && a.crv === b.crv && a.x === b.x && a.y === b.y;
 }
 
 /** Public signature keys of a JWKS; private parts and encryption keys are dropped. */

@@ -26,6 +26,8 @@ beforeAll(async () => {
         auth_methods: ['bearer'],
         consumer_claim: ['application_id'],
         consumer_by: ['custom_id'],
+        // Response headers are not added to upgrade answers (docs/openid-connect.md).
+        downstream_access_token_header: 'x-access-token',
       })
       .application('billing/billing', 'app-billing')
       .route('ws', '/ws', 'ws', { plugins: ['test/okta'] })
@@ -74,5 +76,21 @@ describe('openid-connect on WebSocket upgrades', () => {
     expect(result.status).toBe(101);
     expect(result.hello?.headers['x-consumer-custom-id']).toBe('app-billing');
     expect(result.hello?.headers['x-consumer-id']).toBe('billing/billing');
+  });
+
+  it('adds no downstream_* header to the 101 answer: only forwarded HTTP responses get them', async () => {
+    const token = await idp.clientCredentials('app-billing', idp.clients['app-billing']!.clientSecret!);
+    const headers = await new Promise<Record<string, unknown>>((resolve, reject) => {
+      const socket = new WebSocket(`ws://127.0.0.1:${proxy.httpPort}/ws/chat`, {
+        headers: { authorization: `Bearer ${token.access_token}` },
+        handshakeTimeout: 5_000,
+      });
+      socket.once('upgrade', (res) => {
+        resolve(res.headers);
+        socket.close();
+      });
+      socket.once('error', reject);
+    });
+    expect(headers).not.toHaveProperty('x-access-token');
   });
 });

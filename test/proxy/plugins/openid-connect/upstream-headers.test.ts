@@ -216,3 +216,55 @@ describe('upstreamIdentityHeaders', () => {
     expect(upstreamHeaderNames(rules)).toContain('refresh_token');
   });
 });
+
+describe('upstreamIdentityHeaders: introspection and JWK headers', () => {
+  const jwk = { kty: 'RSA', n: 'N', e: 'AQAB', kid: 'k1' };
+  const introspection = { active: true, sub: 'alice' };
+  const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64');
+
+  it.each<[string, Partial<UpstreamHeaderRules>, Partial<Principal>, Record<string, string>]>([
+    [
+      'the introspection answer as base64 JSON',
+      { upstream_introspection_header: 'X-Introspection' },
+      { introspection },
+      { 'x-introspection': b64(introspection) },
+    ],
+    ['no introspection header without an introspection', { upstream_introspection_header: 'x-i' }, {}, {}],
+    [
+      "the access token's JWK",
+      { upstream_access_token_jwk_header: 'x-at-jwk' },
+      { accessTokenJwk: jwk },
+      { 'x-at-jwk': b64(jwk) },
+    ],
+    [
+      "the ID token's JWK",
+      { upstream_id_token_jwk_header: 'x-idt-jwk' },
+      { idTokenJwk: jwk },
+      { 'x-idt-jwk': b64(jwk) },
+    ],
+    ['no JWK header without a key (an HS token)', { upstream_access_token_jwk_header: 'x-at-jwk' }, {}, {}],
+    [
+      'authorization:basic',
+      { upstream_access_token_header: 'authorization:basic' },
+      {},
+      { authorization: 'Basic AT' },
+    ],
+  ])('%s', (_name, rules, overrides, expected) => {
+    const headers = upstreamIdentityHeaders(principal({ claims: {}, ...overrides }), {
+      ...defaults,
+      upstream_access_token_header: null,
+      ...rules,
+    });
+    expect(headers).toEqual(expected);
+  });
+
+  it('owns the names of the new headers on every route', () => {
+    const names = upstreamHeaderNames({
+      ...defaults,
+      upstream_introspection_header: 'X-Introspection',
+      upstream_access_token_jwk_header: 'x-at-jwk',
+      upstream_id_token_jwk_header: 'x-idt-jwk:bearer',
+    });
+    expect(names).toEqual(expect.arrayContaining(['x-introspection', 'x-at-jwk', 'x-idt-jwk']));
+  });
+});
