@@ -25,9 +25,5 @@ const NOT_YET = (what: string, values: string[], field: string) =>
 export const KONG_UNSUPPORTED_OPENID_CONNECT_VALUES: Readonly<Record<string, string>> = Object.fromEntries([
   ['auth_methods=kong_oauth2', "belongs to Kong's oauth2 plugin, which Portcullis does not have"],
   ...NOT_YET('auth method', ['userinfo', 'refresh_token'], 'auth_methods'),
-  ...NOT_YET(
-    'client authentication',
-    ['client_secret_jwt', 'private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'],
-    'client_auth',
-  ),
+  ...NOT_YET('client authentication', ['tls_client_auth', 'self_signed_tls_client_auth'], 'client_auth'),
 ]);

@@ -243,7 +243,12 @@ export class AuthorizationFlow {
       return;
     }
     try {
-      await oidc.tokenRevocation(await this.#configuration(), token, { token_type_hint: 'access_token' });
+      const config = await this.#options.tokens.configuration(
+        this.#options.client,
+        'token',
+        'revocation_endpoint',
+      );
+      await oidc.tokenRevocation(config, token, { token_type_hint: 'access_token' });
     } catch (error) {
       this.#options.log.warn({ err: (error as Error).message }, 'token revocation at logout failed');
     } finally {

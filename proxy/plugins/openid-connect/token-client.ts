@@ -2,18 +2,25 @@ import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import * as oidc from 'openid-client';
 import { PortcullisError } from '../../../common/errors.js';
+import type { ClientAuthMethod, Jwk } from '../../../contract/plugins/openid-connect.js';
 import { IdpCallRefused, type IdpCallGate } from './idp-call-limiter.js';
 import type { CacheName, IdpEndpoint, OidcMetrics } from './metrics.js';
 import type { Provider } from './provider.js';
-
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+import { assertionAuth } from './client-assertion.js';
 
 /** A client at the IdP: the proxy's own (`client_id`) or a caller's, from its Basic credentials. */
 export interface Client {
   id: string;
   secret?: string;
   auth?: ClientAuthMethod;
+  /** The assertion's signing algorithm, for `client_secret_jwt` and `private_key_jwt`. */
+  alg?: string;
+  /** The private key, for `private_key_jwt`. */
+  jwk?: Jwk;
 }
+
+/** The metadata field of the endpoint a call goes to: a client assertion names it as its audience. */
+export type AssertionAudience = 'token_endpoint' | 'introspection_endpoint' | 'revocation_endpoint';
 
 export interface Tokens {
   accessToken: string;
@@ -108,15 +115,19 @@ export class TokenClient {
     });
   }
 
-  /** An openid-client Configuration for one client, over the provider's HTTP client. */
-  async configuration(client: Client, endpoint: IdpEndpoint): Promise<oidc.Configuration> {
+  /**
+   * An openid-client Configuration for one client, over the provider's HTTP
+   * client. `audience` is the endpoint the call goes to (by default the one
+   * `endpoint` names), for a client that authenticates with an assertion.
+   */
+  async configuration(
+    client: Client,
+    endpoint: IdpEndpoint,
+    audience: AssertionAudience = endpoint === 'introspection' ? 'introspection_endpoint' : 'token_endpoint',
+  ): Promise<oidc.Configuration> {
     const metadata = await this.#provider.metadata();
-    const auth =
-      client.auth === 'none' || client.secret === undefined
-        ? oidc.None()
-        : client.auth === 'client_secret_post'
-          ? oidc.ClientSecretPost(client.secret)
-          : oidc.ClientSecretBasic(client.secret);
+    const endpointUrl = metadata[audience];
+    const auth = await clientAuth(client, typeof endpointUrl === 'string' ? endpointUrl : metadata.issuer);
     const config = new oidc.Configuration(metadata as oidc.ServerMetadata, client.id, undefined, auth);
     config[oidc.customFetch] = this.#provider.http.fetchFor(endpoint);
     config.timeout = Math.ceil(this.#provider.options.timeout / 1000);
@@ -160,6 +171,24 @@ export class TokenClient {
     if (life > 0) cache.set(key, result, { ttl: life });
     return result;
   }
+}
+
+/** openid-client's authentication for a client; a JWT method without its key throws (the call fails closed). */
+async function clientAuth(client: Client, audience: string): Promise<oidc.ClientAuth> {
+  if (client.auth === 'private_key_jwt' || client.auth === 'client_secret_jwt') {
+    const key = client.auth === 'private_key_jwt' ? client.jwk : client.secret;
+    if (key === undefined) throw new PortcullisError('PCS_PLUGIN_FAILED', `${client.auth} without its key`);
+    return assertionAuth({
+      method: client.auth,
+      alg: client.alg ?? (client.auth === 'private_key_jwt' ? 'RS256' : 'HS256'),
+      ...(client.auth === 'private_key_jwt' ? { jwk: client.jwk! } : { secret: client.secret! }),
+      audience,
+    });
+  }
+  if (client.auth === 'none' || client.secret === undefined) return oidc.None();
+  return client.auth === 'client_secret_post'
+    ? oidc.ClientSecretPost(client.secret)
+    : oidc.ClientSecretBasic(client.secret);
 }
 
 /**
