@@ -250,7 +250,9 @@ export class AuthorizationFlow {
       );
       await oidc.tokenRevocation(config, token, { token_type_hint: 'access_token' });
     } catch (error) {
-      this.#options.log.warn({ err: (error as Error).message }, 'token revocation at logout failed');
+      // The IdP's error code (invalid_client for a wrong secret or key) says what to fix; it holds no token.
+      const code = error instanceof oidc.ResponseBodyError ? error.error : undefined;
+      this.#options.log.warn({ err: (error as Error).message, code }, 'token revocation at logout failed');
     } finally {
       this.#options.idpCalls.release();
     }

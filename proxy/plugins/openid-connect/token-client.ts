@@ -87,7 +87,7 @@ export class TokenClient {
     cache: boolean,
     gate: IdpCallGate,
   ) {
-    const key = `pw|${client.id}|${digest(`${username}\u0000${password}`)}|${scopes.join(' ')}`;
+    const key = `pw|${clientKey(client)}|${digest(`${username}\u0000${password}`)}|${scopes.join(' ')}`;
     return this.#cached('grant', this.#grants, key, cache, tokenTtl, gate, () =>
       this.#grant(client, 'password', { username, password, scope: scopes.join(' ') }),
     );
@@ -99,7 +99,7 @@ export class TokenClient {
    * token's `exp`.
    */
   introspect(client: Client, token: string, ttlSeconds: number, cache: boolean, gate: IdpCallGate) {
-    const key = `in|${client.id}|${digest(token)}`;
+    const key = `in|${clientKey(client)}|${digest(token)}`;
     const ttl = (result: Exchange<Record<string, unknown>>) => {
       if (!result.ok) return NEGATIVE_TTL_MS;
       const exp = result.value.exp;
@@ -236,6 +236,28 @@ function tokenTtl(result: Exchange<Tokens>): number {
   const { expiresAt } = result.value;
   if (expiresAt === undefined) return 60_000;
   return Math.max(0, expiresAt - EXPIRY_MARGIN_S - Date.now() / 1000) * 1000;
+}
+
+const clientKeys = new WeakMap<Client, string>();
+
+/**
+ * The proxy's client in a cache key: its id and a digest of how it
+ * authenticates, so that an instance with a wrong secret or key never reuses
+ * what another instance of the same client id got.
+ */
+function clientKey(client: Client): string {
+  let key = clientKeys.get(client);
+  if (key === undefined) {
+    const auth = [
+      client.auth ?? '',
+      client.alg ?? '',
+      client.secret ?? '',
+      JSON.stringify(client.jwk ?? null),
+    ];
+    key = `${client.id}|${digest(auth.join('\u0000'))}`;
+    clientKeys.set(client, key);
+  }
+  return key;
 }
 
 /** A cache key part that does not keep the secret itself. */
