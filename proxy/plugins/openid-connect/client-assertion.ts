@@ -1,10 +1,10 @@
 import { randomBytes, type webcrypto } from 'node:crypto';
-
-type CryptoKey = webcrypto.CryptoKey;
 import { importJWK, SignJWT } from 'jose';
 import * as oidc from 'openid-client';
 import type { JwtClientAuth } from '../../../contract/plugins/client-jwk.js';
 import type { Jwk } from '../../../contract/plugins/openid-connect.js';
+
+type CryptoKey = webcrypto.CryptoKey;
 
 /** Seconds an assertion is valid: one request's worth, as openid-client's own. */
 export const ASSERTION_LIFETIME_S = 60;
@@ -75,6 +75,10 @@ export async function assertionAuth(options: AssertionOptions): Promise<oidc.Cli
         // The header says `EdDSA` (what Kong and most IdPs know) where openid-client would say `Ed25519`.
         [oidc.modifyAssertion]: (header, payload) => {
           header.alg = options.alg;
+          // Azure AD finds a certificate credential by its thumbprint in the header, not by kid.
+          for (const member of ['x5t', 'x5t#S256'] as const) {
+            if (options.jwk![member] !== undefined) header[member] = options.jwk![member];
+          }
           Object.assign(payload, claims(String(payload.iss)));
         },
       },

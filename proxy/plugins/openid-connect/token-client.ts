@@ -3,10 +3,10 @@ import { LRUCache } from 'lru-cache';
 import * as oidc from 'openid-client';
 import { PortcullisError } from '../../../common/errors.js';
 import type { ClientAuthMethod, Jwk } from '../../../contract/plugins/openid-connect.js';
+import { assertionAuth } from './client-assertion.js';
 import { IdpCallRefused, type IdpCallGate } from './idp-call-limiter.js';
 import type { CacheName, IdpEndpoint, OidcMetrics } from './metrics.js';
 import type { Provider } from './provider.js';
-import { assertionAuth } from './client-assertion.js';
 
 /** A client at the IdP: the proxy's own (`client_id`) or a caller's, from its Basic credentials. */
 export interface Client {
@@ -175,15 +175,16 @@ export class TokenClient {
 
 /** openid-client's authentication for a client; a JWT method without its key throws (the call fails closed). */
 async function clientAuth(client: Client, audience: string): Promise<oidc.ClientAuth> {
-  if (client.auth === 'private_key_jwt' || client.auth === 'client_secret_jwt') {
-    const key = client.auth === 'private_key_jwt' ? client.jwk : client.secret;
-    if (key === undefined) throw new PortcullisError('PCS_PLUGIN_FAILED', `${client.auth} without its key`);
-    return assertionAuth({
-      method: client.auth,
-      alg: client.alg ?? (client.auth === 'private_key_jwt' ? 'RS256' : 'HS256'),
-      ...(client.auth === 'private_key_jwt' ? { jwk: client.jwk! } : { secret: client.secret! }),
-      audience,
-    });
+  const missing = () => new PortcullisError('PCS_PLUGIN_FAILED', `${client.auth} without its key`);
+  if (client.auth === 'private_key_jwt') {
+    if (!client.jwk) throw missing();
+    const alg = client.alg ?? 'RS256';
+    return assertionAuth({ method: 'private_key_jwt', alg, jwk: client.jwk, audience });
+  }
+  if (client.auth === 'client_secret_jwt') {
+    if (client.secret === undefined) throw missing();
+    const alg = client.alg ?? 'HS256';
+    return assertionAuth({ method: 'client_secret_jwt', alg, secret: client.secret, audience });
   }
   if (client.auth === 'none' || client.secret === undefined) return oidc.None();
   return client.auth === 'client_secret_post'

@@ -79,6 +79,18 @@ describe('assertionAuth', () => {
     },
   );
 
+  it("puts the key's certificate thumbprints in the header (Azure AD finds certificate credentials by x5t)", async () => {
+    const { priv } = privateJwk('rsa');
+    const jwk = { ...priv, x5t: 'c2hhMXRodW1icHJpbnQ', 'x5t#S256': 'c2hhMjU2dGh1bWJwcmludA' };
+    const body = await sent({ method: 'private_key_jwt', alg: 'RS256', jwk, audience: TOKEN_ENDPOINT });
+    expect(decodeProtectedHeader(body.get('client_assertion')!)).toEqual({
+      alg: 'RS256',
+      kid: 'rsa-1',
+      x5t: 'c2hhMXRodW1icHJpbnQ',
+      'x5t#S256': 'c2hhMjU2dGh1bWJwcmludA',
+    });
+  });
+
   it.each(['HS256', 'HS384', 'HS512'])('client_secret_jwt signs %s with the secret', async (alg) => {
     const secret = 'a-shared-secret-long-enough-for-hs512-0123456789-0123456789-abcdef';
     const body = await sent({ method: 'client_secret_jwt', alg, secret, audience: TOKEN_ENDPOINT }, 'app-1');
