@@ -20,6 +20,7 @@ export const REDACT_PATHS = [
   'adminToken',
   '*.key',
   '*.client_secret',
+  '*.client_jwk',
   '*.session_secret',
 ];
 

@@ -98,9 +98,9 @@ export function pluginConfigWithDefaults<T>(name: string, config: Record<string,
 /**
  * Kong's exported configs spell "unset" as `null`; those fields are dropped
  * so that the default applies, except where `null` is a value of its own.
- * A lone string where a list is expected becomes a one-item list, as Kong's
- * admin API takes it (a configPatch of `/client_secret` from a Secret gives
- * a string).
+ * A lone string or object where a list is expected becomes a one-item list,
+ * as Kong's admin API takes it (a configPatch of `/client_secret` from a
+ * Secret gives a string, one of `/client_jwk` an object).
  */
 function withDefaults(entry: PluginSchema, config: Record<string, unknown>): unknown {
   const properties = (entry.schema as { properties?: Record<string, TSchema> }).properties ?? {};
@@ -108,7 +108,8 @@ function withDefaults(entry: PluginSchema, config: Record<string, unknown>): unk
   for (const [key, value] of Object.entries(config)) {
     const schema = properties[key];
     if (value === null && !(schema && Value.Check(schema, null))) continue;
-    copy[key] = typeof value === 'string' && schema?.type === 'array' ? [value] : structuredClone(value);
+    const lone = typeof value === 'string' || isPlainObject(value);
+    copy[key] = lone && schema?.type === 'array' ? [structuredClone(value)] : structuredClone(value);
   }
   return Value.Default(entry.schema, copy);
 }

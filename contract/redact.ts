@@ -1,4 +1,5 @@
 import type { CompiledConfig } from './compiled-config.js';
+import { JWK_PRIVATE_MEMBERS } from './plugins/client-jwk.js';
 
 export const REDACTED = '<redacted>';
 
@@ -15,7 +16,14 @@ function redactValue(value: unknown, key: string): unknown {
   }
   if (Array.isArray(value)) return value.map((v) => redactValue(v, ''));
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactValue(v, k)]));
+    // A JWK (`client_jwk` or a copy anywhere): its public members stay readable, its private ones do not.
+    const jwk = typeof (value as { kty?: unknown }).kty === 'string';
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [
+        k,
+        jwk && JWK_PRIVATE_MEMBERS.includes(k) ? REDACTED : redactValue(v, k),
+      ]),
+    );
   }
   return value;
 }

@@ -45,9 +45,5 @@ export const KONG_UNSUPPORTED_OPENID_CONNECT_VALUES: Readonly<Record<string, str
     ['query.jwt', 'form_post.jwt', 'fragment.jwt', 'jwt'],
     'response_mode',
   ),
-  ...NOT_YET(
-    'client authentication',
-    ['client_secret_jwt', 'private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'],
-    'client_auth',
-  ),
+  ...NOT_YET('client authentication', ['tls_client_auth', 'self_signed_tls_client_auth'], 'client_auth'),
 ]);

@@ -1,3 +1,4 @@
+import { clientAuthProblems } from './client-jwk.js';
 import type { OpenIdConnectConfig } from './openid-connect.js';
 
 /**
@@ -46,6 +47,7 @@ export function openIdConnectProblems(config: OpenIdConnectConfig): string[] {
   if ((config.client_auth?.length ?? 0) > clients) {
     problems.push('field "client_auth" has more entries than "client_id"');
   }
+  problems.push(...clientAuthProblems(config));
   if (config.enable_hs_signatures && !config.client_secret?.length) {
     problems.push('field "client_secret" is required by "enable_hs_signatures"');
   }

@@ -73,8 +73,65 @@ export type ParamType = (typeof PARAM_TYPES)[number];
 const BEARER_PARAM_TYPES = [...PARAM_TYPES, 'cookie'] as const;
 export type BearerParamType = (typeof BEARER_PARAM_TYPES)[number];
 
-/** Client authentication at the IdP's token and introspection endpoints. */
-export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
+/** Client authentication at the IdP's token, introspection and revocation endpoints. */
+export const CLIENT_AUTH_METHODS = [
+  'client_secret_basic',
+  'client_secret_post',
+  'client_secret_jwt',
+  'private_key_jwt',
+  'none',
+] as const;
+export type ClientAuthMethod = (typeof CLIENT_AUTH_METHODS)[number];
+
+/** Kong's `client_alg` values: HS* sign `client_secret_jwt`, the others `private_key_jwt`. `none` is not one. */
+export const CLIENT_ALGS = [
+  'HS256',
+  'HS384',
+  'HS512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+] as const;
+export type ClientAlg = (typeof CLIENT_ALGS)[number];
+
+const JwkText = () => Type.Optional(Type.String({ minLength: 1 }));
+
+/** A JWK (RFC 7517/7518 members); checked as a private signing key by `clientJwkProblems`. */
+const Jwk = Type.Object(
+  {
+    kty: Type.String({ minLength: 1 }),
+    kid: JwkText(),
+    alg: JwkText(),
+    use: JwkText(),
+    key_ops: Type.Optional(Type.Array(Type.String())),
+    crv: JwkText(),
+    x: JwkText(),
+    y: JwkText(),
+    n: JwkText(),
+    e: JwkText(),
+    d: JwkText(),
+    p: JwkText(),
+    q: JwkText(),
+    dp: JwkText(),
+    dq: JwkText(),
+    qi: JwkText(),
+    oth: Type.Optional(Type.Array(Type.Record(Type.String(), Type.String()))),
+    k: JwkText(),
+    x5u: JwkText(),
+    x5c: Type.Optional(Type.Array(Type.String())),
+    x5t: JwkText(),
+    'x5t#S256': JwkText(),
+  },
+  { additionalProperties: false },
+);
+export type Jwk = Static<typeof Jwk>;
 
 export const OpenIdConnectConfig = Type.Object(
   {
@@ -88,6 +145,15 @@ export const OpenIdConnectConfig = Type.Object(
     client_secret: Type.Optional(Strings({ description: 'Secrets matching `client_id` by index.' })),
     client_auth: Type.Optional(
       Enums(CLIENT_AUTH_METHODS, { description: 'Client authentication matching `client_id` by index.' }),
+    ),
+    // Private keys: redacted wherever a config is printed (contract/redact.ts) or logged.
+    client_jwk: Type.Optional(
+      Type.Array(Jwk, { description: 'Private JWKs for `private_key_jwt`, matching `client_id` by index.' }),
+    ),
+    client_alg: Type.Optional(
+      Type.Array(Type.Union(CLIENT_ALGS.map((v) => Type.Literal(v))), {
+        description: 'Signing algorithm of the client assertion, matching `client_id` by index.',
+      }),
     ),
     auth_methods: Enums(AUTH_METHODS, {
       default: DEFAULT_AUTH_METHODS,

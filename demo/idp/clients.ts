@@ -103,12 +103,14 @@ export function mergeClients(defaults: TestClient[], overrides: Partial<TestClie
 
 /** oidc-provider client metadata (RFC 7591 names) for a test client. */
 export function toClientMetadata(client: TestClient): Record<string, unknown> {
-  const isPublic = client.clientSecret === undefined;
   const usesBrowser = client.responseTypes.length > 0;
+  const method =
+    client.tokenEndpointAuthMethod ?? (client.clientSecret === undefined ? 'none' : 'client_secret_basic');
   return {
     client_id: client.clientId,
-    ...(isPublic ? { token_endpoint_auth_method: 'none' } : { client_secret: client.clientSecret }),
-    ...(isPublic ? {} : { token_endpoint_auth_method: 'client_secret_basic' }),
+    ...(client.clientSecret !== undefined && { client_secret: client.clientSecret }),
+    token_endpoint_auth_method: method,
+    ...(client.jwks && { jwks: client.jwks }),
     grant_types: client.grantTypes,
     response_types: client.responseTypes,
     ...(usesBrowser ? { redirect_uris: client.redirectUris } : {}),

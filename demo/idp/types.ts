@@ -38,6 +38,11 @@ export interface TestClient {
    * grant still uses the default resource.
    */
   userinfoTokens?: boolean;
+  /** How it authenticates at the token, introspection and revocation endpoints (default client_secret_basic, or none when public). */
+  tokenEndpointAuthMethod?:
+    'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt';
+  /** Its public keys, for `private_key_jwt`. */
+  jwks?: { keys: Record<string, unknown>[] };
 }
 
 export interface TestIdpOptions {

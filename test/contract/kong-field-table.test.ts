@@ -6,6 +6,7 @@
  * listed are refused or accepted as they say. A field that starts (or stops)
  * working fails here until the table says so.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -325,7 +326,15 @@ const BY_TYPE: Record<KongType, unknown[]> = {
  * Typical values where a Kong string or list takes only some values (a few
  * for fields refused today, so that marking them supported needs no edit here).
  */
+/** A private key of the kind `private_key_jwt` takes (`client_jwk`). */
+const PRIVATE_JWK = {
+  ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }),
+  kid: 'test',
+};
+
 const TYPICAL: Record<string, unknown[]> = {
+  client_alg: [['ES256']],
+  client_jwk: [[PRIVATE_JWK]],
   auth_methods: [['bearer', 'session']],
   bearer_token_param_type: [['header']],
   client_auth: [['client_secret_post']],
@@ -349,6 +358,8 @@ const TYPICAL: Record<string, unknown[]> = {
 /** Fields a field depends on (Kong's cross-field rules), set alongside it. */
 const COMPANIONS: Record<string, Record<string, unknown>> = {
   client_auth: { client_id: ['gateway'] },
+  client_alg: { client_id: ['gateway'], client_auth: ['private_key_jwt'], client_jwk: [PRIVATE_JWK] },
+  client_jwk: { client_id: ['gateway'], client_auth: ['private_key_jwt'] },
   client_secret: { client_id: ['gateway'] },
   bearer_token_cookie_name: { bearer_token_param_type: ['cookie'] },
   enable_hs_signatures: { client_id: ['gateway'], client_secret: ['s3cret'] },

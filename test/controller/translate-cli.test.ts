@@ -1,10 +1,12 @@
 /** `portcullis translate FILE...`: output, exit codes, redaction. Uses the built CLI. */
 import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
+import { JWK_PRIVATE_MEMBERS } from '../../contract/plugins/client-jwk.js';
 import { CLI, REPO_ROOT } from '../support/proxy-process.js';
 
 const GOLDEN = join(REPO_ROOT, 'test', 'golden', 'translate');
@@ -36,6 +38,57 @@ describe('portcullis translate', () => {
     // The Secret's value reaches the plugin config, but never the output.
     expect(stdout).not.toContain('s3cr3t-from-okta');
     expect(stdout).toContain('<redacted>');
+  });
+
+  it('never prints the private members of a client_jwk taken from a Secret', async () => {
+    const jwk = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
+    const file = join(dir, 'jwk.yaml');
+    const manifests = [
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'gw-key' },
+        stringData: { jwk: JSON.stringify(jwk) },
+      },
+      {
+        apiVersion: 'configuration.konghq.com/v1',
+        kind: 'KongPlugin',
+        metadata: { name: 'oidc' },
+        plugin: 'openid-connect',
+        config: { issuer: 'https://idp.example.test', client_id: ['gw'], client_auth: ['private_key_jwt'] },
+        configPatches: [{ path: '/client_jwk', valueFrom: { secretKeyRef: { name: 'gw-key', key: 'jwk' } } }],
+      },
+      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { ports: [{ port: 80 }] } },
+      {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'Ingress',
+        metadata: { name: 'web', annotations: { 'konghq.com/plugins': 'oidc' } },
+        spec: {
+          ingressClassName: 'portcullis',
+          rules: [
+            {
+              http: {
+                paths: [
+                  {
+                    path: '/',
+                    pathType: 'Prefix',
+                    backend: { service: { name: 'web', port: { number: 80 } } },
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      },
+    ];
+    await writeFile(file, manifests.map((m) => stringify(m)).join('---\n'));
+    const { code, stdout } = translateCli(file);
+    expect(code).toBe(0);
+    expect(stdout).toContain(jwk.n);
+    for (const member of JWK_PRIVATE_MEMBERS) {
+      const value = (jwk as Record<string, unknown>)[member];
+      if (typeof value === 'string') expect(stdout).not.toContain(value);
+    }
   });
 
   it('prints statuses on request', () => {

@@ -265,9 +265,16 @@ export class AuthorizationFlow {
       return;
     }
     try {
-      await oidc.tokenRevocation(await this.#configuration(), token, { token_type_hint: 'access_token' });
+      const config = await this.#options.tokens.configuration(
+        this.#options.client,
+        'token',
+        'revocation_endpoint',
+      );
+      await oidc.tokenRevocation(config, token, { token_type_hint: 'access_token' });
     } catch (error) {
-      this.#options.log.warn({ err: (error as Error).message }, 'token revocation at logout failed');
+      // The IdP's error code (invalid_client for a wrong secret or key) says what to fix; it holds no token.
+      const code = error instanceof oidc.ResponseBodyError ? error.error : undefined;
+      this.#options.log.warn({ err: (error as Error).message, code }, 'token revocation at logout failed');
     } finally {
       this.#options.idpCalls.release();
     }

@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { ERROR_BODIES, PortcullisError, errorBody } from '../../../common/errors.js';
 import type { CompiledConfig, PluginInstance } from '../../../contract/index.js';
+import { assertionAlg } from '../../../contract/plugins/client-jwk.js';
 import type { AuthMethod, OpenIdConnectConfig } from '../../../contract/plugins/openid-connect.js';
 import { readFormBody } from '../form-body.js';
 import type { PluginContext, PluginRuntime } from '../registry.js';
@@ -99,11 +100,17 @@ export class OpenIdConnectPlugin implements PluginRuntime {
     this.#services = services;
     this.#enabled = new Set(config.auth_methods);
     const id = config.client_id?.[0];
+    const auth = config.client_auth?.[0];
+    const jwk = config.client_jwk?.[0];
     this.#client = id
       ? {
           id,
           ...(config.client_secret?.[0] !== undefined && { secret: config.client_secret[0] }),
-          ...(config.client_auth?.[0] !== undefined && { auth: config.client_auth[0] }),
+          ...(auth !== undefined && { auth }),
+          ...((auth === 'client_secret_jwt' || auth === 'private_key_jwt') && {
+            alg: assertionAlg(auth, jwk, config.client_alg?.[0]),
+          }),
+          ...(auth === 'private_key_jwt' && jwk && { jwk }),
         }
       : undefined;
     this.#verifier = new JwtVerifier({
@@ -474,9 +481,8 @@ export class OpenIdConnectPlugin implements PluginRuntime {
         this.#services.idpCalls,
       );
     } else {
-      const auth = this.#client?.auth === 'client_secret_post' ? 'client_secret_post' : 'client_secret_basic';
       result = await tokens.clientCredentials(
-        { id: pair.id, secret: pair.secret, auth },
+        { id: pair.id, secret: pair.secret, ...callerAuth(this.#client) },
         config.scopes,
         config.cache_tokens,
         this.#services.idpCalls,
@@ -669,6 +675,17 @@ function hideCredential(location: Location, context: PluginContext): void {
 
 /** Methods a cross-site page may cause without changing anything (RFC 9110 §9.2.1). */
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * How a caller's own client id and secret authenticate at the token endpoint:
+ * as the proxy's client does, except that `private_key_jwt` (the proxy's key
+ * never signs for another client) and `none` send the presented secret with Basic.
+ */
+function callerAuth(client: Client | undefined): Pick<Client, 'auth' | 'alg'> {
+  if (client?.auth === 'client_secret_post') return { auth: 'client_secret_post' };
+  if (client?.auth === 'client_secret_jwt') return { auth: 'client_secret_jwt', alg: client.alg ?? 'HS256' };
+  return { auth: 'client_secret_basic' };
+}
 
 function isPreflight(request: FastifyRequest): boolean {
   return (

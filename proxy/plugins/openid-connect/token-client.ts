@@ -3,18 +3,25 @@ import { decodeJwt } from 'jose';
 import { LRUCache } from 'lru-cache';
 import * as oidc from 'openid-client';
 import { PortcullisError } from '../../../common/errors.js';
+import type { ClientAuthMethod, Jwk } from '../../../contract/plugins/openid-connect.js';
+import { assertionAuth } from './client-assertion.js';
 import { IdpCallRefused, type IdpCallGate } from './idp-call-limiter.js';
 import type { CacheName, IdpEndpoint, OidcMetrics } from './metrics.js';
 import type { Provider } from './provider.js';
-
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
 
 /** A client at the IdP: the proxy's own (`client_id`) or a caller's, from its Basic credentials. */
 export interface Client {
   id: string;
   secret?: string;
   auth?: ClientAuthMethod;
+  /** The assertion's signing algorithm, for `client_secret_jwt` and `private_key_jwt`. */
+  alg?: string;
+  /** The private key, for `private_key_jwt`. */
+  jwk?: Jwk;
 }
+
+/** The metadata field of the endpoint a call goes to: a client assertion names it as its audience. */
+export type AssertionAudience = 'token_endpoint' | 'introspection_endpoint' | 'revocation_endpoint';
 
 export interface Tokens {
   accessToken: string;
@@ -92,7 +99,7 @@ export class TokenClient {
     cache: boolean,
     gate: IdpCallGate,
   ) {
-    const key = `pw|${client.id}|${digest(`${username}\u0000${password}`)}|${scopes.join(' ')}`;
+    const key = `pw|${clientKey(client)}|${digest(`${username}\u0000${password}`)}|${scopes.join(' ')}`;
     return this.#cached('grant', this.#grants, key, cache, tokenTtl, gate, () =>
       this.#grant(client, 'password', { username, password, scope: scopes.join(' ') }),
     );
@@ -104,7 +111,7 @@ export class TokenClient {
    * token's `exp`.
    */
   introspect(client: Client, token: string, ttlSeconds: number, cache: boolean, gate: IdpCallGate) {
-    const key = `in|${client.id}|${digest(token)}`;
+    const key = `in|${clientKey(client)}|${digest(token)}`;
     const ttl = (result: Exchange<Record<string, unknown>>) => {
       if (!result.ok) return NEGATIVE_TTL_MS;
       const exp = result.value.exp;
@@ -186,15 +193,19 @@ export class TokenClient {
     });
   }
 
-  /** An openid-client Configuration for one client, over the provider's HTTP client. */
-  async configuration(client: Client, endpoint: IdpEndpoint): Promise<oidc.Configuration> {
+  /**
+   * An openid-client Configuration for one client, over the provider's HTTP
+   * client. `audience` is the endpoint the call goes to (by default the one
+   * `endpoint` names), for a client that authenticates with an assertion.
+   */
+  async configuration(
+    client: Client,
+    endpoint: IdpEndpoint,
+    audience: AssertionAudience = endpoint === 'introspection' ? 'introspection_endpoint' : 'token_endpoint',
+  ): Promise<oidc.Configuration> {
     const metadata = await this.#provider.metadata();
-    const auth =
-      client.auth === 'none' || client.secret === undefined
-        ? oidc.None()
-        : client.auth === 'client_secret_post'
-          ? oidc.ClientSecretPost(client.secret)
-          : oidc.ClientSecretBasic(client.secret);
+    const endpointUrl = metadata[audience];
+    const auth = await clientAuth(client, typeof endpointUrl === 'string' ? endpointUrl : metadata.issuer);
     const config = new oidc.Configuration(metadata as oidc.ServerMetadata, client.id, undefined, auth);
     config[oidc.customFetch] = this.#provider.http.fetchFor(endpoint);
     config.timeout = Math.ceil(this.#provider.options.timeout / 1000);
@@ -241,6 +252,25 @@ export class TokenClient {
     if (life > 0) cache.set(key, result, { ttl: life });
     return result;
   }
+}
+
+/** openid-client's authentication for a client; a JWT method without its key throws (the call fails closed). */
+async function clientAuth(client: Client, audience: string): Promise<oidc.ClientAuth> {
+  const missing = () => new PortcullisError('PCS_PLUGIN_FAILED', `${client.auth} without its key`);
+  if (client.auth === 'private_key_jwt') {
+    if (!client.jwk) throw missing();
+    const alg = client.alg ?? 'RS256';
+    return assertionAuth({ method: 'private_key_jwt', alg, jwk: client.jwk, audience });
+  }
+  if (client.auth === 'client_secret_jwt') {
+    if (client.secret === undefined) throw missing();
+    const alg = client.alg ?? 'HS256';
+    return assertionAuth({ method: 'client_secret_jwt', alg, secret: client.secret, audience });
+  }
+  if (client.auth === 'none' || client.secret === undefined) return oidc.None();
+  return client.auth === 'client_secret_post'
+    ? oidc.ClientSecretPost(client.secret)
+    : oidc.ClientSecretBasic(client.secret);
 }
 
 /**
@@ -300,6 +330,28 @@ function tokenTtl(result: Exchange<Tokens>): number {
   const { expiresAt } = result.value;
   if (expiresAt === undefined) return 60_000;
   return Math.max(0, expiresAt - EXPIRY_MARGIN_S - Date.now() / 1000) * 1000;
+}
+
+const clientKeys = new WeakMap<Client, string>();
+
+/**
+ * The proxy's client in a cache key: its id and a digest of how it
+ * authenticates, so that an instance with a wrong secret or key never reuses
+ * what another instance of the same client id got.
+ */
+function clientKey(client: Client): string {
+  let key = clientKeys.get(client);
+  if (key === undefined) {
+    const auth = [
+      client.auth ?? '',
+      client.alg ?? '',
+      client.secret ?? '',
+      JSON.stringify(client.jwk ?? null),
+    ];
+    key = `${client.id}|${digest(auth.join('\u0000'))}`;
+    clientKeys.set(client, key);
+  }
+  return key;
 }
 
 /** A cache key part that does not keep the secret itself. */
