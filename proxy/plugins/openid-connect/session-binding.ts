@@ -6,21 +6,23 @@ import type { AuthMethod, OpenIdConnectConfig } from '../../../contract/plugins/
  * The settings that decide whether a credential is accepted, and so whether
  * a session issued on the strength of one may be. A session cookie's key is
  * derived from their digest: an instance whose rules differ in any of them
- * (another `auth_methods`, claim rule, leeway, allowed issuer, consumer
- * mapping…) cannot even decrypt it, though it shares the issuer, client,
- * secret and cookie name. Changing one of them ends the sessions issued
- * under the old rules, as it should.
+ * (a claim rule, leeway, allowed issuer, consumer mapping…) cannot even
+ * decrypt it, though it shares the issuer, client, secret and cookie name.
+ * Changing one of them ends the sessions issued under the old rules, as it
+ * should. `auth_methods` is not among them: which methods may have started
+ * a session is `acceptsSessionOf`'s question, so that a session-only
+ * instance can take the sessions of its siblings, as in Kong.
  */
 export const SESSION_ACCEPTANCE_FIELDS = [
   'issuer',
   'client_id',
-  'auth_methods',
   'issuers_allowed',
   'leeway',
   'enable_hs_signatures',
   'extra_jwks_uris',
   'jwks_endpoint',
   'introspection_endpoint',
+  'userinfo_endpoint',
   'token_endpoint',
   'scopes_claim',
   'scopes_required',
@@ -48,10 +50,15 @@ export function sessionBinding(config: OpenIdConnectConfig): string {
 
 /**
  * Whether an instance accepting `enabled` methods may honour a session
- * started by `method`: besides the key binding, a session never lets in a
- * credential kind the instance does not take: a session started by a
- * bearer token is no login by authorization code.
+ * started by `method`. An instance that takes other credentials too takes
+ * only sessions those credentials started: a session started by a machine's
+ * bearer token is no login by authorization code. An instance that takes
+ * sessions alone (Kong's `session-auth` example) exists to accept sessions
+ * its siblings started, whatever the method; the key binding still
+ * requires the same acceptance rules.
  */
 export function acceptsSessionOf(method: string, enabled: ReadonlySet<AuthMethod>): boolean {
-  return method !== 'session' && enabled.has(method as AuthMethod);
+  if (method === 'session') return false;
+  if (enabled.size === 1 && enabled.has('session')) return true;
+  return enabled.has(method as AuthMethod);
 }

@@ -52,7 +52,15 @@ beforeAll(async () => {
         auth_methods: ['bearer', 'session'],
         session_secret: OTHER_SECRET,
       })
+      // Same rules and secret as web, but bearer tokens: its sessions decrypt on web, and web must
+      // still refuse them (a machine's token is no login by authorization code).
+      .plugin('test/machine', 'openid-connect', {
+        ...base,
+        auth_methods: ['bearer', 'session'],
+        session_secret: SECRET,
+      })
       .route('web', '/', 'echo', { plugins: ['test/web'], service: 'test/echo' })
+      .route('machine', '/machine', 'echo', { plugins: ['test/machine'], service: 'test/echo' })
       .route('other', '/other', 'echo', { plugins: ['test/other'], service: 'test/echo' })
       .build(),
   );
@@ -366,6 +374,18 @@ describe('session cookie attacks', () => {
     await expectNotAuthenticated(withSession(foreign!));
     // The other way round too.
     await expectNotAuthenticated(withSession(session.get('session')!), '/other');
+  });
+
+  it('refuses a session a bearer token started, though its key is the same (same rules and secret)', async () => {
+    const token = await idp.clientCredentials('app-billing', idp.clients['app-billing']!.clientSecret!);
+    const bearer = probePath('/machine');
+    const issued = await get(bearer, { authorization: `Bearer ${token.access_token!}` });
+    expectAccepted(echo, bearer, issued);
+    const machine = setCookies(issued).get('session');
+    expect(machine).toBeDefined();
+    const own = probePath('/machine');
+    expectAccepted(echo, own, await get(own, { cookie: withSession(machine!), accept: 'application/json' }));
+    await expectNotAuthenticated(withSession(machine!));
   });
 
   it('a forged authorization cookie does not start a login', async () => {

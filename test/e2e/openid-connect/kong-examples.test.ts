@@ -400,17 +400,19 @@ const FLOWS: Record<string, Flow> = {
   }),
   'session-auth.yaml': async (env, route) => {
     expect((await call(env.fx, `/${route}/resource`)).status).toBe(401);
-    // Kong's example: a session cookie "retrieved using any other supported flow" is enough here.
-    // Kong keys sessions by issuer, so a password login on logout.yaml's route (same issuer and
-    // client) gives one. Portcullis binds a session to the instance's acceptance rules
-    // (auth_methods included): a session-only instance can accept no session at all.
-    const { session } = await passwordSession(env, 'logout');
-    upstreamSaw(await call(env.fx, `/${route}/resource`, { headers: { cookie: session } }));
+    // Kong's example: a session cookie "retrieved using any other supported flow" is enough. A
+    // password login on logout.yaml's route (same issuer, client and acceptance rules) gives one.
+    const { session, token } = await passwordSession(env, 'logout');
+    const seen = upstreamSaw(await call(env.fx, `/${route}/resource`, { headers: { cookie: session } }));
+    expect(seen.headers.authorization).toBe(token);
+    // A cookie that is not a session of these rules gets nothing.
+    const forged = await call(env.fx, `/${route}/resource`, { headers: { cookie: 'session=forged' } });
+    expect(forged.status).toBe(401);
   },
 };
 
 /** Examples whose flow shows a known difference from Kong: the flow is kept and expected to fail. */
-const KNOWN_FAILURES = new Set(['session-auth.yaml']);
+const KNOWN_FAILURES = new Set<string>();
 
 /** The examples whose flow needs a browser. */
 const BROWSER = new Set([

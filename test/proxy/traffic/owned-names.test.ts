@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   SESSION_ACCEPTANCE_FIELDS,
+  acceptsSessionOf,
   sessionBinding,
 } from '../../../proxy/plugins/openid-connect/session-binding.js';
 import { pluginConfigWithDefaults } from '../../../contract/plugins.js';
@@ -124,13 +125,13 @@ describe('session binding', () => {
   const changes: Record<(typeof SESSION_ACCEPTANCE_FIELDS)[number], unknown> = {
     issuer: 'https://other.example.com',
     client_id: ['other'],
-    auth_methods: ['bearer', 'session'],
     issuers_allowed: ['https://idp.example.com'],
     leeway: 5,
     enable_hs_signatures: true,
     extra_jwks_uris: ['https://keys.example.com'],
     jwks_endpoint: 'https://keys.example.com/jwks',
     introspection_endpoint: 'https://idp.example.com/introspect',
+    userinfo_endpoint: 'https://idp.example.com/userinfo',
     token_endpoint: 'https://idp.example.com/token',
     scopes_claim: ['scp'],
     scopes_required: ['a'],
@@ -150,5 +151,28 @@ describe('session binding', () => {
   };
   it.each(Object.entries(changes))('changes with %s', (field, value) => {
     expect(sessionBinding({ ...base, [field]: value })).not.toBe(sessionBinding(base));
+  });
+
+  it('does not change with auth_methods: acceptsSessionOf decides which methods count', () => {
+    expect(sessionBinding({ ...base, auth_methods: ['session'] })).toBe(sessionBinding(base));
+  });
+});
+
+describe('acceptsSessionOf', () => {
+  it.each([
+    // An instance that takes other credentials takes only sessions they started.
+    ['password', ['password', 'session'], true],
+    ['bearer', ['authorization_code', 'session'], false],
+    ['client_credentials', ['authorization_code', 'session'], false],
+    ['authorization_code', ['authorization_code', 'session'], true],
+    // A session-only instance (Kong's session-auth example) takes its siblings' sessions.
+    ['password', ['session'], true],
+    ['bearer', ['session'], true],
+    ['authorization_code', ['session'], true],
+    // Never a session that claims to have been started by a session.
+    ['session', ['session'], false],
+    ['session', ['password', 'session'], false],
+  ] as const)('started by %s, instance takes %j: %s', (method, enabled, expected) => {
+    expect(acceptsSessionOf(method, new Set(enabled))).toBe(expected);
   });
 });
