@@ -13,7 +13,7 @@ import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { CHROMIUM, launchChromium } from '../support/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shownHeaders } from '../../demo/echo-upstream.js';
 import { demoInstructions } from '../../demo/instructions.js';
@@ -23,7 +23,6 @@ import { eventually } from '../support/http-client.js';
 import { CLI, REPO_ROOT } from '../support/proxy-process.js';
 import { freePorts } from '../support/upstreams.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const EXAMPLES = join(REPO_ROOT, 'examples', 'demo');
 /** The printed promise: a revocation refuses the next request within a second. */
 const REVOCATION_BOUND_MS = 1_000;
@@ -355,18 +354,7 @@ describe('portcullis demo, every printed command', () => {
       const [, username, password] = /sign in as (\S+), password (\S+)\./.exec(output) ?? [];
       const consumer = /got: x-consumer-id (\S+)/.exec(output)?.[1];
       expect([url, username, password, consumer].every(Boolean), output).toBe(true);
-      const browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--no-first-run',
-        ],
-      });
+      const browser = await launchChromium();
       try {
         const page = await browser.newPage();
         await page.goto(url!);

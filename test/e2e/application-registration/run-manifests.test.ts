@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { CHROMIUM, launchChromium } from '../../support/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, http, type HttpResult } from '../../support/http-client.js';
 import { CLI } from '../../support/proxy-process.js';
@@ -20,7 +20,6 @@ import { RunProcess } from '../../support/run-process.js';
 import { startEcho, type EchoServer } from '../../support/upstreams.js';
 import { startTestIdp, type TestIdp } from '../../../demo/idp/test-idp.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SECRET = 'run-apps-session-secret-0123456789abcdef';
 const BILLING = { id: 'app-billing', secret: 'app-billing-secret' };
 const FORBIDDEN = { message: 'You cannot consume this service' };
@@ -301,18 +300,7 @@ describe('auto_approve', () => {
 
 describe.skipIf(!existsSync(CHROMIUM))('authorization code in Chromium, then the session', () => {
   it('logs in, rides the session while approved, and is refused within 1 s of revocation', async () => {
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       const target = `${origin}/payments/page`;

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { decodeJwt } from 'jose';
-import { chromium } from 'playwright-core';
+import { CHROMIUM, launchChromium } from '../../support/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EchoResponse } from '../../support/upstreams.js';
 import {
@@ -23,7 +23,6 @@ import {
   type TestIdp,
 } from './fixture.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const AFTER_LOGOUT = 'http://127.0.0.1/after-logout';
 const HTML = { accept: 'text/html,application/xhtml+xml' };
 const BILLING = basic('app-billing', 'app-billing-secret');
@@ -221,18 +220,7 @@ describe('authorization code + PKCE at HTTP level', () => {
 
 describe.skipIf(!existsSync(CHROMIUM))('authorization code in a real headless Chromium', () => {
   it('logs in through the IdP form, lands on the upstream, and the next navigation uses the session', async () => {
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       const target = `${fx.origin}/web/page?from=browser`;

@@ -9,7 +9,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { CHROMIUM, launchChromium } from '../../support/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { HttpResult } from '../../support/http-client.js';
@@ -28,7 +28,6 @@ import {
   type TestIdp,
 } from './fixture.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const HTML = { accept: 'text/html,application/xhtml+xml' };
 const EXAMPLE = join(
   import.meta.dirname,
@@ -222,18 +221,7 @@ describe.skipIf(!existsSync(CHROMIUM))(
   "Kong's authorization-code example in a real headless Chromium",
   () => {
     it('logs in through the IdP form, the IdP POSTs back cross-site, and the browser lands on the original URL', async () => {
-      const browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--no-first-run',
-        ],
-      });
+      const browser = await launchChromium();
       try {
         const page = await browser.newPage();
         const callbacks: string[] = [];

@@ -11,7 +11,8 @@
  * listed in KNOWN_FAILURES (it fails here once the difference is gone).
  */
 import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { CHROMIUM, launchChromium } from '../../support/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptySnapshot, translate } from '../../../controller/translate/index.js';
 import type { KongPlugin } from '../../../controller/translate/k8s-types.js';
@@ -36,7 +37,6 @@ import type { TestUser } from '../../../demo/idp/types.js';
 import { CALLBACK, gatewayRefreshToken, PROFILE_APP, userinfoToken } from './idp-login.js';
 
 const NS = 'kong-compat';
-const CHROMIUM = '/usr/bin/chromium';
 /** What the examples say in place of the IdP and its client. */
 const PLACEHOLDER = {
   issuer: 'https://idp.example.test/oauth2/default',
@@ -519,11 +519,7 @@ beforeAll(async () => {
     fx,
     idp: fx.idps.idp!,
     narrow: fx.idps.narrow!,
-    browser: () =>
-      (browser ??= chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-sync'],
-      })),
+    browser: () => (browser ??= launchChromium()),
   });
   const { origin } = fx;
   env.idp.setRedirectUris('gateway', [
