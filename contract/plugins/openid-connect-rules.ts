@@ -81,8 +81,15 @@ export function openIdConnectProblems(config: OpenIdConnectConfig): string[] {
     problems.push('field "bearer_token_cookie_name" is required by bearer_token_param_type "cookie"');
   }
   // Accepting these and acting otherwise would change who gets what; refuse by name until built.
-  if (config.login_action === 'response') {
-    problems.push('field "login_action" value "response" is not supported yet');
+  // RFC 6750 §2.3 and RFC 9700 §4.3.2: tokens in a URL's query end up in logs, history and Referer.
+  if (
+    config.login_action === 'redirect' &&
+    config.login_redirect_mode === 'query' &&
+    config.login_tokens?.length
+  ) {
+    problems.push(
+      'field "login_redirect_mode" value "query" is not supported: tokens in a query string leak to logs and Referer; use "fragment"',
+    );
   }
   // Kong then never looks for a refresh token: an enabled method that can never run is a mistake.
   if (config.auth_methods.includes('refresh_token') && config.refresh_token_param_name === undefined) {

@@ -53,6 +53,10 @@ export const AUTH_METHODS = [
 ] as const;
 export type AuthMethod = (typeof AUTH_METHODS)[number];
 
+/** What a login response or redirect may carry (Kong's `login_tokens`). */
+export const LOGIN_TOKENS = ['id_token', 'access_token', 'refresh_token', 'tokens', 'introspection'] as const;
+export type LoginToken = (typeof LOGIN_TOKENS)[number];
+
 /**
  * Kong's default lists every method; here `userinfo` and `refresh_token`
  * are opt-in, so a config written before they existed accepts no new
@@ -375,6 +379,20 @@ export const OpenIdConnectConfig = Type.Object(
     }),
     login_action: Type.Union([Type.Literal('upstream'), Type.Literal('response'), Type.Literal('redirect')], {
       default: 'upstream',
+      description: 'After a login by one of `login_methods`: proxy it, answer with the tokens, or redirect.',
+    }),
+    login_methods: Enums(AUTH_METHODS, {
+      default: ['authorization_code'],
+      description: 'The auth methods whose success counts as a login for `login_action`.',
+    }),
+    // `null` (Kong's examples set it) is a value of its own: no tokens at all.
+    login_tokens: Type.Union([Enums(LOGIN_TOKENS, { description: '' }), Type.Null()], {
+      default: ['id_token'],
+      description: 'What `login_action` response or redirect gives the client; `null` for none.',
+    }),
+    login_redirect_mode: Type.Union([Type.Literal('fragment'), Type.Literal('query')], {
+      default: 'fragment',
+      description: 'Where `login_action: redirect` puts `login_tokens`; `query` is refused.',
     }),
     login_redirect_uri: Type.Optional(
       Strings({ description: 'Where `login_action: redirect` sends the browser.' }),

@@ -146,6 +146,15 @@ describe('openid-connect config schema', () => {
     expect(withDefaults({ issuer: ISSUER, session_cookie_name: 'sid' }).session_cookie_name).toBe('sid');
   });
 
+  it("keeps login_tokens null (Kong's examples: no tokens) rather than taking the default", () => {
+    expect(validate({ issuer: ISSUER, login_tokens: null })).toEqual([]);
+    expect(withDefaults({ issuer: ISSUER, login_tokens: null }).login_tokens).toBeNull();
+    expect(withDefaults({ issuer: ISSUER }).login_tokens).toEqual(['id_token']);
+    // A query is fine when no token goes in it.
+    const bare = { issuer: ISSUER, login_action: 'redirect', login_redirect_uri: ['https://a.test/'] };
+    expect(validate({ ...bare, login_redirect_mode: 'query', login_tokens: null })).toEqual([]);
+  });
+
   it('accepts verify_claims false (claims are verified all the same)', () => {
     expect(validate({ issuer: ISSUER, verify_claims: false })).toEqual([]);
   });
@@ -176,6 +185,17 @@ describe('openid-connect config schema', () => {
       { issuer: ISSUER, bearer_token_param_type: ['cookie'], bearer_token_cookie_name: 'a b' },
       'bearer_token_cookie_name',
     ],
+    [
+      'tokens in the query of a login redirect',
+      {
+        issuer: ISSUER,
+        login_action: 'redirect',
+        login_redirect_uri: ['https://app.example.test/'],
+        login_redirect_mode: 'query',
+      },
+      'login_redirect_mode',
+    ],
+    ['an unknown login token', { issuer: ISSUER, login_tokens: ['password'] }, 'login_tokens'],
     ['negative leeway', { issuer: ISSUER, leeway: -1 }, 'leeway'],
     ['huge leeway', { issuer: ISSUER, leeway: 86400 }, 'leeway'],
     ['empty string in a list', { issuer: ISSUER, scopes_required: [''] }, 'scopes_required'],
@@ -219,10 +239,10 @@ describe('openid-connect config schema', () => {
         'fields "upstream_headers_claims" and "upstream_headers_names" must have the same length',
       ],
       [
-        // Kong answers the login itself with the tokens; not built yet, so refused by name (issue 14).
-        'login_action response',
-        { issuer: ISSUER, login_action: 'response' },
-        'field "login_action" value "response" is not supported yet',
+        // RFC 6750 §2.3: tokens in a query string leak to logs and Referer.
+        'login tokens in a redirect query',
+        { issuer: ISSUER, login_action: 'redirect', login_redirect_mode: 'query' },
+        'field "login_redirect_mode" value "query" is not supported: tokens in a query string leak to logs and Referer; use "fragment"',
       ],
       [
         // Kong picks among clients with client_arg; only one client is used here, so refuse more (issue 14).

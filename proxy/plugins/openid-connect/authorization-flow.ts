@@ -11,6 +11,7 @@ import { refusalResponse } from './challenge.js';
 import type { Claims } from './claims.js';
 import type { Provider } from './provider.js';
 import { safeReturnPath } from './return-path.js';
+import { loginRedirectTarget, loginResponseBody, type LoginTokens } from './login-action.js';
 import { isSameOriginRequest, requestOrigin } from './same-origin.js';
 import type { SessionCookie, SessionData } from './session-cookie.js';
 import type { Client, TokenClient, Tokens } from './token-client.js';
@@ -189,16 +190,27 @@ export class AuthorizationFlow {
           request.headers.cookie,
         )
       : [];
-    const target =
-      this.#options.config.login_action === 'redirect' && this.#options.config.login_redirect_uri?.[0]
-        ? this.#options.config.login_redirect_uri[0]
-        : safeReturnPath(saved.returnTo);
-    reply
-      .code(302)
-      .header('location', target)
-      .header('set-cookie', [clear, ...cookies])
-      .header('cache-control', 'no-store')
-      .send();
+    const config = this.#options.config;
+    const action = config.login_methods.includes('authorization_code') ? config.login_action : 'upstream';
+    const login: LoginTokens = {
+      access_token: tokens.access_token,
+      ...(tokens.id_token !== undefined && { id_token: tokens.id_token }),
+      ...(tokens.refresh_token !== undefined && { refresh_token: tokens.refresh_token }),
+      ...(typeof tokens.expires_in === 'number' && { expires_in: tokens.expires_in }),
+    };
+    reply.header('set-cookie', [clear, ...cookies]).header('cache-control', 'no-store');
+    if (action === 'response') {
+      reply
+        .code(200)
+        .header('content-type', 'application/json; charset=utf-8')
+        .send(JSON.stringify(loginResponseBody(login, config.login_tokens)));
+      return 'logged_in';
+    }
+    const redirectTo = action === 'redirect' ? config.login_redirect_uri?.[0] : undefined;
+    const target = redirectTo
+      ? loginRedirectTarget(redirectTo, login, config.login_tokens)
+      : safeReturnPath(saved.returnTo);
+    reply.code(302).header('location', target).send();
     return 'logged_in';
   }
 

@@ -11,6 +11,7 @@ import { checkClaimRules, type Claims } from './claims.js';
 import { refusalResponse, type Refusal } from './challenge.js';
 import { ConsumerIndex } from './consumer.js';
 import { findBearerToken, findNamedToken, findPair, type Location, type RequestView } from './credentials.js';
+import { loginRedirectTarget, loginResponseBody, type LoginTokens } from './login-action.js';
 import { isSameOriginRequest, requestOrigin } from './same-origin.js';
 import { IdpCallRefused, type IdpCallGate } from './idp-call-limiter.js';
 import { JwtVerifier, type JwtResult } from './jwt-verifier.js';
@@ -216,7 +217,7 @@ export class OpenIdConnectPlugin implements PluginRuntime {
       const verdict = pending instanceof Promise ? await pending : pending;
       record(outcome.value.method, verdict.ok ? 'allowed' : verdict.reason);
       if (!verdict.ok) return this.#refuse(reply, verdict.refusal);
-      return true;
+      return !this.#answerLogin(outcome.value, reply, context);
     } catch (error) {
       if (error instanceof IdpCallRefused) {
         // No warning per refusal (a flood would become a log flood): the metric counts them.
@@ -608,6 +609,42 @@ export class OpenIdConnectPlugin implements PluginRuntime {
     ]);
     if (access) principal.accessTokenJwk = access;
     if (id) principal.idTokenJwk = id;
+  }
+
+  /**
+   * Kong's `login_action` for a login by one of `login_methods` other than the
+   * browser's (the authorization code flow answers its own callback): the
+   * tokens as JSON, or a redirect with them in the fragment. True when answered.
+   */
+  #answerLogin(auth: Authenticated, reply: FastifyReply, context: PluginContext): boolean {
+    const config = this.#config;
+    if (config.login_action === 'upstream' || !config.login_methods.includes(auth.method)) return false;
+    const redirectTo = config.login_redirect_uri?.[0];
+    // Kong proxies a redirect login that has nowhere to go.
+    if (config.login_action === 'redirect' && !redirectTo) return false;
+    const login: LoginTokens = {
+      access_token: auth.accessToken,
+      ...(auth.idToken !== undefined && { id_token: auth.idToken }),
+      ...(auth.refreshToken !== undefined && { refresh_token: auth.refreshToken }),
+      ...(auth.expiresAt !== undefined && {
+        expires_in: Math.max(0, Math.floor(auth.expiresAt - Date.now() / 1000)),
+      }),
+      ...(auth.introspection !== undefined && { introspection: auth.introspection }),
+    };
+    reply.header('cache-control', 'no-store');
+    if (context.upstream.setCookies.length > 0) reply.header('set-cookie', context.upstream.setCookies);
+    if (config.login_action === 'response') {
+      reply
+        .code(200)
+        .header('content-type', 'application/json; charset=utf-8')
+        .send(JSON.stringify(loginResponseBody(login, config.login_tokens)));
+    } else {
+      reply
+        .code(302)
+        .header('location', loginRedirectTarget(redirectTo!, login, config.login_tokens))
+        .send();
+    }
+    return true;
   }
 
   #startsSession(auth: Authenticated): boolean {

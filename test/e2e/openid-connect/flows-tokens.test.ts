@@ -4,6 +4,7 @@
  * through a real proxy (2 workers) to an echo upstream, asserting what the
  * upstream received and what the IdP was asked.
  */
+import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { samplesOf, sumOf } from '../../support/metrics.js';
 import {
@@ -79,6 +80,26 @@ beforeAll(async () => {
     { id: 'ccclock', plugin: cc({ timeout: 10_008 }) },
     { id: 'pw', plugin: pw() },
     { id: 'pwadmins', plugin: pw({ groups_required: ['admins'], timeout: 10_006 }) },
+    {
+      // Kong's login_action response: the password login answers with the tokens, nothing is proxied.
+      id: 'pwlogin',
+      plugin: pw({
+        login_action: 'response',
+        login_methods: ['password'],
+        login_tokens: ['access_token', 'id_token'],
+        timeout: 10_023,
+      }),
+    },
+    {
+      id: 'cclogin',
+      plugin: cc({
+        login_action: 'redirect',
+        login_methods: ['client_credentials'],
+        login_redirect_uri: ['https://app.example.test/done'],
+        login_tokens: ['tokens'],
+        timeout: 10_024,
+      }),
+    },
     {
       id: 'okta',
       plugin: bearerOkta({ consumer_claim: ['application_id'], consumer_by: ['custom_id'] }),
@@ -344,6 +365,37 @@ describe('password grant', () => {
     const bob = await call(fx, '/pwadmins/x', { headers: { authorization: basic('bob', 'bob-password') } });
     expect(bob.status).toBe(403);
     expect(bob.headers['x-upstream-name']).toBeUndefined();
+  });
+});
+
+describe('login_action', () => {
+  it('response: a password login answers with the tokens asked for, and the upstream sees nothing', async () => {
+    const { username, password } = okta.users.alice!;
+    const res = await call(fx, '/pwlogin/x', { headers: { authorization: basic(username, password) } });
+    expect(res.status).toBe(200);
+    expect(res.headers['x-upstream-name']).toBeUndefined();
+    expect(res.headers['cache-control']).toBe('no-store');
+    const body = res.json<Record<string, string>>();
+    expect(Object.keys(body).sort()).toEqual(['access_token', 'id_token']);
+    expect(decodeJwt(body.access_token!)).toMatchObject({ iss: okta.issuer });
+    // A wrong password is refused as before, not answered with tokens.
+    expect(
+      (await call(fx, '/pwlogin/x', { headers: { authorization: basic(username, 'nope') } })).status,
+    ).toBe(401);
+  });
+
+  it('redirect: a client credentials login goes to login_redirect_uri with the tokens in the fragment only', async () => {
+    const res = await call(fx, '/cclogin/x', {
+      headers: { authorization: basic('app-billing', BILLING_SECRET) },
+    });
+    expect(res.status).toBe(302);
+    expect(res.headers['x-upstream-name']).toBeUndefined();
+    const location = new URL(String(res.headers.location));
+    expect(`${location.origin}${location.pathname}${location.search}`).toBe('https://app.example.test/done');
+    const fragment = new URLSearchParams(location.hash.slice(1));
+    const tokens = JSON.parse(Buffer.from(fragment.get('tokens')!, 'base64url').toString('utf8'));
+    expect(tokens).toMatchObject({ token_type: 'Bearer' });
+    expect(decodeJwt(tokens.access_token)).toMatchObject({ iss: okta.issuer });
   });
 });
 

@@ -36,7 +36,6 @@ let token: string;
  * accepts the token itself as a bearer token: the positive control).
  */
 const ACCEPTANCE_VARIANTS: Record<string, Record<string, unknown>> = {
-  auth_methods: { auth_methods: ['bearer', 'introspection', 'session'] },
   issuers_allowed: {},
   leeway: { leeway: 30 },
   enable_hs_signatures: { enable_hs_signatures: true },
@@ -89,6 +88,12 @@ beforeAll(async () => {
       redirect_uri: [`http://127.0.0.1:${proxy.httpPort}/hr/callback`],
     })
     .plugin('test/twin', 'openid-connect', base)
+    // Same rules, other methods: the session key is the same (auth_methods is not part of it), so
+    // only the method that started the session decides.
+    .plugin('test/wider', 'openid-connect', { ...base, auth_methods: ['bearer', 'introspection', 'session'] })
+    .plugin('test/nobearer', 'openid-connect', { ...base, auth_methods: ['introspection', 'session'] })
+    .route('wider', '/wider', 'echo', { plugins: ['test/wider'], service: 'test/echo' })
+    .route('nobearer', '/nobearer', 'echo', { plugins: ['test/nobearer'], service: 'test/echo' })
     .route('claims', '/claims', 'echo', { plugins: ['test/claims'], service: 'test/echo' })
     .route('payments', '/payments', 'echo', { plugins: ['test/payments'], service: 'test/echo' })
     .route('hr', '/hr', 'echo', { plugins: ['test/hr'], service: 'test/echo' })
@@ -259,6 +264,16 @@ describe('sessions are bound to the rules that issued them', () => {
     const cookie = await sessionFrom('/payments');
     const path = probePath('/twin');
     expect((await rawGet(path, [`Cookie: ${cookie}`])).status).toBe(200);
+  });
+
+  it('an instance with other methods takes it only if it takes the method that started it (bearer)', async () => {
+    const cookie = await sessionFrom('/payments');
+    const wider = probePath('/wider');
+    expect((await rawGet(wider, [`Cookie: ${cookie}`])).status).toBe(200);
+    const path = probePath('/nobearer');
+    const res = await rawGet(path, [`Cookie: ${cookie}`]);
+    expect(res.status, res.text.slice(0, 300)).toBe(401);
+    expect(reachedUpstream(echo, path)).toBe(false);
   });
 
   it.each(Object.keys(ACCEPTANCE_VARIANTS))('an instance differing in %s refuses it', async (name) => {
