@@ -13,6 +13,9 @@ export const KONG_UNSUPPORTED_OPENID_CONNECT_FIELDS: ReadonlySet<string> = new S
   'token_exchange',
   'protected_resource_metadata',
   'principals',
+  // Signed userinfo (`userinfo_accept: application/jwt`) is not supported yet.
+  'upstream_user_info_jwt_header',
+  'downstream_user_info_jwt_header',
 ]);
 
 /** Kong fields refused for good, with the reason the problem gives. */

@@ -64,6 +64,7 @@ export function openIdConnectProblems(config: OpenIdConnectConfig): string[] {
       config.downstream_access_token_header,
       config.downstream_id_token_header,
       config.downstream_introspection_header,
+      config.downstream_user_info_header,
       config.downstream_access_token_jwk_header,
       config.downstream_id_token_jwk_header,
     ].map((spec) => spec?.split(':')[0]),

@@ -278,6 +278,11 @@ export const OpenIdConnectConfig = Type.Object(
     upstream_introspection_header: Type.Optional(
       HeaderSpec('Header that carries the introspection answer upstream (base64 JSON).'),
     ),
+    upstream_user_info_header: Type.Optional(
+      HeaderSpec(
+        "Header that carries the IdP's userinfo answer for the access token upstream (base64 JSON).",
+      ),
+    ),
     upstream_access_token_jwk_header: Type.Optional(
       HeaderSpec("Header that carries the access token's verifying public key upstream (base64 JSON)."),
     ),
@@ -289,6 +294,9 @@ export const OpenIdConnectConfig = Type.Object(
     downstream_id_token_header: Type.Optional(HeaderSpec('Response header with the ID token.')),
     downstream_introspection_header: Type.Optional(
       HeaderSpec('Response header with the introspection answer (base64 JSON).'),
+    ),
+    downstream_user_info_header: Type.Optional(
+      HeaderSpec("Response header with the IdP's userinfo answer for the access token (base64 JSON)."),
     ),
     downstream_access_token_jwk_header: Type.Optional(
       HeaderSpec("Response header with the access token's verifying public key (base64 JSON)."),

@@ -387,6 +387,8 @@ describe('openid-connect header fields (issue 14)', () => {
     ['downstream_access_token_header', 'x token'],
     ['downstream_access_token_header', 'x-token:digest'],
     ['upstream_introspection_header', 'x-a\r\nx-b'],
+    ['upstream_user_info_header', 'x-a\r\nx-b'],
+    ['downstream_user_info_header', 'x userinfo'],
   ])('refuses %s %j as a header spec', (field, value) => {
     expect(validate({ issuer: ISSUER, [field]: value })).toEqual([
       expect.stringMatching(new RegExp(`^field "${field}": expected string to match`)),
@@ -396,6 +398,7 @@ describe('openid-connect header fields (issue 14)', () => {
   it.each([
     ['downstream_access_token_header', 'Content-Length'],
     ['downstream_id_token_header', 'transfer-encoding'],
+    ['downstream_user_info_header', 'Set-Cookie'],
     ['downstream_headers_names', ['set-cookie']],
     ['downstream_headers', [{ header: 'Set-Cookie', path: ['sub'] }]],
   ])('refuses %s %j: a claim or token must not frame the response or set cookies', (field, value) => {

@@ -6,6 +6,7 @@ export interface DownstreamHeaderRules {
   downstream_access_token_header?: string;
   downstream_id_token_header?: string;
   downstream_introspection_header?: string;
+  downstream_user_info_header?: string;
   downstream_access_token_jwk_header?: string;
   downstream_id_token_jwk_header?: string;
   downstream_headers_claims?: string[];
@@ -15,8 +16,8 @@ export interface DownstreamHeaderRules {
 
 /**
  * The headers Kong's `downstream_*` settings add to the client's response:
- * the configured claims, the tokens as they are, the introspection answer
- * and the JWKs as base64 JSON. When a token or the introspection answer
+ * the configured claims, the tokens as they are, the introspection and
+ * userinfo answers and the JWKs as base64 JSON. When a token or an answer
  * goes out, the response also gets `Cache-Control: no-store` (RFC 6749 §5.1 asks it of
  * token responses), so no shared cache keeps one for another client; a
  * Portcullis addition. Pure; lower-case names.
@@ -31,12 +32,13 @@ export function downstreamHeaders(
     ...(rules.downstream_headers_names && { names: rules.downstream_headers_names }),
     ...(rules.downstream_headers && { headers: rules.downstream_headers }),
   });
-  // A token or an introspection answer must not be kept by a shared cache; a public key may.
+  // A token or an IdP's answer about the caller must not be kept by a shared cache; a public key may.
   const secrets: Record<string, string> = {};
   setCredentialHeaders(secrets, [
     [rules.downstream_access_token_header, principal.accessToken],
     [rules.downstream_id_token_header, principal.idToken],
     [rules.downstream_introspection_header, principal.introspection],
+    [rules.downstream_user_info_header, principal.userinfo],
   ]);
   setCredentialHeaders(headers, [
     [rules.downstream_access_token_jwk_header, principal.accessTokenJwk],

@@ -58,6 +58,8 @@ interface Authenticated {
   refreshToken?: string;
   /** The introspection answer, when the access token was introspected. */
   introspection?: Claims;
+  /** The userinfo answer, when the userinfo endpoint judged the access token. */
+  userinfo?: Claims;
   /** Unix seconds the credential stops being valid. */
   expiresAt?: number;
   location?: Location;
@@ -93,7 +95,10 @@ export class OpenIdConnectPlugin implements PluginRuntime {
   readonly #consumerPaths: readonly (readonly string[])[] | undefined;
   /** Which tokens' verifying keys go in a header, upstream or downstream. */
   readonly #sendsKeys: { access: boolean; id: boolean };
+  /** Whether the userinfo answer goes in a header, upstream or downstream. */
+  readonly #sendsUserinfo: boolean;
   #lastOutageLog = 0;
+  #lastUserinfoLog = 0;
 
   constructor(instance: PluginInstance, config: OpenIdConnectConfig, services: OidcServices) {
     this.#id = instance.id;
@@ -163,6 +168,7 @@ export class OpenIdConnectPlugin implements PluginRuntime {
       access: !!(config.upstream_access_token_jwk_header || config.downstream_access_token_jwk_header),
       id: !!(config.upstream_id_token_jwk_header || config.downstream_id_token_jwk_header),
     };
+    this.#sendsUserinfo = !!(config.upstream_user_info_header || config.downstream_user_info_header);
     this.#wantsBody =
       ((this.#enabled.has('bearer') || this.#enabled.has('introspection') || this.#enabled.has('userinfo')) &&
         config.bearer_token_param_type.includes('body')) ||
@@ -436,6 +442,7 @@ export class OpenIdConnectPlugin implements PluginRuntime {
         method: 'userinfo',
         claims: result.value,
         accessToken: token,
+        userinfo: result.value,
         ...(typeof exp === 'number' && { expiresAt: exp }),
         location,
       },
@@ -582,6 +589,7 @@ export class OpenIdConnectPlugin implements PluginRuntime {
       ...(auth.idToken !== undefined && { idToken: auth.idToken }),
       ...(auth.refreshToken !== undefined && { refreshToken: auth.refreshToken }),
       ...(auth.introspection !== undefined && { introspection: auth.introspection }),
+      ...(auth.userinfo !== undefined && { userinfo: auth.userinfo }),
       scopes: verdict.scopes,
       ...(consumer && { consumer }),
     };
@@ -594,7 +602,49 @@ export class OpenIdConnectPlugin implements PluginRuntime {
       if (this.#startsSession(auth)) return this.#issueSession(auth, request, context).then(() => ALLOWED);
       return ALLOWED;
     };
-    return this.#sendsKeys.access || this.#sendsKeys.id ? this.#addKeys(principal).then(finish) : finish();
+    const lookups: Promise<void>[] = [];
+    if (this.#sendsKeys.access || this.#sendsKeys.id) lookups.push(this.#addKeys(principal));
+    if (this.#sendsUserinfo && !principal.userinfo) lookups.push(this.#addUserinfo(principal, context));
+    return lookups.length > 0 ? Promise.all(lookups).then(finish) : finish();
+  }
+
+  /**
+   * The IdP's userinfo answer for the `*_user_info_header` fields, when the
+   * method that judged the token did not fetch it (a session's stored
+   * access token included; cached by token). As in Kong the header is
+   * informational: the token is already verified, so an answer the IdP
+   * refuses or cannot give leaves the header out and the request goes on.
+   * The proxy owns the header name, so the upstream never gets the client's instead.
+   */
+  async #addUserinfo(principal: Principal, context: PluginContext): Promise<void> {
+    const config = this.#config;
+    let reason: string;
+    try {
+      const result = await this.#services.tokens.userinfo(
+        principal.accessToken,
+        config.cache_ttl,
+        config.cache_user_info,
+        this.#services.idpCalls,
+      );
+      if (result.ok) {
+        principal.userinfo = result.value;
+        return;
+      }
+      reason = result.reason;
+    } catch (error) {
+      if (error instanceof IdpCallRefused) reason = 'idp_overloaded';
+      else if (error instanceof PortcullisError && error.code === 'PCS_IDP_UNAVAILABLE')
+        reason = 'idp_unavailable';
+      else throw error;
+    }
+    // Once per 10 s per instance: an outage must not become a log flood. Never the token or the answer.
+    if (Date.now() - this.#lastUserinfoLog > 10_000) {
+      this.#lastUserinfoLog = Date.now();
+      this.#services.log.warn(
+        { route: context.route.id, plugin: this.#id, reason },
+        'userinfo header not set: no userinfo answer for the access token',
+      );
+    }
   }
 
   /** The public keys that verify the principal's JWTs, for the `*_jwk_header` fields. */

@@ -14,6 +14,7 @@ export interface UpstreamHeaderRules {
   upstream_access_token_header: string | null;
   upstream_id_token_header?: string;
   upstream_introspection_header?: string;
+  upstream_user_info_header?: string;
   upstream_access_token_jwk_header?: string;
   upstream_id_token_jwk_header?: string;
   upstream_refresh_token_header?: string;
@@ -31,6 +32,8 @@ export interface Principal {
   refreshToken?: string;
   /** The introspection answer, when the access token was introspected. */
   introspection?: Claims;
+  /** The IdP's userinfo answer for the access token, when a `*_user_info_header` asked for it. */
+  userinfo?: Claims;
   /** The public keys that verified the tokens (JWTs signed with an issuer key only). */
   accessTokenJwk?: JWK;
   idTokenJwk?: JWK;
@@ -65,7 +68,7 @@ export function upstreamHeaderNames(rules: UpstreamHeaderRules): string[] {
  * The identity headers an upstream receives, named like Kong's:
  * X-Consumer-* for the mapped Application, X-Credential-Identifier from
  * `credential_claim`, X-Authenticated-Scope, the configured claim headers,
- * the access and ID tokens, the introspection answer and the JWKs. Pure;
+ * the access and ID tokens, the introspection and userinfo answers and the JWKs. Pure;
  * lower-case names. A claim that would make an unsafe header value is left out.
  */
 export function upstreamIdentityHeaders(
@@ -85,7 +88,7 @@ export function upstreamIdentityHeaders(
   );
   if (principal.scopes.length > 0) setSafe(headers, 'x-authenticated-scope', principal.scopes.join(' '));
   setClaimHeaders(headers, principal.claims, claimRules(rules));
-  const [access, id, introspection, accessJwk, idJwk, refresh] = credentialSpecs(rules);
+  const [access, id, introspection, accessJwk, idJwk, refresh, userinfo] = credentialSpecs(rules);
   setCredentialHeaders(headers, [
     [access, principal.accessToken],
     [id, principal.idToken],
@@ -93,6 +96,7 @@ export function upstreamIdentityHeaders(
     [accessJwk, principal.accessTokenJwk],
     [idJwk, principal.idTokenJwk],
     [refresh, principal.refreshToken],
+    [userinfo, principal.userinfo],
   ]);
   return headers;
 }
@@ -113,5 +117,6 @@ function credentialSpecs(rules: UpstreamHeaderRules) {
     rules.upstream_access_token_jwk_header,
     rules.upstream_id_token_jwk_header,
     rules.upstream_refresh_token_header,
+    rules.upstream_user_info_header,
   ] as const;
 }

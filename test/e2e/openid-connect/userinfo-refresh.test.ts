@@ -1,9 +1,10 @@
 /**
  * openid-connect end to end, the `userinfo` and `refresh_token` auth
  * methods: attacks first (tokens the IdP refuses, an IdP that is down, a
- * refresh token of another client or one already revoked), then Kong's own
- * examples (user-info-auth.yaml, refresh-token.yaml) with the test IdP's
- * issuer and client, through a real proxy to the echo upstream.
+ * refresh token of another client or one already revoked), the
+ * `*_user_info_header` fields, then Kong's own examples (user-info-auth.yaml,
+ * refresh-token.yaml) with the test IdP's issuer and client, through a real
+ * proxy to the echo upstream.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -13,9 +14,11 @@ import { parseAllDocuments } from 'yaml';
 import {
   bearer,
   call,
+  cookieFrom,
   idpCalls,
   oidc,
   postForm,
+  SESSION_SECRET,
   startFixture,
   upstreamSaw,
   upstreamToken,
@@ -28,6 +31,8 @@ let fx: Fixture;
 let idp: TestIdp;
 /** The IdP that is taken down; its own so the others keep answering. */
 let downIdp: TestIdp;
+/** Taken down by the session test only: a worker that saw `downIdp` fail retries discovery later. */
+let sessionIdp: TestIdp;
 /** A Kong example's config block, with the test IdP's issuer and the proxy's client put in. */
 function kongExample(file: string, target: TestIdp): Record<string, unknown> {
   const path = join(import.meta.dirname, '../../fixtures/kong-compat/openid-connect', file);
@@ -47,9 +52,11 @@ beforeAll(async () => {
   fx = await startFixture({
     okta: { profile: 'okta', clients, redirectUris: [CALLBACK] },
     down: { profile: 'okta', clients, redirectUris: [CALLBACK] },
+    session: { profile: 'okta', clients, redirectUris: [CALLBACK] },
   });
   idp = fx.idps.okta!;
   downIdp = fx.idps.down!;
+  sessionIdp = fx.idps.session!;
   const userinfo = (overrides: Record<string, unknown> = {}) =>
     oidc(idp, { auth_methods: ['userinfo'], ...overrides });
   const refresh = (overrides: Record<string, unknown> = {}) =>
@@ -69,6 +76,38 @@ beforeAll(async () => {
     {
       id: 'rtdown',
       plugin: oidc(downIdp, { auth_methods: ['refresh_token'], refresh_token_param_name: 'refresh_token' }),
+    },
+    {
+      id: 'uihead',
+      plugin: userinfo({
+        cache_user_info: false,
+        upstream_user_info_header: 'x-userinfo',
+        downstream_user_info_header: 'x-userinfo',
+        timeout: 10_003,
+      }),
+    },
+    {
+      id: 'uiintro',
+      plugin: oidc(idp, {
+        auth_methods: ['introspection'],
+        cache_user_info: false,
+        upstream_user_info_header: 'x-userinfo',
+        timeout: 10_004,
+      }),
+    },
+    { id: 'uinohead', plugin: oidc(idp, { auth_methods: ['introspection'], timeout: 10_005 }) },
+    {
+      id: 'uibearer',
+      plugin: oidc(idp, { auth_methods: ['bearer'], upstream_user_info_header: 'x-userinfo' }),
+    },
+    {
+      id: 'uisession',
+      plugin: oidc(sessionIdp, {
+        auth_methods: ['userinfo', 'session'],
+        session_secret: SESSION_SECRET,
+        cache_user_info: false,
+        upstream_user_info_header: 'x-userinfo',
+      }),
     },
   ]);
 }, 60_000);
@@ -211,6 +250,83 @@ describe('refresh_token: attacks', () => {
   it('refuses a request carrying two refresh tokens', async () => {
     const res = await call(fx, '/rtquery?refresh_token=a&refresh_token=b');
     expect(res.status).toBe(400);
+  });
+});
+
+const fromBase64 = (value: unknown) =>
+  JSON.parse(Buffer.from(String(value), 'base64').toString('utf8')) as unknown;
+
+/** The IdP's own userinfo answer for `token`, asked directly. */
+async function userinfoAnswer(target: TestIdp, token: string): Promise<unknown> {
+  const { userinfo_endpoint } = (await (await fetch(target.discoveryUrl)).json()) as {
+    userinfo_endpoint: string;
+  };
+  const res = await fetch(userinfo_endpoint, { headers: { authorization: bearer(token) } });
+  expect(res.status).toBe(200);
+  return res.json();
+}
+
+describe('upstream_user_info_header and downstream_user_info_header', () => {
+  it('a client cannot send its own userinfo header upstream', async () => {
+    const forged = Buffer.from(JSON.stringify({ sub: 'admin', groups: ['admins'] })).toString('base64');
+    const token = await userinfoToken(idp);
+    const res = await call(fx, '/uihead', {
+      headers: { authorization: bearer(token), 'x-userinfo': forged },
+    });
+    expect(upstreamSaw(res).headers['x-userinfo']).not.toBe(forged);
+    // A token userinfo refuses (a client's own, with no user) leaves the header out, not the client's.
+    const cc = await idp.clientCredentials('app-billing', 'app-billing-secret', 'api:read');
+    const plain = await call(fx, '/uibearer', {
+      headers: { authorization: bearer(cc.access_token), 'x-userinfo': forged },
+    });
+    expect(plain.status).toBe(200);
+    expect(upstreamSaw(plain).headers).not.toHaveProperty('x-userinfo');
+  });
+
+  it('sends the answer up and down as base64 JSON, with no second userinfo call after the userinfo method', async () => {
+    const token = await userinfoToken(idp);
+    const expected = await userinfoAnswer(idp, token);
+    const { result: res, calls } = await idpCalls(idp, () =>
+      call(fx, '/uihead', { headers: { authorization: bearer(token) } }),
+    );
+    expect(calls.userinfo).toBe(1);
+    expect(fromBase64(upstreamSaw(res).headers['x-userinfo'])).toEqual(expected);
+    expect(fromBase64(res.headers['x-userinfo'])).toEqual(expected);
+    expect(res.headers['cache-control']).toBe('no-store');
+  });
+
+  it('asks userinfo for an introspected token when, and only when, the header is configured', async () => {
+    const token = await userinfoToken(idp);
+    const expected = await userinfoAnswer(idp, token);
+    const asked = await idpCalls(idp, () =>
+      call(fx, '/uiintro', { headers: { authorization: bearer(token) } }),
+    );
+    expect(asked.calls).toMatchObject({ introspection: 1, userinfo: 1 });
+    expect(fromBase64(upstreamSaw(asked.result).headers['x-userinfo'])).toEqual(expected);
+    const plain = await idpCalls(idp, () =>
+      call(fx, '/uinohead', { headers: { authorization: bearer(token) } }),
+    );
+    expect(upstreamSaw(plain.result).headers).not.toHaveProperty('x-userinfo');
+    expect(plain.calls.userinfo).toBe(0);
+  });
+
+  it("a session request asks with the session's access token; with the IdP down it goes on without the header", async () => {
+    const token = await userinfoToken(sessionIdp);
+    const expected = await userinfoAnswer(sessionIdp, token);
+    const first = await call(fx, '/uisession', { headers: { authorization: bearer(token) } });
+    const session = cookieFrom(first, 'session');
+    expect(session).toBeDefined();
+    const again = await idpCalls(sessionIdp, () => call(fx, '/uisession', { headers: { cookie: session! } }));
+    expect(again.calls.userinfo).toBe(1);
+    expect(fromBase64(upstreamSaw(again.result).headers['x-userinfo'])).toEqual(expected);
+    try {
+      await sessionIdp.setDown(true, 'http-503');
+      const res = await call(fx, '/uisession', { headers: { cookie: session! } });
+      expect(res.status).toBe(200);
+      expect(upstreamSaw(res).headers).not.toHaveProperty('x-userinfo');
+    } finally {
+      await sessionIdp.setDown(false);
+    }
   });
 });
 

@@ -8,6 +8,7 @@ import type { Principal } from '../../../../proxy/plugins/openid-connect/upstrea
 
 const jwk = { kty: 'EC', crv: 'P-256', x: 'X', y: 'Y', kid: 'k1' };
 const introspection = { active: true, sub: 'alice', scope: 'read' };
+const userinfo = { sub: 'alice', email: 'a@example.test' };
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64');
 
 function principal(overrides: Partial<Principal> = {}): Principal {
@@ -16,6 +17,7 @@ function principal(overrides: Partial<Principal> = {}): Principal {
     accessToken: 'AT',
     idToken: 'IDT',
     introspection,
+    userinfo,
     accessTokenJwk: jwk,
     idTokenJwk: jwk,
     scopes: [],
@@ -52,6 +54,11 @@ describe('downstreamHeaders', () => {
       { 'x-introspection': b64(introspection), 'cache-control': 'no-store' },
     ],
     [
+      'the userinfo answer as base64 JSON, no-store: it is personal data',
+      { downstream_user_info_header: 'x-userinfo' },
+      { 'x-userinfo': b64(userinfo), 'cache-control': 'no-store' },
+    ],
+    [
       'the JWKs as base64 JSON, with no no-store: a public key is no secret',
       { downstream_access_token_jwk_header: 'x-at-jwk', downstream_id_token_jwk_header: 'x-idt-jwk' },
       { 'x-at-jwk': b64(jwk), 'x-idt-jwk': b64(jwk) },
@@ -77,6 +84,7 @@ describe('downstreamHeaders', () => {
     const rules = {
       downstream_id_token_header: 'x-id-token',
       downstream_introspection_header: 'x-introspection',
+      downstream_user_info_header: 'x-userinfo',
       downstream_access_token_jwk_header: 'x-jwk',
     };
     const bare: Principal = { claims: {}, accessToken: 'AT', scopes: [] };

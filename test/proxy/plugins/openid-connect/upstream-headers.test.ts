@@ -231,6 +231,19 @@ describe('upstreamIdentityHeaders: introspection and JWK headers', () => {
     ],
     ['no introspection header without an introspection', { upstream_introspection_header: 'x-i' }, {}, {}],
     [
+      'the userinfo answer as base64 JSON',
+      { upstream_user_info_header: 'X-Userinfo' },
+      { userinfo: { sub: 'alice', email: 'a@example.test' } },
+      { 'x-userinfo': b64({ sub: 'alice', email: 'a@example.test' }) },
+    ],
+    ['no userinfo header without an answer', { upstream_user_info_header: 'x-userinfo' }, {}, {}],
+    [
+      'a userinfo answer with a line break in a claim, safely as base64',
+      { upstream_user_info_header: 'x-userinfo' },
+      { userinfo: { sub: 'a\r\nx-evil: 1' } },
+      { 'x-userinfo': b64({ sub: 'a\r\nx-evil: 1' }) },
+    ],
+    [
       "the access token's JWK",
       { upstream_access_token_jwk_header: 'x-at-jwk' },
       { accessTokenJwk: jwk },
@@ -264,7 +277,8 @@ describe('upstreamIdentityHeaders: introspection and JWK headers', () => {
       upstream_introspection_header: 'X-Introspection',
       upstream_access_token_jwk_header: 'x-at-jwk',
       upstream_id_token_jwk_header: 'x-idt-jwk:bearer',
+      upstream_user_info_header: 'X-Userinfo',
     });
-    expect(names).toEqual(expect.arrayContaining(['x-introspection', 'x-at-jwk', 'x-idt-jwk']));
+    expect(names).toEqual(expect.arrayContaining(['x-introspection', 'x-at-jwk', 'x-idt-jwk', 'x-userinfo']));
   });
 });
