@@ -31,10 +31,14 @@ export function openIdConnectProblems(config: OpenIdConnectConfig): string[] {
     ['introspection_endpoint', config.introspection_endpoint],
     ['userinfo_endpoint', config.userinfo_endpoint],
     ['authorization_endpoint', config.authorization_endpoint],
+    ['end_session_endpoint', config.end_session_endpoint],
     ...(config.extra_jwks_uris ?? []).map((u, i): [string, string] => [`extra_jwks_uris.${i}`, u]),
     ...(config.redirect_uri ?? []).map((u, i): [string, string] => [`redirect_uri.${i}`, u]),
     ...(config.logout_redirect_uri ?? []).map((u, i): [string, string] => [`logout_redirect_uri.${i}`, u]),
     ...(config.login_redirect_uri ?? []).map((u, i): [string, string] => [`login_redirect_uri.${i}`, u]),
+    ...(['unauthorized_redirect_uri', 'forbidden_redirect_uri', 'unexpected_redirect_uri'] as const).flatMap(
+      (field) => (config[field] ?? []).map((u, i): [string, string] => [`${field}.${i}`, u]),
+    ),
   ];
   for (const [field, value] of urls) {
     if (value !== undefined && !isHttpUrl(value))

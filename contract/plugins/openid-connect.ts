@@ -411,6 +411,8 @@ export const OpenIdConnectConfig = Type.Object(
       description: '',
     }),
     logout_redirect_uri: Type.Optional(Strings({ description: 'Where the browser goes after logout.' })),
+    // Kong 3.x: overrides the discovered end_session_endpoint that logout redirects to.
+    end_session_endpoint: Type.Optional(Url()),
     logout_revoke: Type.Boolean({
       default: false,
       description: "Revoke the session's access token at the IdP's revocation endpoint (RFC 7009) on logout.",
@@ -420,6 +422,23 @@ export const OpenIdConnectConfig = Type.Object(
     logout_revoke_refresh_token: Type.Boolean({ default: true }),
     unauthorized_error_message: Type.String({ default: 'Unauthorized' }),
     forbidden_error_message: Type.String({ default: 'Forbidden' }),
+    unauthorized_redirect_uri: Type.Optional(
+      Strings({ description: 'Where a browser refused with 401 is sent instead; the first is used.' }),
+    ),
+    forbidden_redirect_uri: Type.Optional(
+      Strings({ description: 'Where a browser refused with 403 is sent instead; the first is used.' }),
+    ),
+    unexpected_redirect_uri: Type.Optional(
+      Strings({ description: 'Where a browser is sent instead of a 503 when the IdP cannot be reached.' }),
+    ),
+    unauthorized_destroy_session: Type.Boolean({
+      default: true,
+      description: 'A session refused with 401 is ended (its cookies cleared).',
+    }),
+    forbidden_destroy_session: Type.Boolean({
+      default: true,
+      description: 'A session refused with 403 is ended (its cookies cleared).',
+    }),
     run_on_preflight: Type.Boolean({ default: true }),
     authorization_cookie_name: Type.String({
       default: 'authorization',

@@ -282,6 +282,29 @@ describe('openid-connect config schema', () => {
         'field "logout_redirect_uri.0" must be an absolute http(s) URL',
       ],
       [
+        'a refusal redirect that is not absolute',
+        { issuer: ISSUER, unauthorized_redirect_uri: ['/login-failed'] },
+        'field "unauthorized_redirect_uri.0" must be an absolute http(s) URL',
+      ],
+      [
+        'a second forbidden redirect with credentials',
+        {
+          issuer: ISSUER,
+          forbidden_redirect_uri: ['https://app.example.test/', 'https://u:p@example.test/'],
+        },
+        'field "forbidden_redirect_uri.1" must be an absolute http(s) URL',
+      ],
+      [
+        'an unexpected-error redirect in another scheme',
+        { issuer: ISSUER, unexpected_redirect_uri: ['javascript:alert(1)'] },
+        'field "unexpected_redirect_uri.0" must be an absolute http(s) URL',
+      ],
+      [
+        'an end-session endpoint with credentials',
+        { issuer: ISSUER, end_session_endpoint: 'https://u:p@idp.example.test/logout' },
+        'field "end_session_endpoint" must be an absolute http(s) URL',
+      ],
+      [
         'an issuer with credentials',
         { issuer: 'https://user:pw@idp.example.test/' },
         'field "issuer" must be an absolute http(s) URL',

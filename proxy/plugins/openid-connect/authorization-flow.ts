@@ -7,7 +7,7 @@ import type { PluginContext } from '../registry.js';
 import { authorizationResponse } from './authorization-response.js';
 import { AuthorizationStateCookie } from './authorization-state.js';
 import { IdpCallRefused, type IdpCallGate } from './idp-call-limiter.js';
-import { refusalResponse } from './challenge.js';
+import { acceptsHtml, redirectResponse, refusalRedirect, refusalResponse } from './challenge.js';
 import type { Claims } from './claims.js';
 import type { Provider } from './provider.js';
 import { safeReturnPath } from './return-path.js';
@@ -85,7 +85,7 @@ export class AuthorizationFlow {
       // Without a configured redirect_uri the callback URL is made from the Host: none, no login.
       (this.#options.config.redirect_uri?.[0] !== undefined || request.headers.host !== undefined) &&
       (request.method === 'GET' || request.method === 'HEAD') &&
-      (request.headers.accept ?? '').toLowerCase().includes('text/html')
+      acceptsHtml(request.headers)
     );
   }
 
@@ -136,12 +136,16 @@ export class AuthorizationFlow {
     const saved = await this.#state.read(request.headers.cookie, Date.now() / 1000);
     const clear = this.#state.clear(https);
     const fail = (reason: string) => {
-      // A 401 must carry a challenge (RFC 9110 §15.5.2), like every other refusal of the plugin.
-      const refusal = refusalResponse(
-        { status: 401, message: this.#options.config.unauthorized_error_message },
-        new URL(this.#options.config.issuer).host,
-      );
-      reply.code(401).headers(refusal.headers).header('set-cookie', clear).send(refusal.body);
+      // A 401 must carry a challenge (RFC 9110 §15.5.2), like every other refusal of the plugin,
+      // unless unauthorized_redirect_uri sends the browser elsewhere.
+      const location = refusalRedirect(this.#options.config, 401, request.headers);
+      const refusal = location
+        ? redirectResponse(location)
+        : refusalResponse(
+            { status: 401, message: this.#options.config.unauthorized_error_message },
+            new URL(this.#options.config.issuer).host,
+          );
+      reply.code(refusal.status).headers(refusal.headers).header('set-cookie', clear).send(refusal.body);
       return `callback_${reason}`;
     };
     if (!saved) {

@@ -1,3 +1,6 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { OpenIdConnectConfig } from '../../../contract/plugins/openid-connect.js';
+
 /**
  * The answers the plugin refuses a request with, per RFC 6750 §3: 401 with
  * `WWW-Authenticate: Bearer` and `error="invalid_token"` when a credential
@@ -26,6 +29,49 @@ export function refusalResponse(refusal: Refusal, realm: string): RefusalRespons
   if (refusal.status !== 403 || refusal.error)
     headers['www-authenticate'] = `Bearer ${parameters.join(', ')}`;
   return { status: refusal.status, headers, body: JSON.stringify({ message: refusal.message }) };
+}
+
+type RedirectFields = Pick<
+  OpenIdConnectConfig,
+  'unauthorized_redirect_uri' | 'forbidden_redirect_uri' | 'unexpected_redirect_uri'
+>;
+
+/**
+ * Kong's `unauthorized_redirect_uri` (401), `forbidden_redirect_uri` (403)
+ * and `unexpected_redirect_uri` (the plugin's 503s): where a refused browser
+ * is sent instead, the first URL of the list (one client). Only a page a
+ * browser asked for (`Accept: text/html`) is redirected: an API client keeps
+ * the status and its `WWW-Authenticate` challenge, which a 302 to an HTML
+ * page would hide from it. A 400 (ambiguous credentials) is never redirected.
+ */
+export function refusalRedirect(
+  config: RedirectFields,
+  status: number,
+  headers: IncomingHttpHeaders,
+): string | undefined {
+  const targets =
+    status === 401
+      ? config.unauthorized_redirect_uri
+      : status === 403
+        ? config.forbidden_redirect_uri
+        : status === 503
+          ? config.unexpected_redirect_uri
+          : undefined;
+  const target = targets?.[0];
+  return target !== undefined && acceptsHtml(headers) ? target : undefined;
+}
+
+/** Whether the request is a browser's for a page (login and refusal redirects are for those only). */
+export function acceptsHtml(headers: IncomingHttpHeaders): boolean {
+  return (headers.accept ?? '').toLowerCase().includes('text/html');
+}
+
+/**
+ * The redirect answering a refusal: to the configured URL exactly, with
+ * nothing of the request added (no open redirect), never cached.
+ */
+export function redirectResponse(location: string): RefusalResponse {
+  return { status: 302, headers: { location, 'cache-control': 'no-store' }, body: '' };
 }
 
 function quoted(value: string): string {

@@ -62,6 +62,7 @@ class SharedServices {
       ...(config.authorization_endpoint !== undefined && {
         authorizationEndpoint: config.authorization_endpoint,
       }),
+      ...(config.end_session_endpoint !== undefined && { endSessionEndpoint: config.end_session_endpoint }),
     });
     let tokens = this.#tokenClients.get(provider);
     if (!tokens) {

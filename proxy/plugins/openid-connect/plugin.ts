@@ -8,7 +8,7 @@ import { readFormBody } from '../form-body.js';
 import type { PluginContext, PluginRuntime } from '../registry.js';
 import { AuthorizationFlow } from './authorization-flow.js';
 import { checkClaimRules, type Claims } from './claims.js';
-import { refusalResponse, type Refusal } from './challenge.js';
+import { redirectResponse, refusalRedirect, refusalResponse, type Refusal } from './challenge.js';
 import { ConsumerIndex } from './consumer.js';
 import { findBearerToken, findNamedToken, findPair, type Location, type RequestView } from './credentials.js';
 import { loginRedirectTarget, loginResponseBody, type LoginTokens } from './login-action.js';
@@ -217,18 +217,22 @@ export class OpenIdConnectPlugin implements PluginRuntime {
           record('authorization_code', 'redirected');
           return false;
         }
-        return this.#refuse(reply, outcome.refusal);
+        return this.#refuse(request, reply, context, outcome.refusal);
       }
       const pending = this.#authorize(outcome.value, request, context);
       const verdict = pending instanceof Promise ? await pending : pending;
       record(outcome.value.method, verdict.ok ? 'allowed' : verdict.reason);
-      if (!verdict.ok) return this.#refuse(reply, verdict.refusal);
+      if (!verdict.ok) {
+        const ends = this.#endsSession(outcome.value, verdict.refusal);
+        return this.#refuse(request, reply, context, verdict.refusal, ends);
+      }
       return !this.#answerLogin(outcome.value, reply, context);
     } catch (error) {
       if (error instanceof IdpCallRefused) {
         // No warning per refusal (a flood would become a log flood): the metric counts them.
         record(attempt.method, 'idp_overloaded');
         this.#services.metrics.idpCallRefused(context.route.id, this.#id, error.reason);
+        if (this.#redirectsUnexpected(request, reply)) return false;
         reply
           .code(503)
           .header('content-type', 'application/json; charset=utf-8')
@@ -243,6 +247,7 @@ export class OpenIdConnectPlugin implements PluginRuntime {
           this.#lastOutageLog = Date.now();
           this.#services.log.warn({ plugin: this.#id, err: error.message }, 'identity provider unavailable');
         }
+        if (this.#redirectsUnexpected(request, reply)) return false;
         reply
           .code(503)
           .header('content-type', 'application/json; charset=utf-8')
@@ -729,10 +734,45 @@ export class OpenIdConnectPlugin implements PluginRuntime {
     }
   }
 
-  #refuse(reply: FastifyReply, refusal: Refusal): false {
-    const response = refusalResponse(refusal, this.#realm);
-    reply.code(response.status).headers(response.headers).send(response.body);
+  /**
+   * Answers a refusal, or redirects a browser to the configured page; `endSession` also clears
+   * the session the request was judged on (Kong's `*_destroy_session`).
+   */
+  #refuse(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    context: PluginContext,
+    refusal: Refusal,
+    endSession = false,
+  ): false {
+    const location = refusalRedirect(this.#config, refusal.status, request.headers);
+    const response = location ? redirectResponse(location) : refusalResponse(refusal, this.#realm);
+    reply.code(response.status).headers(response.headers);
+    if (endSession && this.#session) {
+      reply.header('set-cookie', this.#session.clear(context.proto === 'https', request.headers.cookie));
+    }
+    reply.send(response.body);
     return false;
+  }
+
+  /**
+   * Kong's `*_destroy_session` (default true): a session refused by this instance's rules is
+   * ended. Only the session the request was judged on: a cookie this instance cannot read may be
+   * a sibling route's session, which this refusal says nothing about.
+   */
+  #endsSession(auth: Authenticated, refusal: Refusal): boolean {
+    if (auth.method !== 'session') return false;
+    if (refusal.status === 401) return this.#config.unauthorized_destroy_session;
+    return refusal.status === 403 && this.#config.forbidden_destroy_session;
+  }
+
+  /** Kong's `unexpected_redirect_uri`, for a browser the plugin would answer 503 because of the IdP. */
+  #redirectsUnexpected(request: FastifyRequest, reply: FastifyReply): boolean {
+    const location = refusalRedirect(this.#config, 503, request.headers);
+    if (!location) return false;
+    const response = redirectResponse(location);
+    reply.code(response.status).headers(response.headers).send(response.body);
+    return true;
   }
 }
 

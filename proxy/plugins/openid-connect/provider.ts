@@ -41,6 +41,8 @@ export interface ProviderOptions {
   introspectionEndpoint?: string;
   userinfoEndpoint?: string;
   authorizationEndpoint?: string;
+  /** Kong's `end_session_endpoint`: where logout sends the browser instead of the discovered one. */
+  endSessionEndpoint?: string;
 }
 
 /** Signature algorithms that use a public key; anything else is never taken from an IdP. */
@@ -225,6 +227,7 @@ export class Provider {
       ...(this.options.authorizationEndpoint && {
         authorization_endpoint: this.options.authorizationEndpoint,
       }),
+      ...(this.options.endSessionEndpoint && { end_session_endpoint: this.options.endSessionEndpoint }),
     };
   }
 }

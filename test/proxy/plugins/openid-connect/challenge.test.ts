@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { refusalResponse, type Refusal } from '../../../../proxy/plugins/openid-connect/challenge.js';
+import {
+  redirectResponse,
+  refusalRedirect,
+  refusalResponse,
+  type Refusal,
+} from '../../../../proxy/plugins/openid-connect/challenge.js';
 
 describe('refusalResponse', () => {
   it.each([
@@ -48,5 +53,45 @@ describe('refusalResponse', () => {
     const response = refusalResponse({ status: 401, message }, 'r');
     expect(response.body).toBe(JSON.stringify({ message }));
     expect(JSON.parse(response.body)).toEqual({ message });
+  });
+});
+
+describe('refusalRedirect', () => {
+  const config = {
+    unauthorized_redirect_uri: ['https://app.example.test/sign-in', 'https://other.example.test/'],
+    forbidden_redirect_uri: ['https://app.example.test/denied'],
+    unexpected_redirect_uri: ['https://app.example.test/sorry'],
+  };
+  const page = { accept: 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.8' };
+
+  it.each([
+    ['a page refused with 401: the first unauthorized URL', 401, page, 'https://app.example.test/sign-in'],
+    ['a page refused with 403: the forbidden URL', 403, page, 'https://app.example.test/denied'],
+    ['a page the IdP outage answers 503: the unexpected URL', 503, page, 'https://app.example.test/sorry'],
+    ['an upper-case Accept', 401, { accept: 'TEXT/HTML' }, 'https://app.example.test/sign-in'],
+    [
+      'an API client (JSON): no redirect, the challenge stays',
+      401,
+      { accept: 'application/json' },
+      undefined,
+    ],
+    ['fetch() with its default Accept: no redirect', 403, { accept: '*/*' }, undefined],
+    ['no Accept at all: no redirect', 401, {}, undefined],
+    ['ambiguous credentials (400): never redirected', 400, page, undefined],
+  ])('%s', (_name, status, headers, expected) => {
+    expect(refusalRedirect(config, status, headers)).toBe(expected);
+  });
+
+  it('redirects nowhere when the field for that status is unset', () => {
+    expect(refusalRedirect({}, 401, page)).toBeUndefined();
+    expect(refusalRedirect({ unauthorized_redirect_uri: ['https://a.test/'] }, 403, page)).toBeUndefined();
+  });
+
+  it('answers 302 to the configured URL exactly, never cached, with no body', () => {
+    expect(redirectResponse('https://app.example.test/denied?x=1')).toEqual({
+      status: 302,
+      headers: { location: 'https://app.example.test/denied?x=1', 'cache-control': 'no-store' },
+      body: '',
+    });
   });
 });
