@@ -317,7 +317,8 @@ export class OpenIdConnectPlugin implements PluginRuntime {
         // A browser sends cookies on requests other sites cause: a token in one is not proof of intent (CSRF).
         if (
           found.location.in === 'cookie' &&
-          !SAFE_METHODS.has(request.method) &&
+          // A WebSocket handshake is a GET, but the page that opened it reads what comes back.
+          (!SAFE_METHODS.has(request.method) || request.headers.upgrade !== undefined) &&
           !isSameOriginRequest(request.headers, () => requestOrigin(context.proto, request.headers.host))
         ) {
           return {

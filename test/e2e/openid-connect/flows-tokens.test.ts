@@ -503,6 +503,29 @@ describe('bearer JWTs', () => {
       expect((await post({})).status).toBe(200);
     });
 
+    it('refuses a cross-site WebSocket handshake carrying the cookie (a GET whose answer the page reads)', async () => {
+      const token = await oktaToken();
+      const upgrade = {
+        connection: 'Upgrade',
+        upgrade: 'websocket',
+        'sec-websocket-version': '13',
+        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+      };
+      const res = await call(fx, '/cookie/x', {
+        headers: {
+          cookie: `at=${token}`,
+          origin: 'https://evil.example.test',
+          'sec-fetch-site': 'cross-site',
+          ...upgrade,
+        },
+      });
+      expect(res.status).toBe(403);
+      const sameSite = await call(fx, '/cookie/x', {
+        headers: { cookie: `at=${token}`, 'sec-fetch-site': 'same-site', ...upgrade },
+      });
+      expect(sameSite.status).toBe(403);
+    });
+
     it('refuses two cookies of that name (400), a forged token (401)', async () => {
       const token = await oktaToken();
       expect((await call(fx, '/cookie/x', { headers: { cookie: `at=${token}; at=${token}` } })).status).toBe(
