@@ -104,18 +104,26 @@ describe('konghq.com/tls-verify and tls-verify-depth', () => {
     expect(problems[0]?.message).toContain('konghq.com/tls-verify');
   });
 
-  it('on an Ingress they are Service annotations: reported and ignored, as KIC', () => {
+  // KIC ignores them on an Ingress; whoever wrote one asked for a verified upstream: fail closed.
+  it.each([
+    ['konghq.com/tls-verify', 'true'],
+    ['konghq.com/tls-verify-depth', '1'],
+    ['konghq.com/ca-certificates-secrets', 'root-ca'],
+  ])('on an Ingress, %s is refused and the route fails closed (it would go unverified)', (name, value) => {
     const snapshot = emptySnapshot();
     snapshot.ingressClasses.push(ingressClass());
     snapshot.services.push(service('shop', 'web'));
     snapshot.ingresses.push(
       ingress('shop', 'web', {
-        annotations: { 'konghq.com/tls-verify': 'true' },
+        annotations: { [name]: value },
         rules: [{ host: 'shop.example.com', paths: [{ path: '/', service: 'web' }] }],
       }),
     );
-    const { problems } = translate(snapshot);
-    expect(problems.map((p) => p.code)).toEqual(['ANNOTATION_MISPLACED']);
+    const { config, problems } = translate(snapshot);
+    expect(problems.map((p) => p.code)).toEqual(['ANNOTATION_UNSUPPORTED']);
+    expect(problems[0]?.message).toContain('put it on the Service');
+    const route = config.virtualHosts.find((v) => v.host === 'shop.example.com')?.routes[0];
+    expect(route?.unavailable?.code).toBe('ANNOTATION_UNSUPPORTED');
   });
 
   it('ca-certificates-configmaps is refused by name', () => {

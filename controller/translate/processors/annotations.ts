@@ -59,6 +59,13 @@ const MAX_BODY_SIZE = 'portcullis.dev/max-request-body-size';
 const MAX_VERIFY_DEPTH = 64; // Kong's service schema: tls_verify_depth between 0 and 64
 const TLS_VERIFY = 'konghq.com/tls-verify';
 const CA_SECRETS = 'konghq.com/ca-certificates-secrets';
+/** Service annotations that ask for upstream TLS verification: misplaced on an Ingress, they fail closed. */
+const ASKS_FOR_VERIFICATION = new Set([
+  TLS_VERIFY,
+  'konghq.com/tls-verify-depth',
+  CA_SECRETS,
+  'konghq.com/ca-certificates-configmaps',
+]);
 /** A Secret name: a DNS-1123 subdomain. */
 const SECRET_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const HEADERS_PREFIX = 'konghq.com/headers.';
@@ -371,6 +378,16 @@ export function parseSettings(ctx: TranslateContext, kind: Kind, obj: KubeObject
     const report = (code: ProblemCode, message: string) => addProblem(ctx, code, message, [refOf(kind, obj)]);
     if (parser === undefined) {
       if (!name.startsWith('konghq.com/')) continue;
+      if (SERVICE_ANNOTATIONS[name] && ASKS_FOR_VERIFICATION.has(name)) {
+        // KIC ignores it on an Ingress; whoever wrote it asked for a verified upstream, so fail closed.
+        const reason = `annotation ${name} is a Service annotation: on an Ingress the upstream would not be verified; put it on the Service`;
+        report('ANNOTATION_UNSUPPORTED', `${reason}; the routes answer 503`);
+        settings.invalid ??= {
+          code: 'ANNOTATION_UNSUPPORTED',
+          message: `${kind} ${obj.metadata.namespace}/${obj.metadata.name}: ${reason}`,
+        };
+        continue;
+      }
       if (SERVICE_ANNOTATIONS[name]) {
         // KIC reads it on the Service only and ignores it on an Ingress; so do we, but say so.
         report(
