@@ -19,8 +19,9 @@ export interface DownstreamHeaderRules {
  * the configured claims, the tokens as they are, the introspection and
  * userinfo answers and the JWKs as base64 JSON. When a token or an answer
  * goes out, the response also gets `Cache-Control: no-store` (RFC 6749 §5.1 asks it of
- * token responses), so no shared cache keeps one for another client; a
- * Portcullis addition. Pure; lower-case names.
+ * token responses), so no shared cache keeps one for another client; with
+ * claims only, `Cache-Control: private`. Both are Portcullis additions.
+ * Pure; lower-case names.
  */
 export function downstreamHeaders(
   principal: Principal,
@@ -32,6 +33,7 @@ export function downstreamHeaders(
     ...(rules.downstream_headers_names && { names: rules.downstream_headers_names }),
     ...(rules.downstream_headers && { headers: rules.downstream_headers }),
   });
+  const hasClaimHeaders = Object.keys(headers).some((name) => !RESERVED_RESPONSE_HEADERS.has(name));
   // A token or an IdP's answer about the caller must not be kept by a shared cache; a public key may.
   const secrets: Record<string, string> = {};
   setCredentialHeaders(secrets, [
@@ -47,7 +49,11 @@ export function downstreamHeaders(
   Object.assign(headers, secrets);
   // The contract refuses these names; this keeps a config it never saw from breaking responses.
   for (const name of Object.keys(headers)) if (RESERVED_RESPONSE_HEADERS.has(name)) delete headers[name];
-  if (Object.keys(secrets).some((name) => !RESERVED_RESPONSE_HEADERS.has(name)))
+  if (Object.keys(secrets).some((name) => !RESERVED_RESPONSE_HEADERS.has(name))) {
     headers['cache-control'] = 'no-store';
+  } else if (hasClaimHeaders) {
+    // The caller's claims (an email, groups) make the response theirs: no shared cache may keep it.
+    headers['cache-control'] = 'private';
+  }
   return headers;
 }

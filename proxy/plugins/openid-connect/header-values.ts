@@ -53,9 +53,19 @@ export function setClaimHeaders(
   }
 }
 
-/** Sets `name` when the value is present and has no control character but tab. */
+// eslint-disable-next-line no-control-regex
+const NON_ASCII = /[^\u0000-\u007f]/;
+
+/**
+ * Sets `name` when the value is present and has no control character but
+ * tab. A value beyond ASCII (a user's name in another script) goes as its
+ * UTF-8 bytes, as Kong sends it: Node writes header strings as Latin-1 and
+ * refuses characters above U+00FF, which would fail the response after the
+ * upstream has acted.
+ */
 export function setSafe(headers: Record<string, string>, name: string, value: string | undefined): void {
-  if (value !== undefined && value !== '' && !UNSAFE.test(value)) headers[name.toLowerCase()] = value;
+  if (value === undefined || value === '' || UNSAFE.test(value)) return;
+  headers[name.toLowerCase()] = NON_ASCII.test(value) ? Buffer.from(value, 'utf8').toString('latin1') : value;
 }
 
 /**

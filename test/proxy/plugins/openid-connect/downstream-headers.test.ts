@@ -69,12 +69,13 @@ describe('downstreamHeaders', () => {
         downstream_headers_claims: ['email', 'https://example.com/roles'],
         downstream_headers_names: ['X-Email', 'x-roles'],
       },
-      { 'x-email': 'a@example.test', 'x-roles': 'admin,ops' },
+      // The caller's claims make the response theirs: private, so no shared cache keeps it.
+      { 'x-email': 'a@example.test', 'x-roles': 'admin,ops', 'cache-control': 'private' },
     ],
     [
       'claims by path (Kong 3.14)',
       { downstream_headers: [{ header: 'X-Sub', path: ['sub'] }] },
-      { 'x-sub': 'alice' },
+      { 'x-sub': 'alice', 'cache-control': 'private' },
     ],
   ])('%s', (_name, rules, expected) => {
     expect(downstreamHeaders(principal(), rules)).toEqual(expected);
@@ -99,6 +100,16 @@ describe('downstreamHeaders', () => {
       downstream_headers: [{ header: 'x-sub', path: ['sub'] }],
     });
     expect(headers).toEqual({});
+  });
+
+  it('sends a claim beyond ASCII as its UTF-8 bytes, which Node can write (it refuses code points above U+00FF)', async () => {
+    const headers = downstreamHeaders(principal({ claims: { name: '李雷 Zoë' } }), {
+      downstream_headers: [{ header: 'x-user-name', path: ['name'] }],
+    });
+    const value = headers['x-user-name']!;
+    expect(Buffer.from(value, 'latin1').toString('utf8')).toBe('李雷 Zoë');
+    const { validateHeaderValue } = await import('node:http');
+    expect(() => validateHeaderValue('x-user-name', value)).not.toThrow();
   });
 
   it('leaves out a token with a line break', () => {
