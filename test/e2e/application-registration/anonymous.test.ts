@@ -1,0 +1,171 @@
+/**
+ * openid-connect's `anonymous` (Kong's fallback consumer) at the proxy, end
+ * to end with application-registration: a request that fails authentication
+ * (401 or 403) goes upstream as the named Application, marked by
+ * `X-Anonymous-Consumer: true`, and application-registration then decides as
+ * for any Application. It never opens more than that: a client cannot assert
+ * the anonymous headers, a missing Application answers 503, and an identity
+ * provider outage answers 503 rather than downgrading a caller to anonymous.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigBuilder } from '../../support/config-builder.js';
+import { http, type HttpResult } from '../../support/http-client.js';
+import { startProxy, type ProxyProcess } from '../../support/proxy-process.js';
+import { startEcho, type EchoServer } from '../../support/upstreams.js';
+import { startTestIdp, type TestIdp } from '../../../demo/idp/test-idp.js';
+import { expectAccepted, expectRefused, probePath } from '../openid-connect/attack-support.js';
+
+const BILLING = { id: 'app-billing', secret: 'app-billing-secret' };
+const OTHER = { id: 'app-other', secret: 'app-other-secret' };
+const GUEST = { id: 'public/guest', clientId: 'guest-not-an-idp-client' };
+
+let idp: TestIdp;
+let echo: EchoServer;
+let proxy: ProxyProcess;
+
+const basic = (c: { id: string; secret: string }) =>
+  `Basic ${Buffer.from(`${c.id}:${c.secret}`).toString('base64')}`;
+
+function config() {
+  const oidc = (overrides: Record<string, unknown> = {}) => ({
+    issuer: idp.issuer,
+    client_id: [idp.gateway.clientId],
+    client_secret: [idp.gateway.clientSecret!],
+    auth_methods: ['client_credentials', 'bearer'],
+    scopes: ['api:read'],
+    scopes_claim: ['scp'],
+    scopes_required: ['api:read'],
+    consumer_claim: ['application_id'],
+    consumer_by: ['custom_id'],
+    anonymous: GUEST.id,
+    ...overrides,
+  });
+  const builder = new ConfigBuilder()
+    .upstream('echo', [echo.port])
+    .application('billing/billing', BILLING.id, ['payments/payments', 'payments/private'])
+    .application(GUEST.id, GUEST.clientId, ['payments/payments'])
+    .plugin('payments/okta', 'openid-connect', oidc())
+    .plugin('payments/okta-missing', 'openid-connect', oidc({ anonymous: 'public/nobody' }))
+    // Nothing listens on port 9: every call to this "IdP" fails.
+    .plugin('payments/okta-down', 'openid-connect', oidc({ issuer: 'http://127.0.0.1:9/oauth2/default' }))
+    .plugin('payments/apps', 'application-registration', { display_name: 'Payments' });
+  const route = (id: string, plugin: string, service: string) =>
+    builder.route(id, `/${id}`, 'echo', { plugins: [plugin, 'payments/apps'], service });
+  route('payments', 'payments/okta', 'payments/payments');
+  route('private', 'payments/okta', 'payments/private');
+  route('missing', 'payments/okta-missing', 'payments/payments');
+  route('down', 'payments/okta-down', 'payments/payments');
+  return builder.build();
+}
+
+beforeAll(async () => {
+  [idp, echo] = await Promise.all([startTestIdp({ profile: 'okta' }), startEcho()]);
+  proxy = await startProxy({ workers: 2 });
+  await proxy.pushOk(config());
+}, 60_000);
+
+afterAll(async () => {
+  await proxy?.stop();
+  await echo?.close();
+  await idp?.stop();
+});
+
+function get(path: string, headers: Record<string, string> = {}): Promise<HttpResult> {
+  return http({ port: proxy.httpPort, path, headers });
+}
+
+const upstreamHeaders = (res: HttpResult) => res.json<{ headers: Record<string, string> }>().headers;
+
+function expectGuest(res: HttpResult): void {
+  const seen = upstreamHeaders(res);
+  expect(seen['x-anonymous-consumer']).toBe('true');
+  expect(seen['x-consumer-id']).toBe(GUEST.id);
+  expect(seen['x-consumer-username']).toBe(GUEST.id);
+  expect(seen['x-consumer-custom-id']).toBe(GUEST.clientId);
+  expect(seen['x-credential-identifier']).toBeUndefined();
+}
+
+describe('a request that fails authentication goes upstream as the anonymous Application', () => {
+  it.each([
+    ['no credentials', {}],
+    ['a wrong client secret', { authorization: basic({ ...BILLING, secret: 'wrong' }) }],
+    ['a forged JWT', { authorization: 'Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln' }],
+    ['a verified client with no Application (403)', { authorization: basic(OTHER) }],
+  ])('%s', async (_, headers: Record<string, string>) => {
+    const path = probePath('/payments');
+    const res = await get(path, headers);
+    expectAccepted(echo, path, res);
+    expectGuest(res);
+  });
+
+  it('an authenticated caller goes as itself, never marked anonymous', async () => {
+    const path = probePath('/payments');
+    const res = await get(path, { authorization: basic(BILLING) });
+    expectAccepted(echo, path, res);
+    const seen = upstreamHeaders(res);
+    expect(seen['x-consumer-id']).toBe('billing/billing');
+    expect(seen['x-anonymous-consumer']).toBeUndefined();
+  });
+
+  it('application-registration decides for it: not approved for the Service, 403', async () => {
+    const path = probePath('/private');
+    const res = await get(path);
+    expectRefused(echo, path, res, 403);
+    expect(res.json()).toEqual({ message: 'You cannot consume this service' });
+    // The approved Application still gets through the same route.
+    const ok = probePath('/private');
+    expectAccepted(echo, ok, await get(ok, { authorization: basic(BILLING) }));
+  });
+});
+
+describe('attacks', () => {
+  it('a client cannot assert X-Anonymous-Consumer or X-Consumer-* itself', async () => {
+    const forged = {
+      'x-anonymous-consumer': 'false',
+      x_anonymous_consumer: 'false',
+      'x-consumer-id': 'billing/billing',
+      'x-consumer-username': 'billing/billing',
+      'x-consumer-custom-id': BILLING.id,
+    };
+    const path = probePath('/payments');
+    const anonymous = await get(path, forged);
+    expectAccepted(echo, path, anonymous);
+    expectGuest(anonymous);
+
+    const mine = probePath('/payments');
+    const authenticated = await get(mine, {
+      ...forged,
+      'x-anonymous-consumer': 'true',
+      authorization: basic(BILLING),
+    });
+    expectAccepted(echo, mine, authenticated);
+    expect(upstreamHeaders(authenticated)['x-anonymous-consumer']).toBeUndefined();
+    expect(upstreamHeaders(authenticated)['x-consumer-id']).toBe('billing/billing');
+  });
+
+  it('an anonymous Application that does not exist: 503, never forwarded without identity', async () => {
+    const attempts: Record<string, string>[] = [
+      {},
+      { authorization: basic({ ...BILLING, secret: 'wrong' }) },
+    ];
+    for (const headers of attempts) {
+      const path = probePath('/missing');
+      const res = await get(path, headers);
+      expectRefused(echo, path, res, 503);
+      expect(res.json()).toMatchObject({ error: 'PCS_PLUGIN_FAILED' });
+    }
+    // Authentication that succeeds does not need it.
+    const path = probePath('/missing');
+    expectAccepted(echo, path, await get(path, { authorization: basic(BILLING) }));
+  });
+
+  it('an identity provider outage is 503, not a downgrade to anonymous', async () => {
+    const issued = await idp.clientCredentials(BILLING.id, BILLING.secret, 'api:read');
+    for (const authorization of [basic(BILLING), `Bearer ${issued.access_token!}`]) {
+      const path = probePath('/down');
+      const res = await get(path, { authorization });
+      expectRefused(echo, path, res, 503);
+      expect(res.json()).toMatchObject({ error: 'PCS_IDP_UNAVAILABLE' });
+    }
+  });
+});
