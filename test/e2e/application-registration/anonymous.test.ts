@@ -96,6 +96,8 @@ describe('a request that fails authentication goes upstream as the anonymous App
     const res = await get(path, headers);
     expectAccepted(echo, path, res);
     expectGuest(res);
+    // The credential that failed is not passed on: the plugin owns Authorization on this route.
+    expect(upstreamHeaders(res).authorization).toBeUndefined();
   });
 
   it('an authenticated caller goes as itself, never marked anonymous', async () => {
