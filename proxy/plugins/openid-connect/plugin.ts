@@ -217,7 +217,7 @@ export class OpenIdConnectPlugin implements PluginRuntime {
           record('authorization_code', 'redirected');
           return false;
         }
-        if (this.#anonymous(outcome.refusal, context)) return true;
+        if (this.#anonymous(outcome.refusal, context, attempt.method)) return true;
         return this.#refuse(request, reply, context, outcome.refusal);
       }
       const pending = this.#authorize(outcome.value, request, context);
@@ -225,7 +225,7 @@ export class OpenIdConnectPlugin implements PluginRuntime {
       record(outcome.value.method, verdict.ok ? 'allowed' : verdict.reason);
       if (!verdict.ok) {
         const ends = this.#endsSession(outcome.value, verdict.refusal);
-        if (this.#anonymous(verdict.refusal, context)) {
+        if (this.#anonymous(verdict.refusal, context, outcome.value.method)) {
           // As in Kong, the refused session still ends; the request goes on as anonymous.
           if (ends && this.#session) {
             context.upstream.setCookies.push(
@@ -750,8 +750,9 @@ export class OpenIdConnectPlugin implements PluginRuntime {
    * both. Never one refused as malformed (400), nor an identity provider
    * outage (503, thrown before this): a caller must not be downgraded, or
    * let in, by making the IdP fail. A missing Application fails closed.
+   * Counted as `anonymous` after the refusal reason (as a login redirect is).
    */
-  #anonymous(refusal: Refusal, context: PluginContext): boolean {
+  #anonymous(refusal: Refusal, context: PluginContext, method: string): boolean {
     const id = this.#config.anonymous;
     if (id === undefined || refusal.status === 400) return false;
     const application = this.#services.consumers(context.config).byId(id);
@@ -759,6 +760,7 @@ export class OpenIdConnectPlugin implements PluginRuntime {
       throw new PortcullisError('PCS_PLUGIN_FAILED', `anonymous Application "${id}" not found`);
     context.principal = { plugin: this.#id, application, anonymous: true };
     Object.assign(context.upstream.setHeaders, anonymousHeaders(application));
+    this.#services.metrics.decision(context.route.id, this.#id, method, 'anonymous');
     return true;
   }
 

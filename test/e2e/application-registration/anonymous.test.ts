@@ -10,6 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigBuilder } from '../../support/config-builder.js';
 import { http, type HttpResult } from '../../support/http-client.js';
+import { parseMetrics, sumOf } from '../../support/metrics.js';
 import { startProxy, type ProxyProcess } from '../../support/proxy-process.js';
 import { startEcho, type EchoServer } from '../../support/upstreams.js';
 import { startTestIdp, type TestIdp } from '../../../demo/idp/test-idp.js';
@@ -169,5 +170,21 @@ describe('attacks', () => {
       expectRefused(echo, path, res, 503);
       expect(res.json()).toMatchObject({ error: 'PCS_IDP_UNAVAILABLE' });
     }
+  });
+});
+
+describe('for operators', () => {
+  it('counts anonymous requests, after the reason authentication failed', async () => {
+    const samples = parseMetrics(await proxy.metrics());
+    const count = (outcome: string) =>
+      sumOf(samples, 'portcullis_oidc_auth_decisions_total', { route: 'payments', outcome });
+    expect(count('anonymous')).toBeGreaterThan(0);
+    expect(count('no_credentials')).toBeGreaterThan(0);
+    const registration = sumOf(samples, 'portcullis_application_registration_decisions_total', {
+      route: 'private',
+      application: GUEST.id,
+      outcome: 'not_requested',
+    });
+    expect(registration).toBeGreaterThan(0);
   });
 });
