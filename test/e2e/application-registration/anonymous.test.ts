@@ -27,7 +27,9 @@ let proxy: ProxyProcess;
 const basic = (c: { id: string; secret: string }) =>
   `Basic ${Buffer.from(`${c.id}:${c.secret}`).toString('base64')}`;
 
-function config() {
+const SECRET = 'anonymous-session-secret-0123456789ab';
+
+function config(applications = true) {
   const oidc = (overrides: Record<string, unknown> = {}) => ({
     issuer: idp.issuer,
     client_id: [idp.gateway.clientId],
@@ -43,9 +45,13 @@ function config() {
   });
   const builder = new ConfigBuilder()
     .upstream('echo', [echo.port])
-    .application('billing/billing', BILLING.id, ['payments/payments', 'payments/private'])
     .application(GUEST.id, GUEST.clientId, ['payments/payments'])
     .plugin('payments/okta', 'openid-connect', oidc())
+    .plugin(
+      'payments/okta-session',
+      'openid-connect',
+      oidc({ auth_methods: ['client_credentials', 'session'], session_secret: SECRET }),
+    )
     .plugin('payments/okta-missing', 'openid-connect', oidc({ anonymous: 'public/nobody' }))
     // Nothing listens on port 9: every call to this "IdP" fails.
     .plugin('payments/okta-down', 'openid-connect', oidc({ issuer: 'http://127.0.0.1:9/oauth2/default' }))
@@ -56,6 +62,9 @@ function config() {
   route('private', 'payments/okta', 'payments/private');
   route('missing', 'payments/okta-missing', 'payments/payments');
   route('down', 'payments/okta-down', 'payments/payments');
+  route('session', 'payments/okta-session', 'payments/payments');
+  if (applications)
+    builder.application('billing/billing', BILLING.id, ['payments/payments', 'payments/private']);
   return builder.build();
 }
 
@@ -169,6 +178,35 @@ describe('attacks', () => {
       const res = await get(path, { authorization });
       expectRefused(echo, path, res, 503);
       expect(res.json()).toMatchObject({ error: 'PCS_IDP_UNAVAILABLE' });
+    }
+  });
+});
+
+describe('sessions', () => {
+  it("a session this instance's rules now refuse is ended, and the request goes on as anonymous", async () => {
+    const first = await get(probePath('/session'), { authorization: basic(BILLING) });
+    expect(first.status).toBe(200);
+    const cookie = [first.headers['set-cookie'] ?? []]
+      .flat()
+      .find((c) => c.startsWith('session='))!
+      .split(';', 1)[0]!;
+    expect(upstreamHeaders(first)['x-consumer-id']).toBe('billing/billing');
+
+    // The Application is gone: the session no longer maps to one (403), so it becomes anonymous.
+    await proxy.pushOk(config(false));
+    try {
+      const path = probePath('/session');
+      const res = await get(path, { cookie });
+      expectAccepted(echo, path, res);
+      expectGuest(res);
+      const cleared = [res.headers['set-cookie'] ?? []].flat();
+      expect(
+        cleared.some(
+          (c) => /^session=;/.test(c) || /^session=[^;]*;.*(Max-Age=0|Expires=Thu, 01 Jan 1970)/i.test(c),
+        ),
+      ).toBe(true);
+    } finally {
+      await proxy.pushOk(config());
     }
   });
 });
