@@ -248,6 +248,13 @@ export const OpenIdConnectConfig = Type.Object(
       default: false,
       description: 'Allow requests with no matching consumer.',
     }),
+    anonymous: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'The Application (`namespace/name`) a request that fails authentication (401 or 403) goes upstream as.',
+      }),
+    ),
     credential_claim: Strings({ default: ['sub'], description: 'Claim path of the credential identifier.' }),
     // Accepted with no effect: Kong hands these groups to its ACL plugin, which Portcullis does not
     // have (an `acl` plugin is refused as unknown, so a route meant to be limited by it answers 503).

@@ -124,6 +124,11 @@ export const PROBLEM_CODES = {
     summary: "an openid-connect field uses Kong 2.8's name; it is read under its current name",
     effect: 'applied',
   },
+  PLUGIN_ANONYMOUS_NOT_FOUND: {
+    summary:
+      "an openid-connect plugin's anonymous names an Application that does not exist; requests that fail authentication answer 503",
+    effect: 'unavailable',
+  },
   PLUGIN_GLOBAL_NAMESPACED: {
     summary: 'a namespaced KongPlugin has the global label; only KongClusterPlugins can be global',
     effect: 'ignored',

@@ -25,6 +25,8 @@ export interface Principal {
   plugin: string;
   /** From the config in service for this request, so its approvals are current. */
   application?: Application;
+  /** Authentication failed and the plugin's `anonymous` Application stands in (Kong's anonymous consumer). */
+  anonymous?: true;
 }
 
 /** Changes plugins make to the request sent upstream and to the response the client gets. */

@@ -225,6 +225,25 @@ describe('secretReferences', () => {
 });
 
 describe('applications', () => {
+  it.each([
+    ['an existing Application', 'apps/guest', []],
+    ['a missing Application', 'apps/nobody', ['PLUGIN_ANONYMOUS_NOT_FOUND']],
+    ['a bare name (no namespace is assumed)', 'guest', ['PLUGIN_ANONYMOUS_NOT_FOUND']],
+  ])("openid-connect's anonymous naming %s", (_, anonymous, codes) => {
+    const snapshot = oneRoute('authn', {
+      kongPlugins: [
+        kongPlugin('shop', 'authn', 'openid-connect', { issuer: 'https://idp.example.com', anonymous }),
+      ],
+      applications: [application('apps', 'guest', 'client-guest', [])],
+    });
+    const { config, problems, statuses } = translate(snapshot);
+    expect(problems.map((p) => p.code)).toEqual(codes);
+    // The plugin stays in the config: authenticated requests are unaffected, the proxy answers 503 for the rest.
+    expect(config.plugins.map((p) => p.id)).toEqual(['shop/authn']);
+    const programmed = statuses.plugins.find((p) => p.name === 'authn')?.conditions[0]?.status;
+    expect(programmed).toBe(codes.length === 0 ? 'True' : 'False');
+  });
+
   it('approves only what both sides agree on', () => {
     const snapshot = oneRoute('');
     snapshot.applications.push(

@@ -143,8 +143,30 @@ export const applicationsProcessor: Processor = {
     ctx.applications = built.applications;
     ctx.applicationStatuses = built.applicationStatuses;
     ctx.registrationStatuses = built.registrationStatuses;
+    checkAnonymous(ctx);
   },
 };
+
+/**
+ * openid-connect's `anonymous` names an Application that is not in the
+ * config: requests that fail authentication would answer 503 (the proxy
+ * checks again on every request, since Applications change on their own).
+ */
+function checkAnonymous(ctx: TranslateContext): void {
+  const ids = new Set(ctx.applications.map((a) => a.id));
+  const plugins = [...ctx.plugins.values()].sort((a, b) => compareStrings(a.id, b.id));
+  for (const plugin of plugins) {
+    const anonymous = plugin.config.anonymous;
+    if (plugin.name !== 'openid-connect' || plugin.broken || typeof anonymous !== 'string') continue;
+    if (ids.has(anonymous)) continue;
+    addProblem(
+      ctx,
+      'PLUGIN_ANONYMOUS_NOT_FOUND',
+      `plugin ${plugin.id}: anonymous names Application "${anonymous}", which does not exist (write it as namespace/name); requests that fail authentication answer 503`,
+      [plugin.ref],
+    );
+  }
+}
 
 function buildApplications(ctx: TranslateContext, modes: Map<string, ServiceMode>): void {
   const registrations = ctx.index.applicationRegistrations.map(readRegistration);

@@ -19,6 +19,11 @@ export class ConsumerIndex {
     }
   }
 
+  /** The Application whose `id` (Kong's consumer id and username: `namespace/name`) this is. */
+  byId(id: string): Application | undefined {
+    return this.#byId.get(id);
+  }
+
   /** `find` over several claim paths (Kong's `consumer_claims`), in order: the first match wins. */
   findFirst(
     claims: Claims,

@@ -21,7 +21,7 @@ import { acceptsSessionOf, sessionBinding } from './session-binding.js';
 import { SessionCookie, type SessionData } from './session-cookie.js';
 import { TokenClient, type Client, type Tokens } from './token-client.js';
 import { downstreamHeaders } from './downstream-headers.js';
-import { upstreamIdentityHeaders, type Principal } from './upstream-headers.js';
+import { anonymousHeaders, upstreamIdentityHeaders, type Principal } from './upstream-headers.js';
 
 /** Kong's search order for credentials; the config only says which are on. */
 const SEARCH_ORDER: readonly AuthMethod[] = [
@@ -217,6 +217,7 @@ export class OpenIdConnectPlugin implements PluginRuntime {
           record('authorization_code', 'redirected');
           return false;
         }
+        if (this.#anonymous(outcome.refusal, context, attempt.method)) return true;
         return this.#refuse(request, reply, context, outcome.refusal);
       }
       const pending = this.#authorize(outcome.value, request, context);
@@ -224,6 +225,15 @@ export class OpenIdConnectPlugin implements PluginRuntime {
       record(outcome.value.method, verdict.ok ? 'allowed' : verdict.reason);
       if (!verdict.ok) {
         const ends = this.#endsSession(outcome.value, verdict.refusal);
+        if (this.#anonymous(verdict.refusal, context, outcome.value.method)) {
+          // As in Kong, the refused session still ends; the request goes on as anonymous.
+          if (ends && this.#session) {
+            context.upstream.setCookies.push(
+              ...this.#session.clear(context.proto === 'https', request.headers.cookie),
+            );
+          }
+          return true;
+        }
         return this.#refuse(request, reply, context, verdict.refusal, ends);
       }
       return !this.#answerLogin(outcome.value, reply, context);
@@ -733,6 +743,26 @@ export class OpenIdConnectPlugin implements PluginRuntime {
       // Too large for cookies: the request is still authenticated, it just gets no session.
       this.#services.log.warn({ plugin: this.#id, err: (error as Error).message }, 'session not issued');
     }
+  }
+
+  /**
+   * Kong's `anonymous`: a request refused as unauthenticated (401) or
+   * forbidden (403) goes on as that Application instead, as Kong does for
+   * both. Never one refused as malformed (400), nor an identity provider
+   * outage (503, thrown before this): a caller must not be downgraded, or
+   * let in, by making the IdP fail. A missing Application fails closed.
+   * Counted as `anonymous` after the refusal reason (as a login redirect is).
+   */
+  #anonymous(refusal: Refusal, context: PluginContext, method: string): boolean {
+    const id = this.#config.anonymous;
+    if (id === undefined || refusal.status === 400) return false;
+    const application = this.#services.consumers(context.config).byId(id);
+    if (!application)
+      throw new PortcullisError('PCS_PLUGIN_FAILED', `anonymous Application "${id}" not found`);
+    context.principal = { plugin: this.#id, application, anonymous: true };
+    Object.assign(context.upstream.setHeaders, anonymousHeaders(application));
+    this.#services.metrics.decision(context.route.id, this.#id, method, 'anonymous');
+    return true;
   }
 
   /**

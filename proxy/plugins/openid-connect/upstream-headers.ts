@@ -76,11 +76,7 @@ export function upstreamIdentityHeaders(
   rules: UpstreamHeaderRules,
 ): Record<string, string> {
   const headers: Record<string, string> = {};
-  if (principal.consumer) {
-    setSafe(headers, 'x-consumer-id', principal.consumer.id);
-    setSafe(headers, 'x-consumer-custom-id', principal.consumer.clientId);
-    setSafe(headers, 'x-consumer-username', principal.consumer.id);
-  }
+  if (principal.consumer) setConsumerHeaders(headers, principal.consumer);
   setSafe(
     headers,
     'x-credential-identifier',
@@ -99,6 +95,24 @@ export function upstreamIdentityHeaders(
     [userinfo, principal.userinfo],
   ]);
   return headers;
+}
+
+/**
+ * What the upstream receives for Kong's anonymous consumer: the
+ * Application's X-Consumer-* headers and `X-Anonymous-Consumer: true`, and
+ * nothing from the credential that failed.
+ */
+export function anonymousHeaders(application: Application): Record<string, string> {
+  const headers: Record<string, string> = {};
+  setConsumerHeaders(headers, application);
+  headers['x-anonymous-consumer'] = 'true';
+  return headers;
+}
+
+function setConsumerHeaders(headers: Record<string, string>, application: Application): void {
+  setSafe(headers, 'x-consumer-id', application.id);
+  setSafe(headers, 'x-consumer-custom-id', application.clientId);
+  setSafe(headers, 'x-consumer-username', application.id);
 }
 
 function claimRules(rules: UpstreamHeaderRules) {

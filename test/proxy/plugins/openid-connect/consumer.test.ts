@@ -69,3 +69,14 @@ describe('ConsumerIndex.findFirst (Kong 3.14 consumer_claims)', () => {
     expect(index.findFirst(claims, paths, ['custom_id'])).toBe(want);
   });
 });
+
+describe('ConsumerIndex.byId (Kong anonymous)', () => {
+  it.each([
+    ['billing/billing', billing],
+    ['app-billing', undefined], // a client id (custom_id) is not an id
+    ['billing', undefined], // a bare name: no namespace is assumed
+    ['', undefined],
+  ])('%s', (id, expected) => {
+    expect(index.byId(id)).toBe(expected);
+  });
+});

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Application } from '../../../../contract/index.js';
 import {
+  anonymousHeaders,
   upstreamHeaderNames,
   upstreamIdentityHeaders,
   type Principal,
@@ -281,5 +282,16 @@ describe('upstreamIdentityHeaders: introspection and JWK headers', () => {
       upstream_user_info_header: 'X-Userinfo',
     });
     expect(names).toEqual(expect.arrayContaining(['x-introspection', 'x-at-jwk', 'x-idt-jwk', 'x-userinfo']));
+  });
+});
+
+describe('anonymousHeaders (Kong anonymous consumer)', () => {
+  it("is the Application's X-Consumer-* headers and X-Anonymous-Consumer: true, nothing else", () => {
+    expect(anonymousHeaders(consumer)).toEqual({
+      'x-consumer-id': 'billing/billing',
+      'x-consumer-custom-id': 'app-billing',
+      'x-consumer-username': 'billing/billing',
+      'x-anonymous-consumer': 'true',
+    });
   });
 });
