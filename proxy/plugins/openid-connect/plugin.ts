@@ -17,7 +17,7 @@ import { IdpCallRefused, type IdpCallGate } from './idp-call-limiter.js';
 import { JwtVerifier, type JwtResult } from './jwt-verifier.js';
 import type { OidcMetrics } from './metrics.js';
 import type { Provider } from './provider.js';
-import { acceptsSessionOf, sessionBinding } from './session-binding.js';
+import { acceptsSessionOf, sessionBinding, sessionSecret } from './session-binding.js';
 import { SessionCookie, type SessionData } from './session-cookie.js';
 import { TokenClient, type Client, type Tokens } from './token-client.js';
 import { downstreamHeaders } from './downstream-headers.js';
@@ -126,7 +126,7 @@ export class OpenIdConnectPlugin implements PluginRuntime {
       hsSecrets: config.enable_hs_signatures ? (config.client_secret ?? []) : [],
       clientIds: config.client_id ?? [],
     });
-    const secret = config.session_secret ?? services.fallbackSessionSecret;
+    const secret = sessionSecret(config.session_secret, instance.source, services.fallbackSessionSecret);
     const binding = sessionBinding(config);
     if (this.#enabled.has('session') || this.#enabled.has('authorization_code')) {
       this.#session = new SessionCookie({
