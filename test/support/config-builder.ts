@@ -70,8 +70,18 @@ export function certificate(id: string, hosts: string[], pem: { cert: string; ke
   return { id, hosts, cert: pem.cert, key: pem.key, source: source('Secret', id) };
 }
 
+/**
+ * A plugin instance as the controller compiles it: `namespace/name` is a
+ * KongPlugin of that namespace, a bare name a KongClusterPlugin (the session
+ * key without `session_secret` depends on which).
+ */
 export function plugin(id: string, name: string, config: Record<string, unknown> = {}): PluginInstance {
-  return { id, name, config, source: source('KongPlugin', id) };
+  const slash = id.indexOf('/');
+  const from =
+    slash < 0
+      ? { kind: 'KongClusterPlugin', name: id }
+      : source('KongPlugin', id.slice(slash + 1), id.slice(0, slash));
+  return { id, name, config, source: from };
 }
 
 export type RouteOptions = Partial<Route> & {

@@ -17,7 +17,7 @@ import { IdpCallRefused, type IdpCallGate } from './idp-call-limiter.js';
 import { JwtVerifier, type JwtResult } from './jwt-verifier.js';
 import type { OidcMetrics } from './metrics.js';
 import type { Provider } from './provider.js';
-import { acceptsSessionOf, sessionBinding } from './session-binding.js';
+import { acceptsSessionOf, sessionBinding, sessionSecret } from './session-binding.js';
 import { SessionCookie, type SessionData } from './session-cookie.js';
 import { TokenClient, type Client, type Tokens } from './token-client.js';
 import { downstreamHeaders } from './downstream-headers.js';
@@ -62,6 +62,12 @@ interface Authenticated {
   userinfo?: Claims;
   /** Unix seconds the credential stops being valid. */
   expiresAt?: number;
+  /**
+   * Without `expiresAt`: Unix seconds by which the IdP must judge the token
+   * again (a userinfo answer has no `exp`), so a session ends then, not up to
+   * `session_absolute_timeout` after the token was revoked.
+   */
+  recheckBy?: number;
   location?: Location;
   /** Renew or start a session after the request is let through; `method` started it. */
   session?: { startedAt?: number; renew: boolean; method: string };
@@ -126,7 +132,7 @@ export class OpenIdConnectPlugin implements PluginRuntime {
       hsSecrets: config.enable_hs_signatures ? (config.client_secret ?? []) : [],
       clientIds: config.client_id ?? [],
     });
-    const secret = config.session_secret ?? services.fallbackSessionSecret;
+    const secret = sessionSecret(config.session_secret, instance.source, services.fallbackSessionSecret);
     const binding = sessionBinding(config);
     if (this.#enabled.has('session') || this.#enabled.has('authorization_code')) {
       this.#session = new SessionCookie({
@@ -157,7 +163,7 @@ export class OpenIdConnectPlugin implements PluginRuntime {
         log: services.log,
         verify: async (tokens) => {
           const outcome = await this.principalOf(tokens, Date.now() / 1000);
-          return outcome.ok ? outcome.value : undefined;
+          return outcome.ok ? { ...outcome.value, expiresAt: sessionDeadline(outcome.value) } : undefined;
         },
       });
     }
@@ -459,7 +465,9 @@ export class OpenIdConnectPlugin implements PluginRuntime {
         claims: result.value,
         accessToken: token,
         userinfo: result.value,
-        ...(typeof exp === 'number' && { expiresAt: exp }),
+        ...(typeof exp === 'number'
+          ? { expiresAt: exp }
+          : { recheckBy: Math.floor(Date.now() / 1000) + config.cache_ttl }),
         location,
       },
     };
@@ -549,7 +557,9 @@ export class OpenIdConnectPlugin implements PluginRuntime {
     if (this.#enabled.has('userinfo')) {
       const known = await this.#userinfo(tokens.accessToken, { in: 'header', name: 'authorization' });
       if (!known.ok) return known;
-      return { ok: true, value: { ...known.value, ...base } };
+      // The token endpoint's `expires_in` is the expiry the answer lacks.
+      const expiresAt = known.value.expiresAt ?? tokens.expiresAt;
+      return { ok: true, value: { ...known.value, ...base, ...(expiresAt !== undefined && { expiresAt }) } };
     }
     const claims: Claims = {
       ...(tokens.idTokenClaims ?? {}),
@@ -728,7 +738,7 @@ export class OpenIdConnectPlugin implements PluginRuntime {
       // A renewed session keeps the method that started it: the next instance re-checks it.
       method: auth.session?.method ?? auth.method,
       ...(auth.idToken !== undefined && { idToken: auth.idToken }),
-      ...(auth.expiresAt !== undefined && { tokenExpiresAt: auth.expiresAt }),
+      ...(sessionDeadline(auth) !== undefined && { tokenExpiresAt: sessionDeadline(auth) }),
     };
     try {
       const cookies = await this.#session.issue(
@@ -829,6 +839,11 @@ function hideCredential(location: Location, context: PluginContext): void {
     for (const name of location.names) params.delete(name);
     changes.body = Buffer.from(params.toString(), 'utf8');
   }
+}
+
+/** When a session of `auth` must end: the token's expiry, else the IdP's next check. */
+function sessionDeadline(auth: Authenticated): number | undefined {
+  return auth.expiresAt ?? auth.recheckBy;
 }
 
 /** Methods a cross-site page may cause without changing anything (RFC 9110 §9.2.1). */

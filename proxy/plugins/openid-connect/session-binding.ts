@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { stringify } from 'safe-stable-stringify';
+import type { Source } from '../../../contract/index.js';
 import type { AuthMethod, OpenIdConnectConfig } from '../../../contract/plugins/openid-connect.js';
 
 /**
@@ -12,6 +13,8 @@ import type { AuthMethod, OpenIdConnectConfig } from '../../../contract/plugins/
  * should. `auth_methods` is not among them: which methods may have started
  * a session is `acceptsSessionOf`'s question, so that a session-only
  * instance can take the sessions of its siblings, as in Kong.
+ * `client_secret` is bound too when `enable_hs_signatures` is on (then its
+ * secrets verify tokens), by digest.
  */
 export const SESSION_ACCEPTANCE_FIELDS = [
   'issuer',
@@ -39,13 +42,43 @@ export const SESSION_ACCEPTANCE_FIELDS = [
   'consumer_by',
   'consumer_optional',
   'disable_session',
+  // Who the IdP's keys came from: an instance that does not check the IdP's certificate trusts more.
+  'ssl_verify',
 ] as const satisfies readonly (keyof OpenIdConnectConfig)[];
 
 /** A digest of the acceptance settings of a config with its defaults filled in. */
 export function sessionBinding(config: OpenIdConnectConfig): string {
   const picked: Record<string, unknown> = {};
   for (const field of SESSION_ACCEPTANCE_FIELDS) picked[field] = config[field] ?? null;
-  return createHash('sha256').update(stringify(picked)).digest('base64url');
+  // Whoever sets its own client secret can sign HS256 tokens any instance with that secret accepts.
+  if (config.enable_hs_signatures) picked.client_secret = digest(stringify(config.client_secret ?? null));
+  return digest(stringify(picked));
+}
+
+function digest(value: string): string {
+  return createHash('sha256').update(value).digest('base64url');
+}
+
+/**
+ * The key material of an instance's session and login cookies: its
+ * `session_secret`, else the proxy's fallback secret mixed with the
+ * instance's namespace. So without `session_secret` sessions are shared
+ * only by instances of one namespace (a KongPlugin's) or among
+ * KongClusterPlugins (their authors are the cluster's admins): a tenant
+ * that copies another's issuer, client id and rules cannot mint sessions
+ * the other accepts. Sharing across namespaces takes one `session_secret`,
+ * set deliberately in both.
+ */
+export function sessionSecret(configured: string | undefined, source: Source, fallback: string): string {
+  if (configured !== undefined) return configured;
+  // The prefixes keep a namespace named `cluster` apart from the cluster scope.
+  const scope =
+    source.kind === 'KongClusterPlugin'
+      ? 'cluster'
+      : source.namespace !== undefined
+        ? `namespace:${source.namespace}`
+        : `${source.kind}:${source.name}`;
+  return `${fallback}|${scope}`;
 }
 
 /**

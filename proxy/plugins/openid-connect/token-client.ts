@@ -135,7 +135,8 @@ export class TokenClient {
    * IdP's reuse detection. Refusals are remembered briefly, as for other grants.
    */
   async refresh(client: Client, refreshToken: string, gate: IdpCallGate): Promise<Exchange<Tokens>> {
-    const key = `rt|${client.id}|${digest(refreshToken)}`;
+    // By how the client authenticates too: a misconfigured instance's refusal is not a correct one's.
+    const key = `rt|${clientKey(client)}|${digest(refreshToken)}`;
     const refused = this.#refusedRefreshes.get(key);
     this.#metrics.cache('grant', refused !== undefined);
     if (refused) return refused;

@@ -9,7 +9,8 @@
  *   the proxy's, on every route, whatever its spelling;
  * - session and login cookies of every instance never reach any upstream;
  * - a session is accepted only by an instance whose acceptance rules are
- *   those that issued it.
+ *   those that issued it, and without `session_secret` only in the
+ *   namespace that issued it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cgiEnvironment } from '../../support/cgi.js';
@@ -19,9 +20,12 @@ import { startProxy, type ProxyProcess } from '../../support/proxy-process.js';
 import { startEcho, type EchoServer, type RecordedRequest } from '../../support/upstreams.js';
 import { startTestIdp, type TestIdp } from '../../../demo/idp/test-idp.js';
 import { probePath, reachedUpstream } from './attack-support.js';
+import { PROFILE_APP, userinfoToken } from './idp-login.js';
 
 const SECRET = 'header-trust-session-secret-0123456789';
 const BILLING = { id: 'app-billing', secret: 'app-billing-secret' };
+/** A client secret another namespace's plugin sets for the victim's client id: it knows no other. */
+const ATTACKER_SECRET = 'attacker-chosen-client-secret-0123456789';
 
 let idp: TestIdp;
 let echo: EchoServer;
@@ -52,7 +56,7 @@ const ACCEPTANCE_VARIANTS: Record<string, Record<string, unknown>> = {
 };
 
 beforeAll(async () => {
-  [idp, echo] = await Promise.all([startTestIdp({ profile: 'okta' }), startEcho()]);
+  [idp, echo] = await Promise.all([startTestIdp({ profile: 'okta', clients: [PROFILE_APP] }), startEcho()]);
   proxy = await startProxy({ workers: 2 });
   ACCEPTANCE_VARIANTS.issuers_allowed = { issuers_allowed: [idp.issuer] };
   const common = {
@@ -99,6 +103,34 @@ beforeAll(async () => {
     .route('hr', '/hr', 'echo', { plugins: ['test/hr'], service: 'test/echo' })
     .route('twin', '/twin', 'echo', { plugins: ['test/twin'], service: 'test/echo' })
     .route('open', '/open', 'echo', { service: 'test/echo' });
+  // No session_secret: the proxy's fallback secret. `shop` is the victim's namespace, `attacker` another
+  // tenant's, which copies the victim's issuer, client id and rules.
+  const fallback = { issuer: idp.issuer, client_id: [idp.gateway.clientId] };
+  const victim = { ...fallback, client_secret: [idp.gateway.clientSecret!] };
+  const hs = { enable_hs_signatures: true };
+  const namespaced: [string, Record<string, unknown>][] = [
+    ['shop/login', { ...victim, auth_methods: ['bearer', 'session'] }],
+    ['shop/api', { ...victim, auth_methods: ['session'] }],
+    // Accepts any client's token the IdP's userinfo endpoint knows.
+    ['attacker/mint', { ...fallback, auth_methods: ['userinfo', 'session'] }],
+    ['shop/hs-login', { ...victim, ...hs, auth_methods: ['bearer', 'session'] }],
+    ['shop/hs-api', { ...victim, ...hs, auth_methods: ['session'] }],
+    [
+      'attacker/hs-mint',
+      { ...fallback, ...hs, client_secret: [ATTACKER_SECRET], auth_methods: ['bearer', 'session'] },
+    ],
+    // The same, in the victim's own namespace: the client secret, which verifies HS256 tokens, binds the session.
+    [
+      'shop/hs-mint',
+      { ...fallback, ...hs, client_secret: [ATTACKER_SECRET], auth_methods: ['bearer', 'session'] },
+    ],
+  ];
+  for (const [id, config] of namespaced) {
+    const name = id.replace('/', '-');
+    builder
+      .plugin(id, 'openid-connect', config)
+      .route(name, `/${name}`, 'echo', { plugins: [id], service: 'test/echo' });
+  }
   for (const [name, variant] of Object.entries(ACCEPTANCE_VARIANTS)) {
     builder
       .plugin(`test/v-${name}`, 'openid-connect', { ...base, ...variant })
@@ -139,10 +171,10 @@ function headerValues(request: RecordedRequest, name: string): string[] {
   return values;
 }
 
-/** A session cookie (`session=…`) issued for a bearer request to `prefix`. */
-async function sessionFrom(prefix: string): Promise<string> {
+/** A session cookie (`session=…`) issued for a bearer request to `prefix` (app-billing's token by default). */
+async function sessionFrom(prefix: string, credential = token): Promise<string> {
   const path = probePath(prefix);
-  const res = await rawGet(path, [`Authorization: Bearer ${token}`]);
+  const res = await rawGet(path, [`Authorization: Bearer ${credential}`]);
   expect(res.status, res.text.slice(0, 300)).toBe(200);
   const line = [res.headers['set-cookie'] ?? []].flat().find((c) => c.startsWith('session='));
   expect(line, 'no session cookie issued').toBeDefined();
@@ -287,6 +319,52 @@ describe('sessions are bound to the rules that issued them', () => {
     expect(res.status, res.text.slice(0, 300)).toBe(401);
     expect(reachedUpstream(echo, path)).toBe(false);
   });
+});
+
+describe('without session_secret, sessions stay in the namespace that issued them', () => {
+  /** The session is refused at `prefix`, and nothing reached its upstream. */
+  async function refusedAt(prefix: string, cookie: string): Promise<void> {
+    const path = probePath(prefix);
+    const res = await rawGet(path, [`Cookie: ${cookie}`]);
+    expect(res.status, res.text.slice(0, 300)).toBe(401);
+    expect(reachedUpstream(echo, path)).toBe(false);
+  }
+
+  it("a session-only instance takes its own namespace's sessions (the control, Kong's session-auth)", async () => {
+    const cookie = await sessionFrom('/shop-login');
+    expect((await rawGet(probePath('/shop-api'), [`Cookie: ${cookie}`])).status).toBe(200);
+  });
+
+  it("refuses a session another namespace's copy of its rules started from any client's userinfo token", async () => {
+    // Alice's token for another client: the victim's login route would never take it.
+    const foreign = await userinfoToken(idp);
+    const cookie = await sessionFrom('/attacker-mint', foreign);
+    await refusedAt('/shop-api', cookie);
+  });
+
+  it('with enable_hs_signatures, takes a session of an HS256 token signed with its own client secret (control)', async () => {
+    const jwt = idp.signJwt(idp.accessTokenClaims(BILLING.id), {
+      header: { alg: 'HS256' },
+      key: idp.gateway.clientSecret!,
+    });
+    const cookie = await sessionFrom('/shop-hs-login', jwt);
+    expect((await rawGet(probePath('/shop-hs-api'), [`Cookie: ${cookie}`])).status).toBe(200);
+  });
+
+  it.each(['/attacker-hs-mint', '/shop-hs-mint'])(
+    'refuses a session of an admin token signed with the client secret %s set for itself',
+    async (mint) => {
+      const forged = idp.signJwt(
+        { ...idp.accessTokenClaims(BILLING.id), sub: 'admin' },
+        {
+          header: { alg: 'HS256' },
+          key: ATTACKER_SECRET,
+        },
+      );
+      const cookie = await sessionFrom(mint, forged);
+      await refusedAt('/shop-hs-api', cookie);
+    },
+  );
 });
 
 describe("the proxy's cookies never reach an upstream", () => {

@@ -19,6 +19,7 @@ import {
   oidc,
   postForm,
   SESSION_SECRET,
+  setCookies,
   startFixture,
   upstreamSaw,
   upstreamToken,
@@ -100,6 +101,15 @@ beforeAll(async () => {
       id: 'uibearer',
       plugin: oidc(idp, { auth_methods: ['bearer'], upstream_user_info_header: 'x-userinfo' }),
     },
+    // A session started by userinfo, whose answers carry no `exp`: it must not outlive the next check.
+    {
+      id: 'uisessionttl',
+      plugin: userinfo({
+        auth_methods: ['userinfo', 'session'],
+        session_secret: SESSION_SECRET,
+        cache_ttl: 2,
+      }),
+    },
     {
       id: 'uisession',
       plugin: oidc(sessionIdp, {
@@ -156,6 +166,24 @@ describe('userinfo: attacks', () => {
     const token = await userinfoToken(idp);
     const res = await call(fx, `/userinfo?access_token=${token}`);
     expect(res.status).toBe(401);
+  });
+
+  it('ends a session it started by cache_ttl, so a revoked token does not live on in it', async () => {
+    const token = await userinfoToken(idp);
+    const first = await call(fx, '/uisessionttl', { headers: { authorization: bearer(token) } });
+    expect(first.status).toBe(200);
+    const session = cookieFrom(first, 'session');
+    expect(session).toBeDefined();
+    const line = setCookies(first).find((c) => c.startsWith('session='))!;
+    const maxAge = Number(/max-age=(\d+)/i.exec(line)?.[1]);
+    expect(maxAge).toBeGreaterThanOrEqual(0);
+    expect(maxAge).toBeLessThanOrEqual(2);
+    await revoke(idp, token, 'access_token');
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const later = await call(fx, '/uisessionttl', { headers: { cookie: session! } });
+    expect(later.status).toBe(401);
+    // The token itself is judged again, and refused.
+    expect((await call(fx, '/uisessionttl', { headers: { authorization: bearer(token) } })).status).toBe(401);
   });
 
   it('applies the claim rules to the userinfo answer (alice is no member of admins)', async () => {

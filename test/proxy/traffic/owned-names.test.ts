@@ -3,6 +3,7 @@ import {
   SESSION_ACCEPTANCE_FIELDS,
   acceptsSessionOf,
   sessionBinding,
+  sessionSecret,
 } from '../../../proxy/plugins/openid-connect/session-binding.js';
 import { pluginConfigWithDefaults } from '../../../contract/plugins.js';
 import type { OpenIdConnectConfig } from '../../../contract/plugins/openid-connect.js';
@@ -148,13 +149,57 @@ describe('session binding', () => {
     consumer_by: ['id'],
     consumer_optional: true,
     disable_session: ['bearer'],
+    ssl_verify: false,
   };
   it.each(Object.entries(changes))('changes with %s', (field, value) => {
     expect(sessionBinding({ ...base, [field]: value })).not.toBe(sessionBinding(base));
   });
 
+  it('changes with client_secret when enable_hs_signatures is on (its secrets verify tokens), and only then', () => {
+    const hs = { ...base, enable_hs_signatures: true };
+    expect(sessionBinding({ ...hs, client_secret: ['attacker'] })).not.toBe(
+      sessionBinding({ ...hs, client_secret: ['victim'] }),
+    );
+    expect(sessionBinding({ ...base, client_secret: ['attacker'] })).toBe(
+      sessionBinding({ ...base, client_secret: ['victim'] }),
+    );
+  });
+
   it('does not change with auth_methods: acceptsSessionOf decides which methods count', () => {
     expect(sessionBinding({ ...base, auth_methods: ['session'] })).toBe(sessionBinding(base));
+  });
+});
+
+describe('sessionSecret', () => {
+  const fallback = 'proxy-fallback-secret';
+  const ns = (namespace: string, name = 'oidc') => ({ kind: 'KongPlugin', namespace, name });
+  const cluster = (name: string) => ({ kind: 'KongClusterPlugin', name });
+
+  it('is the configured session_secret wherever the plugin is', () => {
+    expect(sessionSecret('mine', ns('shop'), fallback)).toBe('mine');
+    expect(sessionSecret('mine', ns('attacker'), fallback)).toBe('mine');
+    expect(sessionSecret('mine', cluster('global'), fallback)).toBe('mine');
+  });
+
+  it.each([
+    // Sessions are shared within a namespace (Kong's session-auth example)…
+    [ns('shop', 'login'), ns('shop', 'api'), true],
+    // …and among cluster plugins (their authors are the cluster's admins)…
+    [cluster('login'), cluster('api'), true],
+    // …and nowhere else.
+    [ns('attacker'), ns('shop'), false],
+    [cluster('oidc'), ns('shop'), false],
+    // A namespace named like the cluster scope is still a namespace.
+    [ns('cluster'), cluster('oidc'), false],
+  ])('without one, %j and %j share the key: %s', (a, b, shared) => {
+    expect(sessionSecret(undefined, a, fallback) === sessionSecret(undefined, b, fallback)).toBe(shared);
+  });
+
+  it('without one, never is the fallback secret itself nor the configured secret of the same text', () => {
+    expect(sessionSecret(undefined, ns('shop'), fallback)).not.toBe(fallback);
+    expect(sessionSecret(undefined, ns('shop'), fallback)).not.toBe(
+      sessionSecret(fallback, ns('shop'), fallback),
+    );
   });
 });
 

@@ -17,15 +17,22 @@ const METADATA = {
   revocation_endpoint: `${ISSUER}/v1/revoke`,
 };
 
-/** A TokenClient whose IdP accepts every call and records what it was sent. */
-function tokenClient() {
+/** A TokenClient whose IdP accepts every call (unless `refuses` says no to its form) and records what it was sent. */
+function tokenClient(refuses: (form: URLSearchParams) => boolean = () => false) {
   const sent: { url: string; form: URLSearchParams; authorization: string | null }[] = [];
   const fetch = async (url: string | URL, init?: RequestInit) => {
+    const form = new URLSearchParams(String(init?.body));
     sent.push({
       url: String(url),
-      form: new URLSearchParams(String(init?.body)),
+      form,
       authorization: new Headers(init?.headers).get('authorization'),
     });
+    if (refuses(form)) {
+      return new Response(JSON.stringify({ error: 'invalid_client' }), {
+        status: 400,
+        headers: { 'content-type': 'application/json' },
+      });
+    }
     const body = String(url).endsWith('/introspect')
       ? { active: true, sub: 'x' }
       : { access_token: 'at', token_type: 'Bearer', expires_in: 60 };
@@ -88,6 +95,19 @@ describe('TokenClient caches', () => {
     await tokens.password(a, 'alice', 'pw', ['openid'], true, UNLIMITED);
     expect(sent).toHaveLength(1);
     await tokens.password(b, 'alice', 'pw', ['openid'], true, UNLIMITED);
+    expect(sent).toHaveLength(2);
+  });
+
+  it("do not answer a client's refresh with the refusal another secret of the same client id got", async () => {
+    const { tokens, sent } = tokenClient((form) => form.get('client_secret') !== 'right-secret');
+    const wrong: Client = { id: 'gateway', auth: 'client_secret_post', secret: 'wrong-secret' };
+    const right: Client = { ...wrong, secret: 'right-secret' };
+    expect(await tokens.refresh(wrong, 'rt', UNLIMITED)).toEqual({ ok: false, reason: 'invalid_client' });
+    // The misconfigured instance's refusal is remembered for it…
+    expect(await tokens.refresh(wrong, 'rt', UNLIMITED)).toEqual({ ok: false, reason: 'invalid_client' });
+    expect(sent).toHaveLength(1);
+    // …and the correct one still reaches the IdP.
+    expect((await tokens.refresh(right, 'rt', UNLIMITED)).ok).toBe(true);
     expect(sent).toHaveLength(2);
   });
 });
