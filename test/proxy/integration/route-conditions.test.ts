@@ -108,3 +108,32 @@ describe('a route restricted to SNI api.example.test', () => {
     expect(await servedBy({ path: '/only-sni', https: true, servername: 'other.example.test' })).toBe(404);
   });
 });
+
+describe('header names that Object.prototype also has (the attack)', () => {
+  it('a config narrowing a route on header constructor or __proto__ is refused, and the host keeps serving', async () => {
+    for (const name of ['constructor', '__proto__']) {
+      const attack = new ConfigBuilder()
+        .upstream('open', [open.port])
+        .route('orders-open', '/orders', 'open', { host: HOST })
+        .route('evil', '/evil', 'open', { host: HOST, headers: [{ name, values: ['a'] }] })
+        .buildUnchecked();
+      const pushed = await proxy.push(attack);
+      expect(pushed.status).toBe(400);
+    }
+    expect(await servedBy({ path: '/orders/1' })).toBe('open');
+    expect(await servedBy({ path: '/only-a/1', headers: { 'x-tenant': 'a' } })).toBe('tenant-a');
+  });
+
+  it.each(['constructor', '__proto__', 'toString'])(
+    'a client sending a header named %s gets the usual answer, never a 500',
+    async (name) => {
+      const request = (path: string) =>
+        rawHttp(
+          proxy.httpPort,
+          `GET ${path} HTTP/1.1\r\nHost: ${HOST}\r\n${name}: a\r\nConnection: close\r\n\r\n`,
+        );
+      expect((await request('/only-a/1')).status).toBe(404);
+      expect((await request('/orders/1')).status).toBe(200);
+    },
+  );
+});

@@ -194,8 +194,48 @@ describe('SNI conditions', () => {
   });
 });
 
+describe('header conditions: names that Object.prototype also has (the attack)', () => {
+  // Node's req.headers inherits from Object.prototype: `constructor` reads a
+  // function there, `__proto__` an object. A route naming one must answer 404
+  // (or its condition's answer), never throw and break the whole host.
+  const inherited = (name: string) =>
+    // Built around validation, as a config that slipped past it would be.
+    RouteTable.build(
+      config([
+        vhost(HOST, [
+          prefix('/orders', { id: 'narrowed', headers: [{ name, values: ['a'] }] }),
+          prefix('/', { id: 'open' }),
+        ]),
+      ]),
+    );
+
+  it.each(['constructor', '__proto__', 'hasownproperty', 'tostring', 'valueof'])(
+    'a route on header %s neither throws nor matches a request without it',
+    (name) => {
+      const table = inherited(name);
+      expect(routeFor(table, { 'user-agent': 'curl' })).toBe('open');
+      expect(routeFor(table, {})).toBe('open');
+    },
+  );
+
+  it('a header value that is neither a string nor an array of strings never matches', () => {
+    const table = inherited('x-tenant');
+    const odd = { 'x-tenant': { length: 1, 0: 'a' } } as unknown as RequestHeaders;
+    expect(routeFor(table, odd)).toBe('open');
+    expect(routeFor(table, { 'x-tenant': [1] } as unknown as RequestHeaders)).toBe('open');
+  });
+
+  it('the header sent as an own property still matches', () => {
+    const table = inherited('constructor');
+    expect(routeFor(table, { constructor: 'a' } as unknown as RequestHeaders)).toBe('narrowed');
+  });
+});
+
 describe('contract', () => {
   it.each<[string, Partial<Route>]>([
+    ['a header named constructor', { headers: [{ name: 'constructor', values: ['a'] }] }],
+    ['a header named __proto__', { headers: [{ name: '__proto__', values: ['a'] }] }],
+    ['a header named prototype', { headers: [{ name: 'prototype', values: ['a'] }] }],
     ['an upper-case header name', { headers: [{ name: 'X-Tenant', values: ['a'] }] }],
     ['an empty value list', { headers: [{ name: 'x-tenant', values: [] }] }],
     ['an empty header list', { headers: [] }],
