@@ -7,14 +7,14 @@
  * number of segments in the request path, never with the number of routes.
  *
  * Routes for the same path are tried most specific first (route-conditions.ts):
- * one with header or SNI conditions before one without, then in config
- * order. A request that meets no route's conditions there goes on to the
+ * one with header or SNI conditions before one without of the same
+ * namespace, then in config order (oldest Ingress first). A request that meets no route's conditions there goes on to the
  * next shorter prefix, as one whose method no route takes.
  */
 import { PortcullisError } from '../../common/errors.js';
 import type { Route } from '../../contract/compiled-config.js';
 import { regexOfPath } from '../../contract/validate.js';
-import { normalizePath } from './normalize-path.js';
+import { routePathKey } from '../../common/normalize-path.js';
 import { conditionsOf, meetsConditions, type Conditions, type RequestHeaders } from './route-conditions.js';
 
 /** The route a request matched, where it was found, and what part of the path it matched. */
@@ -136,17 +136,14 @@ export class PathTable {
       insertBySpecificity(this.#regexes, { ...candidate, regex: compileAnchored(route, source) });
       return;
     }
-    const path = normalizePath(route.path);
+    const exact = route.pathType === 'Exact';
+    const key = routePathKey(route.path, !exact);
     // A path that normalisation refuses (an encoded slash, say) can never
     // equal a normalised request path, so indexing it would be dead weight.
-    if (path === undefined) return;
-    if (route.pathType === 'Exact') {
-      const entry = this.#entry(path);
-      insertBySpecificity((entry.exact ??= []), candidate);
-    } else {
-      const entry = this.#entry(path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path);
-      insertBySpecificity((entry.prefix ??= []), candidate);
-    }
+    if (key === undefined) return;
+    const entry = this.#entry(key);
+    if (exact) insertBySpecificity((entry.exact ??= []), candidate);
+    else insertBySpecificity((entry.prefix ??= []), candidate);
   }
 
   #entry(key: string): Entry {
@@ -194,10 +191,20 @@ function firstAllowing(
 
 const specificityOf = (candidate: Candidate) => candidate.conditions?.specificity ?? 0;
 
-/** Adds `candidate` after every candidate at least as specific: most specific first, then config order. */
+/**
+ * Adds `candidate` after every candidate at least as specific, and never
+ * before one of another namespace: config order is oldest Ingress first, and
+ * specificity reorders only a namespace's own routes, so conditions cannot
+ * let a newer namespace outrank an older one's route (a regex, say).
+ */
 function insertBySpecificity<C extends Candidate>(candidates: C[], candidate: C): void {
   const specificity = specificityOf(candidate);
+  const namespace = candidate.route.source.namespace;
   let at = candidates.length;
-  while (at > 0 && specificityOf(candidates[at - 1]!) < specificity) at--;
+  while (at > 0) {
+    const before = candidates[at - 1]!;
+    if (specificityOf(before) >= specificity || before.route.source.namespace !== namespace) break;
+    at--;
+  }
   candidates.splice(at, 0, candidate);
 }

@@ -231,6 +231,45 @@ describe('header conditions: names that Object.prototype also has (the attack)',
   });
 });
 
+describe('conditions never put one namespace ahead of another (the attack)', () => {
+  const ns = (namespace: string) => ({ source: { kind: 'Ingress', namespace, name: namespace } });
+  const TLS = { 'user-agent': 'curl' };
+
+  it("a newer namespace's regex with snis does not outrank an older namespace's regex for the same paths", () => {
+    const table = tableOf([
+      regex('/payments/.*', { id: 'payments', ...ns('payments') }),
+      regex('/payments/.+', { id: 'attacker', snis: [HOST], ...ns('attacker') }),
+    ]);
+    expect(routeFor(table, TLS, HOST, '/payments/1')).toBe('payments');
+  });
+
+  it('a prefix route with headers of a newer namespace stays behind the older one', () => {
+    const table = tableOf([
+      prefix('/orders', { id: 'shop', ...ns('shop') }),
+      prefix('/orders', { id: 'attacker', headers: [{ name: 'x-a', values: ['1'] }], ...ns('attacker') }),
+    ]);
+    expect(routeFor(table, { 'x-a': '1' })).toBe('shop');
+  });
+
+  it('within one namespace the route with conditions still goes first', () => {
+    const table = tableOf([
+      regex('/payments/.*', { id: 'open', ...ns('payments') }),
+      regex('/payments/.+', { id: 'narrowed', snis: [HOST], ...ns('payments') }),
+    ]);
+    expect(routeFor(table, TLS, HOST, '/payments/1')).toBe('narrowed');
+    expect(routeFor(table, TLS, undefined, '/payments/1')).toBe('open');
+  });
+
+  it("a namespace's route with conditions does not jump over another namespace's route to reach its own", () => {
+    const table = tableOf([
+      regex('/a/.*', { id: 'a-open', ...ns('a') }),
+      regex('/a/b.*', { id: 'b-open', ...ns('b') }),
+      regex('/a/b/c.*', { id: 'a-narrowed', snis: [HOST], ...ns('a') }),
+    ]);
+    expect(routeFor(table, TLS, HOST, '/a/b/c')).toBe('a-open');
+  });
+});
+
 describe('contract', () => {
   it.each<[string, Partial<Route>]>([
     ['a header named constructor', { headers: [{ name: 'constructor', values: ['a'] }] }],
