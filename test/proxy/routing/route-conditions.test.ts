@@ -270,6 +270,56 @@ describe('conditions never put one namespace ahead of another (the attack)', () 
   });
 });
 
+describe('a request a narrowed route turned away never falls through to another namespace (the attack)', () => {
+  const ns = (namespace: string) => ({ source: { kind: 'Ingress', namespace, name: namespace } });
+  const narrowed = { snis: [HOST], ...ns('payments') };
+  const other = (id = 'other') => prefix('/', { id, ...ns('other') });
+  const PLAIN = { authorization: 'Bearer secret' };
+
+  it("a narrowed prefix: plain http gets 404, not the other namespace's / route", () => {
+    const table = tableOf([prefix('/payments', { id: 'payments', ...narrowed }), other()]);
+    expect(routeFor(table, PLAIN, undefined, '/payments/1')).toBeUndefined();
+    expect(routeFor(table, PLAIN, undefined, '/payments')).toBeUndefined();
+    expect(routeFor(table, PLAIN, HOST, '/payments/1')).toBe('payments');
+    expect(routeFor(table, PLAIN, undefined, '/shop')).toBe('other');
+  });
+
+  it('a narrowed exact path: 404', () => {
+    const table = tableOf([exact('/payments', { id: 'payments', ...narrowed }), other()]);
+    expect(routeFor(table, PLAIN, undefined, '/payments')).toBeUndefined();
+  });
+
+  it('a narrowed regex path: 404', () => {
+    const table = tableOf([regex('/payments/.*', { id: 'payments', ...narrowed }), other()]);
+    expect(routeFor(table, PLAIN, undefined, '/payments/1')).toBeUndefined();
+    expect(routeFor(table, PLAIN, undefined, '/pay')).toBe('other');
+  });
+
+  it('nor to another host level: the * host or the default backend', () => {
+    const built = config(
+      [vhost(HOST, [prefix('/payments', { id: 'payments', ...narrowed })]), vhost('*', [other('any')])],
+      prefix('/', { id: 'fallback', ...ns('other') }),
+    );
+    const table = RouteTable.build(built);
+    expect(routeFor(table, PLAIN, undefined, '/payments/1')).toBeUndefined();
+    const onlyDefault = RouteTable.build(
+      config(
+        [vhost(HOST, [prefix('/payments', { id: 'payments', ...narrowed })])],
+        prefix('/', { id: 'fallback', ...ns('other') }),
+      ),
+    );
+    expect(routeFor(onlyDefault, PLAIN, undefined, '/payments/1')).toBeUndefined();
+  });
+
+  it("the same namespace's shorter prefix still takes it", () => {
+    const table = tableOf([
+      prefix('/payments', { id: 'payments', ...narrowed }),
+      prefix('/', { id: 'payments-root', ...ns('payments') }),
+    ]);
+    expect(routeFor(table, PLAIN, undefined, '/payments/1')).toBe('payments-root');
+  });
+});
+
 describe('contract', () => {
   it.each<[string, Partial<Route>]>([
     ['a header named constructor', { headers: [{ name: 'constructor', values: ['a'] }] }],
