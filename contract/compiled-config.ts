@@ -121,9 +121,10 @@ const HttpMethod = Type.String({ pattern: '^[A-Z]+$', maxLength: 32 });
 export const HeaderMatch = Type.Object(
   {
     name: Type.String({
-      pattern: "^[!#$%&'*+.^_`|~0-9a-z-]+$",
+      // Never a name that Object.prototype has a meaning for: header objects inherit from it.
+      pattern: "^(?!(?:__proto__|constructor|prototype)$)[!#$%&'*+.^_`|~0-9a-z-]+$",
       maxLength: 256,
-      description: 'Lower-case header name (not `host`).',
+      description: 'Lower-case header name (not `host`, `__proto__`, `constructor` or `prototype`).',
     }),
     values: Type.Array(
       Type.String({ minLength: 1, maxLength: 4096, pattern: '^[^\\u0000-\\u001f\\u007f]+$' }),

@@ -12,13 +12,23 @@ import {
   type Upstream,
   type VirtualHost,
 } from '../../contract/compiled-config.js';
+import { regexOfPath } from '../../contract/validate.js';
 import type { TranslateContext } from './context.js';
 import { pluginStatuses } from './plugin-statuses.js';
 import type { ObjectRef, TranslateProblem } from './problem-codes.js';
 import { compareStrings } from './read.js';
 import type { IngressStatus, TranslateStatuses } from './statuses.js';
 
+/**
+ * Exact and Prefix routes by path; regex routes after them, as they came
+ * (oldest Ingress first, in rule order; the sort is stable). The proxy tries
+ * regexes in config order, so sorting them by their text would let a newer
+ * namespace's `~/pay(ments)/.*` outrank an older one's `~/payments/.*`.
+ */
 function byRouteOrder(a: Route, b: Route): number {
+  const regexA = regexOfPath(a) !== undefined;
+  const regexB = regexOfPath(b) !== undefined;
+  if (regexA || regexB) return regexA === regexB ? 0 : regexA ? 1 : -1;
   return (
     compareStrings(a.path, b.path) || compareStrings(a.pathType, b.pathType) || compareStrings(a.id, b.id)
   );

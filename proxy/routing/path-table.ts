@@ -7,14 +7,16 @@
  * number of segments in the request path, never with the number of routes.
  *
  * Routes for the same path are tried most specific first (route-conditions.ts):
- * one with header or SNI conditions before one without, then in config
- * order. A request that meets no route's conditions there goes on to the
- * next shorter prefix, as one whose method no route takes.
+ * one with header or SNI conditions before one without of the same
+ * namespace, then in config order (oldest Ingress first). A request that
+ * meets no route's conditions there goes on to the next regex or shorter
+ * prefix of the same namespace only (TurnedAway), stricter than Kong, which
+ * falls through to any route.
  */
 import { PortcullisError } from '../../common/errors.js';
 import type { Route } from '../../contract/compiled-config.js';
 import { regexOfPath } from '../../contract/validate.js';
-import { normalizePath } from './normalize-path.js';
+import { routePathKey } from '../../common/normalize-path.js';
 import { conditionsOf, meetsConditions, type Conditions, type RequestHeaders } from './route-conditions.js';
 
 /** The route a request matched, where it was found, and what part of the path it matched. */
@@ -30,6 +32,16 @@ export interface RouteMatch {
    */
   matchedPrefix: string;
 }
+
+/**
+ * What match() gives when a route of this namespace had the request's path
+ * and method but not its headers or SNI: the request may then fall through
+ * only to routes of the same namespace (on this host, or the next host
+ * level), never to another namespace's, which would receive a request (and
+ * its Authorization header and cookies) meant for a narrowed route. No
+ * route then answers 404.
+ */
+export type TurnedAway = string;
 
 interface Candidate {
   route: Route;
@@ -76,23 +88,33 @@ export class PathTable {
    * request's headers and TLS server name (undefined: none or plain http), by
    * Ingress precedence.
    */
-  match(path: string, method: string, headers?: RequestHeaders, sni?: string): RouteMatch | undefined {
+  match(
+    path: string,
+    method: string,
+    headers?: RequestHeaders,
+    sni?: string,
+    owner?: string,
+  ): RouteMatch | TurnedAway | undefined {
     const entry = this.#paths.get(path);
     if (entry?.exact !== undefined) {
-      const route = firstAllowing(entry.exact, method, headers, sni);
+      const route = firstAllowing(entry.exact, method, headers, sni, owner);
       if (route !== undefined) return this.#result(route, path);
+      owner ??= turnedAwayBy(entry.exact, method);
     }
     // Kong orders regex routes by an explicit priority that the CompiledConfig
-    // does not carry; the order translate emits them in stands in for it, so
-    // the first regex (in config order) that matches wins.
+    // does not carry; the order translate emits them in (oldest Ingress
+    // first) stands in for it, so the first regex that matches wins.
     for (const candidate of this.#regexes) {
       if (!allowsMethod(candidate.methods, method)) continue;
-      if (candidate.conditions !== undefined && !meetsConditions(candidate.conditions, headers, sni))
+      if (owner !== undefined && namespaceOf(candidate.route) !== owner) continue;
+      if (candidate.conditions !== undefined && !meetsConditions(candidate.conditions, headers, sni)) {
+        if (owner === undefined && candidate.regex.test(path)) owner = namespaceOf(candidate.route);
         continue;
+      }
       const found = candidate.regex.exec(path);
       if (found !== null) return this.#result(candidate.route, found[0]);
     }
-    return this.#matchPrefix(path, method, headers, sni, entry);
+    return this.#matchPrefix(path, method, headers, sni, entry, owner);
   }
 
   /**
@@ -106,17 +128,19 @@ export class PathTable {
     headers: RequestHeaders | undefined,
     sni: string | undefined,
     entry: Entry | undefined,
-  ): RouteMatch | undefined {
+    owner: string | undefined,
+  ): RouteMatch | TurnedAway | undefined {
     let end = path.length > 1 && path.charCodeAt(path.length - 1) === SLASH ? path.length - 1 : path.length;
     for (;;) {
       const whole = end === path.length;
       const key = whole ? path : end === 0 ? '/' : path.slice(0, end);
       const candidates = (whole ? entry : this.#paths.get(key))?.prefix;
       if (candidates !== undefined) {
-        const route = firstAllowing(candidates, method, headers, sni);
+        const route = firstAllowing(candidates, method, headers, sni, owner);
         if (route !== undefined) return this.#result(route, key);
+        owner ??= turnedAwayBy(candidates, method);
       }
-      if (end <= 1) return undefined;
+      if (end <= 1) return owner;
       end = lastSlashBefore(path, end);
     }
   }
@@ -136,17 +160,14 @@ export class PathTable {
       insertBySpecificity(this.#regexes, { ...candidate, regex: compileAnchored(route, source) });
       return;
     }
-    const path = normalizePath(route.path);
+    const exact = route.pathType === 'Exact';
+    const key = routePathKey(route.path, !exact);
     // A path that normalisation refuses (an encoded slash, say) can never
     // equal a normalised request path, so indexing it would be dead weight.
-    if (path === undefined) return;
-    if (route.pathType === 'Exact') {
-      const entry = this.#entry(path);
-      insertBySpecificity((entry.exact ??= []), candidate);
-    } else {
-      const entry = this.#entry(path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path);
-      insertBySpecificity((entry.prefix ??= []), candidate);
-    }
+    if (key === undefined) return;
+    const entry = this.#entry(key);
+    if (exact) insertBySpecificity((entry.exact ??= []), candidate);
+    else insertBySpecificity((entry.prefix ??= []), candidate);
   }
 
   #entry(key: string): Entry {
@@ -178,26 +199,57 @@ function lastSlashBefore(path: string, end: number): number {
   return i;
 }
 
+/** The namespace a route belongs to ('' for none), which fall-through never leaves once turned away. */
+export function namespaceOf(route: Route): string {
+  return route.source.namespace ?? '';
+}
+
+/** The first candidate that takes the request; with `owner`, only among that namespace's routes. */
 function firstAllowing(
   candidates: readonly Candidate[],
   method: string,
   headers: RequestHeaders | undefined,
   sni: string | undefined,
+  owner: string | undefined,
 ): Route | undefined {
   for (const candidate of candidates) {
     if (!allowsMethod(candidate.methods, method)) continue;
+    if (owner !== undefined && namespaceOf(candidate.route) !== owner) continue;
     if (candidate.conditions === undefined || meetsConditions(candidate.conditions, headers, sni))
       return candidate.route;
   }
   return undefined;
 }
 
+/**
+ * After firstAllowing found nothing: the namespace of a route that would
+ * have taken the method but whose conditions the request failed, else
+ * undefined. Run on misses only, so matching costs nothing more.
+ */
+function turnedAwayBy(candidates: readonly Candidate[], method: string): TurnedAway | undefined {
+  for (const candidate of candidates) {
+    if (candidate.conditions !== undefined && allowsMethod(candidate.methods, method))
+      return namespaceOf(candidate.route);
+  }
+  return undefined;
+}
+
 const specificityOf = (candidate: Candidate) => candidate.conditions?.specificity ?? 0;
 
-/** Adds `candidate` after every candidate at least as specific: most specific first, then config order. */
+/**
+ * Adds `candidate` after every candidate at least as specific, and never
+ * before one of another namespace: config order is oldest Ingress first, and
+ * specificity reorders only a namespace's own routes, so conditions cannot
+ * let a newer namespace outrank an older one's route (a regex, say).
+ */
 function insertBySpecificity<C extends Candidate>(candidates: C[], candidate: C): void {
   const specificity = specificityOf(candidate);
+  const namespace = candidate.route.source.namespace;
   let at = candidates.length;
-  while (at > 0 && specificityOf(candidates[at - 1]!) < specificity) at--;
+  while (at > 0) {
+    const before = candidates[at - 1]!;
+    if (specificityOf(before) >= specificity || before.route.source.namespace !== namespace) break;
+    at--;
+  }
   candidates.splice(at, 0, candidate);
 }

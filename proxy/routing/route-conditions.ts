@@ -52,16 +52,19 @@ export function meetsConditions(
     if (sni === undefined || !conditions.snis.has(normalizeServerName(sni))) return false;
   }
   for (const header of conditions.headers) {
-    if (!headerAllowed(header.values, headers?.[header.name])) return false;
+    // Own properties only: req.headers inherits from Object.prototype, where
+    // `constructor` or `__proto__` would read a function or an object.
+    if (headers === undefined || !Object.hasOwn(headers, header.name)) return false;
+    if (!headerAllowed(header.values, headers[header.name])) return false;
   }
   return true;
 }
 
-function headerAllowed(values: ReadonlySet<string>, sent: string | string[] | undefined): boolean {
-  if (sent === undefined) return false;
+/** Only a string or a non-empty array of strings can match; anything else is no value. */
+function headerAllowed(values: ReadonlySet<string>, sent: unknown): boolean {
   if (typeof sent === 'string') return valueAllowed(values, sent);
-  if (sent.length === 0) return false;
-  for (const one of sent) if (!valueAllowed(values, one)) return false;
+  if (!Array.isArray(sent) || sent.length === 0) return false;
+  for (const one of sent) if (typeof one !== 'string' || !valueAllowed(values, one)) return false;
   return true;
 }
 

@@ -6,11 +6,12 @@
  * `*.` wildcard standing for exactly one leftmost label, or `*` for every
  * host. A request tries its exact host, then the wildcard for its parent
  * domain, then `*`, then the default backend; a level whose paths do not
- * match falls through to the next. Each level is one hash lookup, so the
- * number of hosts never changes the cost of a match.
+ * match falls through to the next (once a narrowed route turned the request
+ * away, only to routes of that route's namespace). Each level is one hash
+ * lookup, so the number of hosts never changes the cost of a match.
  */
 import type { CompiledConfig, Route } from '../../contract/compiled-config.js';
-import { allowsMethod, PathTable, type RouteMatch } from './path-table.js';
+import { allowsMethod, namespaceOf, PathTable, type RouteMatch, type TurnedAway } from './path-table.js';
 import { conditionsOf, meetsConditions, type Conditions, type RequestHeaders } from './route-conditions.js';
 
 export type { RouteMatch } from './path-table.js';
@@ -79,20 +80,29 @@ export class RouteTable {
     headers?: RequestHeaders,
     sni?: string,
   ): RouteMatch | undefined {
+    // A string: a narrowed route of that namespace turned the request away, so
+    // the next levels may answer only with that namespace's routes.
+    let owner: TurnedAway | undefined;
     const exact = this.#exactHosts.get(host)?.match(path, method, headers, sni);
-    if (exact !== undefined) return exact;
+    if (typeof exact === 'object') return exact;
+    owner = exact;
     if (this.#wildcardHosts.size > 0) {
       // The wildcard covers exactly one label, so only the parent domain is looked up.
       const dot = host.indexOf('.');
       if (dot > 0) {
-        const wildcard = this.#wildcardHosts.get(host.slice(dot + 1))?.match(path, method, headers, sni);
-        if (wildcard !== undefined) return wildcard;
+        const wildcard = this.#wildcardHosts
+          .get(host.slice(dot + 1))
+          ?.match(path, method, headers, sni, owner);
+        if (typeof wildcard === 'object') return wildcard;
+        owner ??= wildcard;
       }
     }
-    const any = this.#catchAll?.match(path, method, headers, sni);
-    if (any !== undefined) return any;
+    const any = this.#catchAll?.match(path, method, headers, sni, owner);
+    if (typeof any === 'object') return any;
+    owner ??= any;
     const fallback = this.#defaultBackend;
     if (fallback === undefined || !allowsMethod(fallback.methods, method)) return undefined;
+    if (owner !== undefined && namespaceOf(fallback) !== owner) return undefined;
     const conditions = this.#defaultConditions;
     return conditions === undefined || meetsConditions(conditions, headers, sni)
       ? { route: fallback, vhost: '', matchedPrefix: '' }

@@ -4,7 +4,7 @@ import type { ErrorCode } from '../../common/errors.js';
 import { normalizeHost } from '../routing/host.js';
 import type { RequestHeaders } from '../routing/route-table.js';
 import { isValidHostHeader } from '../routing/host-syntax.js';
-import { normalizeRequestTarget, withoutPathParameters } from '../routing/normalize-path.js';
+import { normalizeRequestTarget, withoutPathParameters } from '../../common/normalize-path.js';
 import { upstreamPath } from '../routing/upstream-path.js';
 import type { RouteRuntime, RuntimeConfig } from '../runtime-config.js';
 

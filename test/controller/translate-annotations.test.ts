@@ -265,6 +265,13 @@ describe('route conditions: konghq.com/headers.<name>, headers-separator, snis',
     ['a name that is no header name', { 'konghq.com/headers.x tenant': 'a' }, 'konghq.com/headers.x tenant'],
     ['the Host header', { 'konghq.com/headers.Host': 'evil.example.com' }, 'konghq.com/headers.Host'],
     [
+      'a name Object.prototype has',
+      { 'konghq.com/headers.constructor': 'a' },
+      'konghq.com/headers.constructor',
+    ],
+    ['__proto__', { 'konghq.com/headers.__proto__': 'a' }, 'konghq.com/headers.__proto__'],
+    ['prototype, in any case', { 'konghq.com/headers.Prototype': 'a' }, 'konghq.com/headers.Prototype'],
+    [
       'the same header twice, in different case',
       { 'konghq.com/headers.x-tenant': 'a', 'konghq.com/headers.X-Tenant': 'b' },
       'konghq.com/headers.',

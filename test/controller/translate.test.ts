@@ -1,6 +1,7 @@
 /** translate() properties that a table or a generated cluster shows better than a golden file. */
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../contract/validate.js';
+import { RouteTable } from '../../proxy/routing/route-table.js';
 import {
   emptySnapshot,
   KONG_PLUGIN_PRIORITIES,
@@ -261,4 +262,95 @@ describe('applications', () => {
     ]);
     expect(problems.map((p) => p.code)).toEqual(['APPLICATION_REGISTRATION_NOT_REQUESTED']);
   });
+});
+
+describe('path claims across namespaces (the attack: a path written another way)', () => {
+  /** The older payments namespace owns api.example.com /payments; a newer namespace claims `path`. */
+  function claim(path: string, pathType = 'Prefix', victim = { path: '/payments', pathType: 'Prefix' }) {
+    const snapshot = emptySnapshot();
+    snapshot.ingressClasses.push(ingressClass());
+    snapshot.services.push(service('payments', 'payments'), service('attacker', 'web'));
+    snapshot.ingresses.push(
+      ingress('payments', 'payments', {
+        creationTimestamp: '2024-01-01T00:00:00Z',
+        rules: [{ host: 'api.example.com', paths: [{ ...victim, service: 'payments' }] }],
+      }),
+      ingress('attacker', 'web', {
+        creationTimestamp: '2024-06-01T00:00:00Z',
+        annotations: { 'konghq.com/snis': 'api.example.com' },
+        rules: [{ host: 'api.example.com', paths: [{ path, pathType, service: 'web' }] }],
+      }),
+    );
+    return translate(snapshot);
+  }
+
+  it.each<[string, string]>([
+    ['/pay%6Dents', 'Prefix'],
+    ['/pay%6dents', 'Prefix'],
+    ['/%70ayments', 'ImplementationSpecific'],
+    ['/payments/', 'Prefix'],
+    ['//payments', 'Prefix'],
+    ['/payments//', 'Prefix'],
+    ['/x/../payments', 'Prefix'],
+    ['/./payments/.', 'Prefix'],
+    ['/pay%6Dents', 'Exact'],
+  ])('%s (%s) is the same path as /payments: ROUTE_CONFLICT, left out', (path, pathType) => {
+    const { config, problems } = claim(path, pathType);
+    expect(problems.map((p) => p.code)).toContain('ROUTE_CONFLICT');
+    const namespaces = config.virtualHosts.flatMap((v) => v.routes.map((r) => r.source.namespace));
+    expect(namespaces).toEqual(['payments']);
+  });
+
+  it('a path the proxy would refuse as a request path (an encoded slash) is INGRESS_PATH_INVALID', () => {
+    const { config, problems } = claim('/payments%2Fx', 'Prefix');
+    expect(problems.map((p) => p.code)).toEqual(['INGRESS_PATH_INVALID']);
+    expect(problems[0]!.message).toContain('can never match a request');
+    expect(config.virtualHosts[0]!.routes.map((r) => r.source.namespace)).toEqual(['payments']);
+  });
+
+  it('another path is no conflict', () => {
+    const { config, problems } = claim('/payments-v2');
+    expect(problems).toEqual([]);
+    expect(config.virtualHosts[0]!.routes).toHaveLength(2);
+  });
+});
+
+describe('regex paths across namespaces (the attack: a newer regex narrowed with snis)', () => {
+  function served(attackerPath: string) {
+    const snapshot = emptySnapshot();
+    snapshot.ingressClasses.push(ingressClass());
+    snapshot.services.push(service('payments', 'payments'), service('attacker', 'web'));
+    snapshot.ingresses.push(
+      // Listed newest first: the age decides, not the order objects arrive in.
+      ingress('attacker', 'web', {
+        creationTimestamp: '2024-06-01T00:00:00Z',
+        annotations: { 'konghq.com/snis': 'api.example.com' },
+        rules: [
+          {
+            host: 'api.example.com',
+            paths: [{ path: attackerPath, pathType: 'ImplementationSpecific', service: 'web' }],
+          },
+        ],
+      }),
+      ingress('payments', 'payments', {
+        creationTimestamp: '2024-01-01T00:00:00Z',
+        rules: [
+          {
+            host: 'api.example.com',
+            paths: [{ path: '/~/payments/.*', pathType: 'ImplementationSpecific', service: 'payments' }],
+          },
+        ],
+      }),
+    );
+    const table = RouteTable.build(translate(snapshot).config);
+    return table.match('api.example.com', '/payments/1', 'GET', {}, 'api.example.com')?.route.source
+      .namespace;
+  }
+
+  it.each(['/~/payments/.+', '/~/pay(ments)/.*', '/~/(payments)/.*', '/~/.*'])(
+    'the older namespace keeps its HTTPS traffic against %s',
+    (path) => {
+      expect(served(path)).toBe('payments');
+    },
+  );
 });

@@ -73,6 +73,7 @@ const HEADERS_SEPARATOR = 'konghq.com/headers-separator';
 /** RFC 9110 token: what a header name may be. */
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/;
 const MAX_HEADER_VALUE = 4096;
+const RESERVED_HEADER_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 const INGRESS_ONLY =
   'it is read on the Ingress only (KIC ignores it on a Service, and an ignored narrowing widens the route): move it to the Ingress';
 
@@ -194,6 +195,8 @@ function headerMatch(header: string, separator: string): Parser {
     const name = header.toLowerCase();
     if (name === 'host')
       return "cannot match the Host header: use the rule's host or konghq.com/host-aliases";
+    // Header objects inherit from Object.prototype; these names mean something there.
+    if (RESERVED_HEADER_NAMES.has(name)) return `cannot match a header named ${name}`;
     if ((settings.headers ?? []).some((h) => h.name === name)) {
       return `repeats header ${name} (annotation names that differ only in case)`;
     }

@@ -14,6 +14,7 @@
  * Kong's defaults (header and SNI conditions: the Ingress's only). A route whose settings, backend or plugins are broken is
  * still emitted, with `unavailable` set: it answers 503.
  */
+import { routePathKey } from '../../../common/normalize-path.js';
 import type { PathType, Route } from '../../../contract/compiled-config.js';
 import {
   addProblem,
@@ -69,7 +70,9 @@ function hasSpaceOrControl(value: string): boolean {
 }
 
 /** The route's path and pathType, or why the path cannot be routed. */
-function readPath(entry: HTTPIngressPath | undefined): { path: string; pathType: PathType } | string {
+function readPath(
+  entry: HTTPIngressPath | undefined,
+): { path: string; pathType: PathType; key: string } | string {
   const pathType = str(entry?.pathType);
   if (pathType === undefined || !PATH_TYPES.includes(pathType)) {
     return `pathType "${pathType ?? ''}" is not Exact, Prefix or ImplementationSpecific`;
@@ -87,11 +90,16 @@ function readPath(entry: HTTPIngressPath | undefined): { path: string; pathType:
     } catch {
       return `path "${raw}" is not a valid regular expression`;
     }
-    return { path: `~${regex}`, pathType };
+    return { path: `~${regex}`, pathType, key: `~${regex}` };
   }
   const trailing = pathType === 'Prefix' && raw.length > 1 && raw.endsWith('/');
   const path = trailing ? raw.replace(/\/+$/, '') || '/' : raw;
-  return { path, pathType: pathType as PathType };
+  // The path as the proxy indexes it: conflicts compare this, or `/pay%6Dents`
+  // from another namespace would take `/payments` unseen.
+  const key = routePathKey(path, pathType !== 'Exact');
+  if (key === undefined)
+    return `path "${raw.slice(0, 64)}" can never match a request: it has an encoded slash or backslash, a malformed escape or a dot segment with parameters`;
+  return { path, pathType: pathType as PathType, key };
 }
 
 interface Built {
@@ -252,7 +260,7 @@ function translateIngress(ctx: TranslateContext, ingress: Ingress): IngressRoute
         out.routes.push({
           route: built.route,
           host: h,
-          claim: `${h} ${parsed.path}`,
+          claim: `${h} ${parsed.key}`,
           ingress,
           pathIndex: statusPaths.length,
         });

@@ -4,7 +4,7 @@
  * it names; the others fall to an open route for the same path, or get 404.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigBuilder } from '../../support/config-builder.js';
+import { ConfigBuilder, source } from '../../support/config-builder.js';
 import { http, rawHttp, type HttpOptions } from '../../support/http-client.js';
 import { startProxy, type ProxyProcess } from '../../support/proxy-process.js';
 import { selfSignedCertificate, startEcho, type EchoServer } from '../../support/upstreams.js';
@@ -36,6 +36,13 @@ beforeAll(async () => {
     // No open route beside these two.
     .route('only-a', '/only-a', 'tenant-a', { host: HOST, ...tenant })
     .route('only-sni', '/only-sni', 'sni', { host: HOST, snis: [HOST] })
+    // Another namespace's / on the same host: never gets what a narrowed route turned away.
+    .route('payments-sni', '/payments', 'sni', {
+      host: HOST,
+      snis: [HOST],
+      source: source('Ingress', 'p', 'payments'),
+    })
+    .route('other-root', '/', 'open', { host: HOST, source: source('Ingress', 'o', 'other') })
     .certificate('api', [HOST], pem)
     .certificate('other', ['other.example.test'], otherPem)
     .build();
@@ -106,5 +113,42 @@ describe('a route restricted to SNI api.example.test', () => {
 
   it('is not served for another SNI, even with the right Host header', async () => {
     expect(await servedBy({ path: '/only-sni', https: true, servername: 'other.example.test' })).toBe(404);
+  });
+});
+
+describe('header names that Object.prototype also has (the attack)', () => {
+  it('a config narrowing a route on header constructor or __proto__ is refused, and the host keeps serving', async () => {
+    for (const name of ['constructor', '__proto__']) {
+      const attack = new ConfigBuilder()
+        .upstream('open', [open.port])
+        .route('orders-open', '/orders', 'open', { host: HOST })
+        .route('evil', '/evil', 'open', { host: HOST, headers: [{ name, values: ['a'] }] })
+        .buildUnchecked();
+      const pushed = await proxy.push(attack);
+      expect(pushed.status).toBe(400);
+    }
+    expect(await servedBy({ path: '/orders/1' })).toBe('open');
+    expect(await servedBy({ path: '/only-a/1', headers: { 'x-tenant': 'a' } })).toBe('tenant-a');
+  });
+
+  it.each(['constructor', '__proto__', 'toString'])(
+    'a client sending a header named %s gets the usual answer, never a 500',
+    async (name) => {
+      const request = (path: string) =>
+        rawHttp(
+          proxy.httpPort,
+          `GET ${path} HTTP/1.1\r\nHost: ${HOST}\r\n${name}: a\r\nConnection: close\r\n\r\n`,
+        );
+      expect((await request('/only-a/1')).status).toBe(404);
+      expect((await request('/orders/1')).status).toBe(200);
+    },
+  );
+});
+
+describe('a request a narrowed route turned away (the attack: fall-through to another namespace)', () => {
+  it("plain http to a route with snis gets 404, not another namespace's / route", async () => {
+    expect(await servedBy({ path: '/payments/1', headers: { authorization: 'Bearer secret' } })).toBe(404);
+    expect(await servedBy({ path: '/payments/1', https: true, servername: HOST })).toBe('sni');
+    expect(await servedBy({ path: '/elsewhere' })).toBe('open');
   });
 });

@@ -194,8 +194,137 @@ describe('SNI conditions', () => {
   });
 });
 
+describe('header conditions: names that Object.prototype also has (the attack)', () => {
+  // Node's req.headers inherits from Object.prototype: `constructor` reads a
+  // function there, `__proto__` an object. A route naming one must answer 404
+  // (or its condition's answer), never throw and break the whole host.
+  const inherited = (name: string) =>
+    // Built around validation, as a config that slipped past it would be.
+    RouteTable.build(
+      config([
+        vhost(HOST, [
+          prefix('/orders', { id: 'narrowed', headers: [{ name, values: ['a'] }] }),
+          prefix('/', { id: 'open' }),
+        ]),
+      ]),
+    );
+
+  it.each(['constructor', '__proto__', 'hasownproperty', 'tostring', 'valueof'])(
+    'a route on header %s neither throws nor matches a request without it',
+    (name) => {
+      const table = inherited(name);
+      expect(routeFor(table, { 'user-agent': 'curl' })).toBe('open');
+      expect(routeFor(table, {})).toBe('open');
+    },
+  );
+
+  it('a header value that is neither a string nor an array of strings never matches', () => {
+    const table = inherited('x-tenant');
+    const odd = { 'x-tenant': { length: 1, 0: 'a' } } as unknown as RequestHeaders;
+    expect(routeFor(table, odd)).toBe('open');
+    expect(routeFor(table, { 'x-tenant': [1] } as unknown as RequestHeaders)).toBe('open');
+  });
+
+  it('the header sent as an own property still matches', () => {
+    const table = inherited('constructor');
+    expect(routeFor(table, { constructor: 'a' } as unknown as RequestHeaders)).toBe('narrowed');
+  });
+});
+
+describe('conditions never put one namespace ahead of another (the attack)', () => {
+  const ns = (namespace: string) => ({ source: { kind: 'Ingress', namespace, name: namespace } });
+  const TLS = { 'user-agent': 'curl' };
+
+  it("a newer namespace's regex with snis does not outrank an older namespace's regex for the same paths", () => {
+    const table = tableOf([
+      regex('/payments/.*', { id: 'payments', ...ns('payments') }),
+      regex('/payments/.+', { id: 'attacker', snis: [HOST], ...ns('attacker') }),
+    ]);
+    expect(routeFor(table, TLS, HOST, '/payments/1')).toBe('payments');
+  });
+
+  it('a prefix route with headers of a newer namespace stays behind the older one', () => {
+    const table = tableOf([
+      prefix('/orders', { id: 'shop', ...ns('shop') }),
+      prefix('/orders', { id: 'attacker', headers: [{ name: 'x-a', values: ['1'] }], ...ns('attacker') }),
+    ]);
+    expect(routeFor(table, { 'x-a': '1' })).toBe('shop');
+  });
+
+  it('within one namespace the route with conditions still goes first', () => {
+    const table = tableOf([
+      regex('/payments/.*', { id: 'open', ...ns('payments') }),
+      regex('/payments/.+', { id: 'narrowed', snis: [HOST], ...ns('payments') }),
+    ]);
+    expect(routeFor(table, TLS, HOST, '/payments/1')).toBe('narrowed');
+    expect(routeFor(table, TLS, undefined, '/payments/1')).toBe('open');
+  });
+
+  it("a namespace's route with conditions does not jump over another namespace's route to reach its own", () => {
+    const table = tableOf([
+      regex('/a/.*', { id: 'a-open', ...ns('a') }),
+      regex('/a/b.*', { id: 'b-open', ...ns('b') }),
+      regex('/a/b/c.*', { id: 'a-narrowed', snis: [HOST], ...ns('a') }),
+    ]);
+    expect(routeFor(table, TLS, HOST, '/a/b/c')).toBe('a-open');
+  });
+});
+
+describe('a request a narrowed route turned away never falls through to another namespace (the attack)', () => {
+  const ns = (namespace: string) => ({ source: { kind: 'Ingress', namespace, name: namespace } });
+  const narrowed = { snis: [HOST], ...ns('payments') };
+  const other = (id = 'other') => prefix('/', { id, ...ns('other') });
+  const PLAIN = { authorization: 'Bearer secret' };
+
+  it("a narrowed prefix: plain http gets 404, not the other namespace's / route", () => {
+    const table = tableOf([prefix('/payments', { id: 'payments', ...narrowed }), other()]);
+    expect(routeFor(table, PLAIN, undefined, '/payments/1')).toBeUndefined();
+    expect(routeFor(table, PLAIN, undefined, '/payments')).toBeUndefined();
+    expect(routeFor(table, PLAIN, HOST, '/payments/1')).toBe('payments');
+    expect(routeFor(table, PLAIN, undefined, '/shop')).toBe('other');
+  });
+
+  it('a narrowed exact path: 404', () => {
+    const table = tableOf([exact('/payments', { id: 'payments', ...narrowed }), other()]);
+    expect(routeFor(table, PLAIN, undefined, '/payments')).toBeUndefined();
+  });
+
+  it('a narrowed regex path: 404', () => {
+    const table = tableOf([regex('/payments/.*', { id: 'payments', ...narrowed }), other()]);
+    expect(routeFor(table, PLAIN, undefined, '/payments/1')).toBeUndefined();
+    expect(routeFor(table, PLAIN, undefined, '/pay')).toBe('other');
+  });
+
+  it('nor to another host level: the * host or the default backend', () => {
+    const built = config(
+      [vhost(HOST, [prefix('/payments', { id: 'payments', ...narrowed })]), vhost('*', [other('any')])],
+      prefix('/', { id: 'fallback', ...ns('other') }),
+    );
+    const table = RouteTable.build(built);
+    expect(routeFor(table, PLAIN, undefined, '/payments/1')).toBeUndefined();
+    const onlyDefault = RouteTable.build(
+      config(
+        [vhost(HOST, [prefix('/payments', { id: 'payments', ...narrowed })])],
+        prefix('/', { id: 'fallback', ...ns('other') }),
+      ),
+    );
+    expect(routeFor(onlyDefault, PLAIN, undefined, '/payments/1')).toBeUndefined();
+  });
+
+  it("the same namespace's shorter prefix still takes it", () => {
+    const table = tableOf([
+      prefix('/payments', { id: 'payments', ...narrowed }),
+      prefix('/', { id: 'payments-root', ...ns('payments') }),
+    ]);
+    expect(routeFor(table, PLAIN, undefined, '/payments/1')).toBe('payments-root');
+  });
+});
+
 describe('contract', () => {
   it.each<[string, Partial<Route>]>([
+    ['a header named constructor', { headers: [{ name: 'constructor', values: ['a'] }] }],
+    ['a header named __proto__', { headers: [{ name: '__proto__', values: ['a'] }] }],
+    ['a header named prototype', { headers: [{ name: 'prototype', values: ['a'] }] }],
     ['an upper-case header name', { headers: [{ name: 'X-Tenant', values: ['a'] }] }],
     ['an empty value list', { headers: [{ name: 'x-tenant', values: [] }] }],
     ['an empty header list', { headers: [] }],

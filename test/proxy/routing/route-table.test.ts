@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Route } from '../../../contract/compiled-config.js';
 import { validateConfig } from '../../../contract/validate.js';
 import { normalizeHost } from '../../../proxy/routing/host.js';
-import { normalizeRequestTarget } from '../../../proxy/routing/normalize-path.js';
+import { normalizeRequestTarget } from '../../../common/normalize-path.js';
 import { RouteTable } from '../../../proxy/routing/route-table.js';
 import { config, exact, prefix, regex, route, vhost } from './fixtures.js';
 

@@ -5,7 +5,7 @@
 import { bench, describe } from 'vitest';
 import type { Route } from '../../../contract/compiled-config.js';
 import { normalizeHost } from '../../../proxy/routing/host.js';
-import { normalizeRequestTarget } from '../../../proxy/routing/normalize-path.js';
+import { normalizeRequestTarget } from '../../../common/normalize-path.js';
 import { RouteTable } from '../../../proxy/routing/route-table.js';
 import { config, exact, prefix, vhost } from './fixtures.js';
 

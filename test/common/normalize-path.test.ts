@@ -1,9 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  normalizePath,
-  normalizeRequestTarget,
-  withoutPathParameters,
-} from '../../../proxy/routing/normalize-path.js';
+import { normalizePath, normalizeRequestTarget, withoutPathParameters } from '../../common/normalize-path.js';
 
 describe('normalizeRequestTarget', () => {
   it.each([

@@ -1,6 +1,8 @@
 /**
  * Request-target normalisation: the one place where a raw request target
  * becomes the path that is routed, checked by plugins and forwarded upstream.
+ * Shared (pure) so that the controller compares route paths exactly as the
+ * proxy matches them.
  *
  * Path safety rests on those three seeing exactly the same string, so the
  * forwarding layer must send `path + query` from here, never the raw target.
@@ -8,7 +10,7 @@
  * backslashes, control characters, fragments, malformed escapes, dot segments
  * with path parameters) is refused rather than guessed at.
  */
-import type { ErrorCode } from '../../common/errors.js';
+import type { ErrorCode } from './errors.js';
 
 /** The codes a refused request target answers with. */
 export type RequestTargetError = Extract<ErrorCode, 'PCS_BAD_REQUEST_TARGET' | 'PCS_BAD_PATH'>;
@@ -59,6 +61,22 @@ export function normalizeRequestTarget(rawUrl: string): NormalizedTarget {
  */
 export function normalizePath(path: string): string | undefined {
   return path.charCodeAt(0) === SLASH ? normalizeRange(path, path.length) : undefined;
+}
+
+/**
+ * The key the proxy indexes a route's (non-regex) path under, and so the
+ * place two routes compete for: the normalised path, and for a prefix
+ * without its trailing slash (`/` stays). The controller settles conflicts
+ * on this key, so that `/pay%6Dents` and `/payments` are one claim.
+ * Undefined when the path would be refused as a request path: such a route
+ * can never match.
+ */
+export function routePathKey(path: string, prefix: boolean): string | undefined {
+  const normalized = normalizePath(path);
+  if (normalized === undefined || !prefix) return normalized;
+  return normalized.length > 1 && normalized.charCodeAt(normalized.length - 1) === SLASH
+    ? normalized.slice(0, -1)
+    : normalized;
 }
 
 /**
