@@ -11,6 +11,7 @@ import {
 } from 'jose';
 import { LRUCache } from 'lru-cache';
 import { PortcullisError } from '../../../common/errors.js';
+import { CLIENT_ALGS } from '../../../contract/plugins/openid-connect.js';
 import type { Claims } from './claims.js';
 import { IdpHttp } from './idp-http.js';
 import type { OidcMetrics } from './metrics.js';
@@ -45,18 +46,13 @@ export interface ProviderOptions {
   endSessionEndpoint?: string;
 }
 
-/** Signature algorithms that use a public key; anything else is never taken from an IdP. */
-const ASYMMETRIC = new Set([
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
+/**
+ * Signature algorithms that use a public key: the client assertion ones but
+ * HS*, and `Ed25519` (a JWK may name its curve as the alg). Anything else is
+ * never taken from an IdP.
+ */
+const ASYMMETRIC: ReadonlySet<string> = new Set([
+  ...CLIENT_ALGS.filter((alg) => !alg.startsWith('HS')),
   'Ed25519',
 ]);
 /** Discovery fields that advertise JWS algorithms of tokens the IdP signs (not client auth). */
