@@ -12,9 +12,13 @@
  *   problem, never an endless scan. A listing cut short (or a folder that
  *   cannot be read) is marked incomplete, so the caller does not take files
  *   it did not see for deleted ones.
+ * - Besides the folders read, the listing names the folders that hold a link
+ *   on the way (in the folder's own path, as `..data` when the folder given is
+ *   a ConfigMap's, or from a linked entry to its target) and the real folders
+ *   of linked files: a link swapped or a linked file edited is an event there.
  */
-import { readdir, realpath, stat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
+import { dirname, isAbsolute, join, parse, relative, resolve } from 'node:path';
 import type { ProblemCode } from '../translate/problem-codes.js';
 
 export const MANIFEST_FILE = /\.(ya?ml|json)$/i;
@@ -31,6 +35,8 @@ export interface FolderListing {
   files: string[];
   /** Real paths of every folder read: what to watch. */
   directories: string[];
+  /** Real paths of the folders holding a link on the way, and of linked files' folders: what to watch too. */
+  linkFolders: string[];
   /** Links to folders already read, not followed (relative). */
   loops: string[];
   problems: ScanProblem[];
@@ -46,7 +52,15 @@ export interface ListOptions {
 }
 
 export async function listManifestFolder(root: string, options: ListOptions): Promise<FolderListing> {
-  const listing: FolderListing = { files: [], directories: [], loops: [], problems: [], complete: true };
+  const listing: FolderListing = {
+    files: [],
+    directories: [],
+    linkFolders: [],
+    loops: [],
+    problems: [],
+    complete: true,
+  };
+  const holders = new Set<string>();
   const seenDirs = new Set<string>();
   const seenFiles = new Set<string>();
   const rel = (path: string) => relative(root, path) || '.';
@@ -83,6 +97,8 @@ export async function listManifestFolder(root: string, options: ListOptions): Pr
           const info = await stat(path);
           [isDir, isFile] = [info.isDirectory(), info.isFile()];
           target = await realpath(path);
+          await linkHolders(real, entry.name, holders);
+          if (isFile) holders.add(dirname(target));
         } catch {
           continue; // a dangling link is like a missing file
         }
@@ -122,7 +138,39 @@ export async function listManifestFolder(root: string, options: ListOptions): Pr
   } catch {
     // visit reports the folder as unreadable
   }
+  const absolute = resolve(root);
+  if (rootReal !== absolute) await linkHolders(parse(absolute).root, absolute, holders);
   await visit(root, rootReal, 0);
   listing.files.sort();
+  listing.linkFolders = [...holders];
   return listing;
+}
+
+/** Links followed for one path at most, as the kernel does (ELOOP). */
+const MAX_HOPS = 40;
+
+/**
+ * Adds to `found` the real folders that hold the links `rest` goes through
+ * from `base` (a real folder), following each link's own target.
+ */
+async function linkHolders(base: string, rest: string, found: Set<string>, hops = 0): Promise<number> {
+  let at = base;
+  for (const part of rest.split(/[\\/]+/).filter(Boolean)) {
+    const next = join(at, part);
+    const info = await lstat(next).catch(() => undefined);
+    if (!info?.isSymbolicLink()) {
+      if (!info) return hops;
+      at = next;
+      continue;
+    }
+    if (++hops > MAX_HOPS) return hops;
+    found.add(at);
+    const target = await readlink(next).catch(() => undefined);
+    if (target === undefined) return hops;
+    hops = await linkHolders(isAbsolute(target) ? parse(target).root : at, target, found, hops);
+    const real = await realpath(next).catch(() => undefined);
+    if (real === undefined) return hops;
+    at = real;
+  }
+  return hops;
 }

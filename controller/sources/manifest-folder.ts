@@ -40,7 +40,7 @@ export interface ManifestFolderOptions {
   log: Logger;
   /**
    * Quiet time after the last file event before rescanning (editors write in
-   * several steps). Short, because the sync loop's hold-off batches again.
+   * several steps), but at most 250 ms after the first. Short, because the sync loop's hold-off batches again.
    */
   debounceMs?: number;
   /** Rescan this often even without events. */
@@ -67,6 +67,8 @@ class ScanStopped extends Error {}
 const STAT_CONCURRENCY = 16;
 /** Work between two pauses of a scan, so health checks and signals are answered meanwhile. */
 const SLICE_MS = 10;
+/** The longest a stream of events puts a rescan off. */
+const MAX_DEFER_MS = 250;
 
 export class ManifestFolderSource implements ObjectSource {
   readonly #dir: string;
@@ -78,6 +80,8 @@ export class ManifestFolderSource implements ObjectSource {
   #sink: ObjectSink | undefined;
   #watcher: DirectoryWatcher | undefined;
   #debounce: ReturnType<typeof setTimeout> | undefined;
+  /** When the first event the pending rescan waits for came. */
+  #firstEvent: number | undefined;
   #poll: ReturnType<typeof setTimeout> | undefined;
   #scanning: Promise<void> | undefined;
   #again = false;
@@ -155,8 +159,16 @@ export class ManifestFolderSource implements ObjectSource {
 
   #scheduleRescan(): void {
     if (this.#stopped) return;
+    // Each event puts the rescan off by the debounce, but never past MAX_DEFER_MS after the
+    // first: a file written every few milliseconds would otherwise never be read.
+    const now = performance.now();
+    this.#firstEvent ??= now;
+    const wait = Math.min(this.#options.debounceMs, Math.max(0, this.#firstEvent + MAX_DEFER_MS - now));
     clearTimeout(this.#debounce);
-    this.#debounce = setTimeout(() => void this.#rescanLogged(), this.#options.debounceMs);
+    this.#debounce = setTimeout(() => {
+      this.#firstEvent = undefined;
+      void this.#rescanLogged();
+    }, wait);
   }
 
   #schedulePoll(): void {
@@ -190,7 +202,7 @@ export class ManifestFolderSource implements ObjectSource {
     const listing = await listManifestFolder(this.#dir, { ...this.#limits, pause: this.#pause });
     // Watch new folders before reading files: an edit made from now on is an event, one made
     // since the listing is caught by the extra scan this schedules.
-    if (this.#watcher?.update(listing.directories)) this.#scheduleRescan();
+    if (await this.#watcher?.update([...listing.directories, ...listing.linkFolders])) this.#scheduleRescan();
 
     const paths = [...listing.files];
     if (!listing.complete) {
