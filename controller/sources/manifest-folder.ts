@@ -55,6 +55,12 @@ export interface ManifestFolderOptions {
 interface FileState {
   /** Changes when the file is rewritten; an unchanged file is not read again. */
   stamp: string;
+  /**
+   * The text read, while the file was modified too recently for its stamp to
+   * tell (file times have a coarse grain: a same-size rewrite in the same tick
+   * keeps the stamp). Such a file is read again and compared.
+   */
+  racyText?: string;
   objects: Map<string, KubeObject>;
   /** Why the file's current content is not used (its last good objects are). */
   problem?: SourceProblem;
@@ -67,6 +73,8 @@ class ScanStopped extends Error {}
 const STAT_CONCURRENCY = 16;
 /** Work between two pauses of a scan, so health checks and signals are answered meanwhile. */
 const SLICE_MS = 10;
+/** A file modified less than this before it was read may change again with the same stamp. */
+const RACY_MS = 2000;
 /** The longest a stream of events puts a rescan off. */
 const MAX_DEFER_MS = 250;
 
@@ -309,7 +317,9 @@ export class ManifestFolderSource implements ObjectSource {
       return kept('', fileProblem('MANIFEST_UNREADABLE', file, `cannot read: ${info.message}`));
     }
     const stamp = `${info.ino}:${info.size}:${info.mtimeMs}`;
-    if (previous?.stamp === stamp) return previous;
+    const sameStamp = previous?.stamp === stamp;
+    if (sameStamp && previous.racyText === undefined) return previous;
+    const racy = Date.now() - info.mtimeMs < RACY_MS;
     if (info.size > this.#limits.maxFileBytes)
       return kept(
         stamp,
@@ -327,12 +337,19 @@ export class ManifestFolderSource implements ObjectSource {
         return previous ?? { stamp: '', objects: new Map() };
       return kept('', fileProblem('MANIFEST_UNREADABLE', file, `cannot read: ${(error as Error).message}`));
     }
+    if (sameStamp && text === previous.racyText) {
+      const { racyText: _, ...same } = previous;
+      return racy ? previous : same;
+    }
     await this.#pause();
     const parsed = await parseManifest(text, { maxDocuments: this.#limits.maxDocuments, pause: this.#pause });
     if (!parsed.ok)
-      return kept(stamp, fileProblem(parsed.code, file, parsed.reason, parsed.line, parsed.column));
+      return {
+        ...kept(stamp, fileProblem(parsed.code, file, parsed.reason, parsed.line, parsed.column)),
+        ...(racy ? { racyText: text } : {}),
+      };
     if (previous?.problem) this.#log.info({ file }, 'manifest file parses again');
-    return { stamp, objects: this.#objectsOf(file, parsed.values) };
+    return { stamp, objects: this.#objectsOf(file, parsed.values), ...(racy ? { racyText: text } : {}) };
   }
 
   #objectsOf(file: string, values: unknown[]): Map<string, KubeObject> {

@@ -4,7 +4,7 @@
  * seconds allowed was seen by the watcher. Correctness tests with generous
  * bounds, not timings (the timings are bench/controller.mjs's latency scenario).
  */
-import { mkdir, mkdtemp, open, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rename, rm, symlink, unlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -119,6 +119,19 @@ describe('ManifestFolderSource watching: editors saving a file', () => {
       await writeFile(join(dir, 'a.yaml'), SERVICE(`a${i}`));
       await shows([`a${i}`], `write ${i}`);
     }
+  });
+
+  it('a same-size rewrite that keeps the file time (two writes in one tick of its grain)', async () => {
+    // A whole second, so that putting it back below is exact.
+    const second = Math.floor(Date.now() / 1000);
+    await writeFile(join(dir, 'a.yaml'), SERVICE('a0'));
+    await utimes(join(dir, 'a.yaml'), second, second);
+    await watch();
+    expect(names()).toEqual(['a0']);
+    // As if written again within the tick the scan read it in: same inode, size and mtime.
+    await writeFile(join(dir, 'a.yaml'), SERVICE('a1'));
+    await utimes(join(dir, 'a.yaml'), second, second);
+    await shows(['a1'], 'the rewrite');
   });
 
   it('a stream of writes does not put the rescan off until it ends', async () => {
