@@ -89,10 +89,14 @@ async function checkConfig(root, config, name) {
 /**
  * Start `node dist/cli/main.js proxy` with the given config and worker count;
  * ready when `GET /readyz` on the status port answers 200. With `cpuList`,
- * the primary and its workers run under `taskset -c` (workers inherit it).
- * @returns {Promise<import('./nginx.mjs').RunningServer & { statusPort: number }>}
+ * the primary and its workers run under `taskset -c` (workers inherit it);
+ * `execPath` runs another Node binary, `env` adds environment variables.
+ * @returns {Promise<import('./nginx.mjs').RunningServer & { statusPort: number, pid: number | undefined }>}
  */
-export async function startPortcullis(ctx, { name, config, workers, readyTimeoutMs = 60_000, cpuList }) {
+export async function startPortcullis(
+  ctx,
+  { name, config, workers, readyTimeoutMs = 60_000, cpuList, execPath = process.execPath, env = {} },
+) {
   const dir = path.join(ctx.tmpDir, name);
   const stateDir = path.join(dir, 'state');
   mkdirSync(stateDir, { recursive: true });
@@ -123,11 +127,11 @@ export async function startPortcullis(ctx, { name, config, workers, readyTimeout
     '--state-dir',
     stateDir,
   ];
-  const cmd = pinned(cpuList, process.execPath, args);
+  const cmd = pinned(cpuList, execPath, args);
   const child = startProcess(name, cmd.command, cmd.args, {
     cwd: ctx.root,
     logFile: path.join(dir, 'output.log'),
-    env: { ...process.env, NODE_ENV: 'production' },
+    env: { ...process.env, NODE_ENV: 'production', ...env },
   });
   try {
     await waitReady(child, `http://127.0.0.1:${statusPort}/readyz`, { timeoutMs: readyTimeoutMs });
@@ -140,6 +144,7 @@ export async function startPortcullis(ctx, { name, config, workers, readyTimeout
     baseUrl: `http://127.0.0.1:${httpPort}`,
     port: httpPort,
     statusPort,
+    pid: child.proc.pid,
     stop: () => child.stop(),
   };
 }
