@@ -48,6 +48,8 @@ Options:
   --node <path>       Node binary for Portcullis            [this one]
   --node-options <s>  extra NODE_OPTIONS for Portcullis (e.g. --max-semi-space-size=64)
   --wrk               also measure Portcullis closed-loop with wrk -c${CONNECTIONS}
+  --cpu-profile <dir> write each worker's V8 CPU profile of every measured run
+                      there, and report the top functions by self time
   --rounds <n>        rounds, round-robin                   [env BENCH_ROUNDS, 2]
   --duration <s>      measured seconds per run              [env BENCH_DURATION, 10]
   --warmup <s>        unmeasured seconds per run            [env BENCH_WARMUP, 2]
@@ -61,6 +63,7 @@ function options() {
     node: { type: 'string' },
     'node-options': { type: 'string' },
     wrk: { type: 'boolean' },
+    'cpu-profile': { type: 'string' },
   });
   return {
     ...common,
@@ -69,6 +72,7 @@ function options() {
     node: parsed.node ? path.resolve(parsed.node) : process.execPath,
     nodeOptions: parsed['node-options'] ?? '',
     wrk: parsed.wrk ?? false,
+    cpuProfile: parsed['cpu-profile'] ? path.resolve(parsed['cpu-profile']) : undefined,
     out: parsed.out ? path.resolve(parsed.out) : undefined,
   };
 }
@@ -78,11 +82,48 @@ async function probeCut(pid, probeDir) {
   process.kill(-pid, 'SIGUSR2');
   await sleep(300);
   const lines = [];
-  for (const f of readdirSync(probeDir)) {
+  for (const f of readdirSync(probeDir).filter((n) => n.endsWith('.jsonl'))) {
     const last = readFileSync(path.join(probeDir, f), 'utf8').trim().split('\n').at(-1);
     if (last) lines.push(JSON.parse(last));
   }
   return lines.sort((a, b) => a.role.localeCompare(b.role));
+}
+
+/**
+ * Copy the measured runs' CPU profiles (every second cut: the odd ones are
+ * warm-ups) to `outDir` and sum self time per function over them.
+ */
+function profileSummary(probeDir, outDir) {
+  mkdirSync(outDir, { recursive: true });
+  const self = new Map();
+  let total = 0;
+  const files = readdirSync(probeDir).filter((n) => /-\d*[02468]\.cpuprofile$/.test(n));
+  for (const f of files) {
+    const text = readFileSync(path.join(probeDir, f), 'utf8');
+    writeFileSync(path.join(outDir, f), text);
+    const profile = JSON.parse(text);
+    const dt = new Map();
+    // Time per sample: the gap to the next one (timeDeltas[i] precedes samples[i]).
+    profile.samples.forEach((id, i) => dt.set(id, (dt.get(id) ?? 0) + (profile.timeDeltas[i + 1] ?? 0)));
+    for (const node of profile.nodes) {
+      const us = dt.get(node.id) ?? 0;
+      const { functionName, url, lineNumber } = node.callFrame;
+      const where = url
+        ? `${url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/dist\//, 'dist/')}:${lineNumber + 1}`
+        : '';
+      const key = `${functionName || '(anonymous)'} ${where}`.trim();
+      self.set(key, (self.get(key) ?? 0) + us);
+      total += us;
+    }
+  }
+  const top = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 20);
+  return [
+    `CPU profiles of the measured runs (${files.length}) in ${outDir}; top functions by self time:`,
+    '',
+    '| Function | self time | share |',
+    '| --- | ---: | ---: |',
+    ...top.map(([k, us]) => `| \`${k}\` | ${fmt(us / 1000, 0)} ms | ${fmt((100 * us) / total, 1)}% |`),
+  ];
 }
 
 const fmt = (v, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : '-');
@@ -109,6 +150,7 @@ async function main() {
     env: {
       NODE_OPTIONS: `--import=${PROBE} ${opts.nodeOptions}`.trim(),
       PORTCULLIS_PROBE_DIR: probeDir,
+      ...(opts.cpuProfile && { PORTCULLIS_PROBE_CPU_PROFILE: '1' }),
     },
   });
   const nodeVersion = spawnSync(opts.node, ['--version'], { encoding: 'utf8' }).stdout.trim();
@@ -215,6 +257,7 @@ async function main() {
         `p99 ${fmt(med(w, (r) => r.p99Ms))} ms.`,
     );
   }
+  if (opts.cpuProfile) lines.push('', ...profileSummary(probeDir, opts.cpuProfile));
   const markdown = lines.join('\n');
   console.log(`\n${markdown}\n`);
   if (opts.out)

@@ -8,11 +8,14 @@
  * since the last SIGUSR2 as one JSON line to
  * `$PORTCULLIS_PROBE_DIR/<pid>.jsonl` and starts over, so the harness can
  * cut out exactly the measured seconds. The proxy's own metrics are summed
- * over workers (no worker label), hence this.
+ * over workers (no worker label), hence this. With PORTCULLIS_PROBE_CPU_PROFILE=1
+ * a worker also records a V8 CPU profile between two SIGUSR2 and writes it
+ * as `<pid>-<n>.cpuprofile` (NODE_OPTIONS may not carry --cpu-prof).
  */
 import cluster from 'node:cluster';
 import dc from 'node:diagnostics_channel';
 import fs from 'node:fs';
+import { Session } from 'node:inspector';
 import path from 'node:path';
 import { monitorEventLoopDelay, PerformanceObserver, performance } from 'node:perf_hooks';
 
@@ -50,7 +53,25 @@ if (dir) {
       k.maxMs = Math.max(k.maxMs, e.duration);
     }
   }).observe({ entryTypes: ['gc'] });
+  const profiling = cluster.isWorker && process.env.PORTCULLIS_PROBE_CPU_PROFILE === '1';
+  let session;
+  let cuts = 0;
+  if (profiling) {
+    session = new Session();
+    session.connect();
+    session.post('Profiler.enable');
+    session.post('Profiler.start');
+  }
+  const saveProfile = () => {
+    const n = ++cuts;
+    session.post('Profiler.stop', (err, result) => {
+      if (!err)
+        fs.writeFileSync(path.join(dir, `${process.pid}-${n}.cpuprofile`), JSON.stringify(result.profile));
+      session.post('Profiler.start');
+    });
+  };
   process.on('SIGUSR2', () => {
+    if (profiling) saveProfile();
     const wallMs = performance.now() - since;
     const used = process.cpuUsage(cpu);
     const ms = (ns) => Math.round(ns / 1e4) / 100;
