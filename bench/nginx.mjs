@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, startProcess, waitReady } from './processes.mjs';
-import { findBinary } from './requirements.mjs';
+import { findBinary, pinned } from './requirements.mjs';
 
 /**
  * @typedef {object} RunningServer
@@ -22,7 +22,7 @@ import { findBinary } from './requirements.mjs';
 /** Keep-alive connections are never closed for having served "too many" requests. */
 const KEEPALIVE_REQUESTS = 10_000_000;
 
-function commonConfig(dir, httpBody) {
+export function nginxHttpConfig(dir, httpBody) {
   // The master runs as the invoking user; when that is root, keep the worker
   // as root too so it can use the temp paths (nginx's default is `nobody`).
   const user = process.getuid?.() === 0 ? `user ${os.userInfo().username};\n` : '';
@@ -46,18 +46,21 @@ ${httpBody}
 `;
 }
 
-async function startNginx(ctx, name, conf, port, readyHeaders) {
+/**
+ * Start nginx with config `conf(dir)`; ready when `readyPath` (default `/`)
+ * answers 200 with `headers`. With `cpuList`, nginx runs under `taskset -c`.
+ */
+export async function startNginx(ctx, name, conf, port, { headers = {}, readyPath = '/', cpuList } = {}) {
   const dir = path.join(ctx.tmpDir, name);
   mkdirSync(path.join(dir, 'tmp'), { recursive: true });
   const confFile = path.join(dir, 'nginx.conf');
   writeFileSync(confFile, conf(dir));
-  const nginx = findBinary('nginx') ?? 'nginx';
-  const child = startProcess(name, nginx, ['-p', dir, '-c', confFile, '-e', path.join(dir, 'error.log')], {
-    logFile: path.join(dir, 'stdout.log'),
-  });
+  const nginxArgs = ['-p', dir, '-c', confFile, '-e', path.join(dir, 'error.log')];
+  const cmd = pinned(cpuList, findBinary('nginx') ?? 'nginx', nginxArgs);
+  const child = startProcess(name, cmd.command, cmd.args, { logFile: path.join(dir, 'stdout.log') });
   const baseUrl = `http://127.0.0.1:${port}`;
   try {
-    await waitReady(child, `${baseUrl}/`, { headers: readyHeaders, timeoutMs: 10_000 });
+    await waitReady(child, `${baseUrl}${readyPath}`, { headers, timeoutMs: 10_000 });
   } catch (err) {
     await child.stop();
     throw err;
@@ -72,7 +75,7 @@ async function startNginx(ctx, name, conf, port, readyHeaders) {
 export async function startNginxUpstream(ctx, name = 'upstream') {
   const port = await freePort();
   const conf = (dir) =>
-    commonConfig(
+    nginxHttpConfig(
       dir,
       `  server {
     listen 127.0.0.1:${port} backlog=4096;
@@ -80,7 +83,7 @@ export async function startNginxUpstream(ctx, name = 'upstream') {
     location / { return 200 "ok\\n"; }
   }`,
     );
-  return startNginx(ctx, name, conf, port, {});
+  return startNginx(ctx, name, conf, port);
 }
 
 /**
@@ -89,10 +92,10 @@ export async function startNginxUpstream(ctx, name = 'upstream') {
  * `preserveHost: true`).
  * @returns {Promise<RunningServer>}
  */
-export async function startNginxProxy(ctx, { upstreamPort, host, name = 'nginx-proxy' }) {
+export async function startNginxProxy(ctx, { upstreamPort, host, name = 'nginx-proxy', cpuList }) {
   const port = await freePort();
   const conf = (dir) =>
-    commonConfig(
+    nginxHttpConfig(
       dir,
       `  upstream u {
     server 127.0.0.1:${upstreamPort};
@@ -110,5 +113,5 @@ export async function startNginxProxy(ctx, { upstreamPort, host, name = 'nginx-p
     }
   }`,
     );
-  return startNginx(ctx, name, conf, port, { Host: host });
+  return startNginx(ctx, name, conf, port, { headers: { Host: host }, cpuList });
 }

@@ -22,6 +22,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startNginxProxy, startNginxUpstream } from './nginx.mjs';
+import {
+  cpuCount,
+  findOauth2Proxy,
+  OAUTH2_PROXY_INSTALL,
+  OAUTH2_PROXY_VERSION,
+  startNginxOauth2Proxy,
+} from './oauth2-proxy.mjs';
 import { BENCH_CLIENT, startIdp } from './oidc-idp.mjs';
 import { benchRoute, benchUpstream, NAMESPACE, startPortcullis } from './portcullis.mjs';
 import {
@@ -42,13 +49,16 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CONNECTIONS = 64;
 const MAX_FAILED_SHARE = 0.001;
 const HOST = 'bench.local';
+const TOKEN_CLAIMS = { aud: BENCH_CLIENT.id };
 
 const HELP = `Usage: node bench/oidc.mjs [options]
 
 The openid-connect benchmark: Portcullis (1 worker) with a bearer RS256 JWT
 route, the same proxy's route without auth, a client-credentials route with
-a warm token cache, HAProxy 2.6 jwt_verify (nbthread 1) and nginx (1 worker),
-side by side on loopback against one nginx upstream.
+a warm token cache, HAProxy 2.6 jwt_verify (nbthread 1), nginx (1 worker),
+and nginx + oauth2-proxy (auth_request) against Portcullis with the same
+CPU budget (both pinned to one CPU), side by side on loopback against one
+nginx upstream.
 
 Options:
   --only <a,b,...>   run only these variants (see --list)
@@ -63,7 +73,20 @@ Options:
 
 Needs haproxy, nginx and wrk (apt-get install -y haproxy nginx-light wrk) and a
 build (npm run build). A missing haproxy, nginx or wrk skips the benchmark
-with exit code 0. Total run time is bounded; override with BENCH_MAX_SECONDS.`;
+with exit code 0. The oauth2-proxy rows need oauth2-proxy on PATH or in
+$(go env GOPATH)/bin (${OAUTH2_PROXY_INSTALL}); without it they are skipped.
+The pinned rows run under taskset on the CPU list BENCH_PIN_CPUS (default:
+the last CPU; "none" runs them unpinned). Total run time is bounded;
+override with BENCH_MAX_SECONDS.`;
+
+/** CPU list the same-budget rows are pinned to, or undefined (unpinned). */
+function pinCpus() {
+  const env = process.env.BENCH_PIN_CPUS;
+  if (env === 'none' || !findBinary('taskset')) return undefined;
+  if (env) return env;
+  const n = os.availableParallelism();
+  return n >= 2 ? String(n - 1) : undefined;
+}
 
 function options() {
   const { parsed, ...common } = benchOptions(HELP);
@@ -122,7 +145,30 @@ const VARIANTS = [
     path: PATHS.open,
     auth: 'bearer',
   },
+  {
+    name: 'portcullis-jwt-pinned',
+    label: 'Portcullis, 1 worker, bearer RS256 JWT; primary + worker pinned to one CPU',
+    server: 'portcullis-pinned',
+    path: PATHS.jwt,
+    auth: 'bearer',
+  },
+  {
+    name: 'nginx-oauth2-proxy',
+    label: `nginx (1 worker) auth_request + oauth2-proxy ${OAUTH2_PROXY_VERSION} (bearer JWT, GOMAXPROCS 1); both pinned to that CPU`,
+    server: 'nginx-oauth2-proxy',
+    path: PATHS.jwt,
+    auth: 'bearer',
+  },
+  {
+    name: 'nginx-oauth2-proxy-unpinned',
+    label: `nginx (1 worker) auth_request + oauth2-proxy ${OAUTH2_PROXY_VERSION} (bearer JWT), unpinned, GOMAXPROCS = all CPUs`,
+    server: 'nginx-oauth2-proxy-unpinned',
+    path: PATHS.jwt,
+    auth: 'bearer',
+  },
 ];
+/** Variants that need oauth2-proxy. */
+const OAUTH2_PROXY_VARIANTS = ['nginx-oauth2-proxy', 'nginx-oauth2-proxy-unpinned'];
 
 /** Targets: ratio of median req/s, `of` / `to` >= min. */
 const RATIO_CHECKS = [
@@ -138,6 +184,20 @@ const RATIO_CHECKS = [
     to: 'haproxy-jwt',
     min: 1.0,
   },
+  {
+    name: 'Portcullis JWT >= 1.0x nginx + oauth2-proxy (same token, upstream and pinned CPU)',
+    of: 'portcullis-jwt-pinned',
+    to: 'nginx-oauth2-proxy',
+    min: 1.0,
+  },
+];
+/** Targets: median p99 of `of` below that of `to`. */
+const P99_CHECKS = [
+  {
+    name: 'Portcullis JWT p99 < nginx + oauth2-proxy p99 (same pinned CPU)',
+    of: 'portcullis-jwt-pinned',
+    to: 'nginx-oauth2-proxy',
+  },
 ];
 /** Reported ratios without a target. */
 const INFO_RATIOS = [
@@ -146,6 +206,12 @@ const INFO_RATIOS = [
   { name: 'Portcullis no-auth / HAProxy no-auth', of: 'portcullis-noauth', to: 'haproxy-noauth' },
   { name: 'Portcullis JWT / nginx proxy', of: 'portcullis-jwt', to: 'nginx' },
   { name: 'HAProxy jwt_verify / nginx proxy', of: 'haproxy-jwt', to: 'nginx' },
+  {
+    name: 'Portcullis JWT / nginx + oauth2-proxy, both unpinned',
+    of: 'portcullis-jwt',
+    to: 'nginx-oauth2-proxy-unpinned',
+  },
+  { name: 'Portcullis JWT pinned / unpinned', of: 'portcullis-jwt-pinned', to: 'portcullis-jwt' },
 ];
 /** Token-endpoint calls allowed for the client-credentials variant over the whole run (expected: 1). */
 const MAX_TOKEN_CALLS = 2;
@@ -294,7 +360,7 @@ const b64url = (obj) => Buffer.from(JSON.stringify(obj)).toString('base64url');
 /**
  * Bad credentials both proxies must refuse. Each: [description, Authorization header or undefined].
  */
-async function badCredentials(idp, bearer) {
+async function badCredentials(idp, bearer, claims) {
   const now = Math.floor(Date.now() / 1000);
   const payload = JSON.parse(Buffer.from(bearer.split('.')[1], 'base64url').toString());
   const forgedPayload = [
@@ -305,8 +371,8 @@ async function badCredentials(idp, bearer) {
   return [
     ['signature tampered', `Bearer ${tamperSegment(bearer, 2)}`],
     ['payload changed, signature kept', `Bearer ${forgedPayload}`],
-    ['expired (validly signed, exp 60 s ago)', `Bearer ${await idp.sign({}, { expiresInS: -60 })}`],
-    ['signed by another RSA key with the same kid', `Bearer ${await idp.sign({}, { key: 'foreign' })}`],
+    ['expired (validly signed, exp 60 s ago)', `Bearer ${await idp.sign(claims, { expiresInS: -60 })}`],
+    ['signed by another RSA key with the same kid', `Bearer ${await idp.sign(claims, { key: 'foreign' })}`],
     ['alg none', `Bearer ${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({ ...payload, exp: now + 3600 })}.`],
     ['no Authorization header', undefined],
   ];
@@ -321,13 +387,22 @@ async function main() {
     for (const v of VARIANTS) console.log(`${v.name.padEnd(20)} ${v.label}`);
     return;
   }
-  let selected = VARIANTS;
+  const cpuList = pinCpus();
+  const oauth2Proxy = findOauth2Proxy();
+  if (!oauth2Proxy) {
+    console.error(
+      `note: oauth2-proxy not found (PATH, $(go env GOPATH)/bin): skipping ${OAUTH2_PROXY_VARIANTS.join(', ')}; ` +
+        `install with: ${OAUTH2_PROXY_INSTALL}`,
+    );
+  }
+  const available = VARIANTS.filter((v) => oauth2Proxy || !OAUTH2_PROXY_VARIANTS.includes(v.name));
+  let selected = available;
   if (opts.only) {
     const known = new Set(VARIANTS.map((v) => v.name));
     const unknown = opts.only.filter((n) => !known.has(n));
     if (unknown.length > 0)
       fail(`unknown variant(s): ${unknown.join(', ')}; known: ${[...known].join(', ')}`);
-    selected = VARIANTS.filter((v) => opts.only.includes(v.name));
+    selected = available.filter((v) => opts.only.includes(v.name));
   }
 
   // A missing baseline binary skips the benchmark (exit 0); a missing build is an error.
@@ -369,6 +444,8 @@ async function main() {
     haproxy: versionOf(findBinary('haproxy'), ['-v']),
     nginx: versionOf(findBinary('nginx'), ['-v']),
     wrk: versionOf(findBinary('wrk'), ['--version']),
+    oauth2Proxy: oauth2Proxy ? `${OAUTH2_PROXY_VERSION} (${oauth2Proxy})` : 'not installed',
+    pinnedCpus: cpuList ?? 'none (unpinned)',
     settings: {
       rounds: opts.rounds,
       durationS: opts.durationS,
@@ -381,7 +458,8 @@ async function main() {
     `openid-connect benchmark: ${selected.map((v) => v.name).join(', ')}\n` +
       `${opts.rounds} round(s) x (${opts.warmupS} s warm-up + ${opts.durationS} s), ${CONNECTIONS} connections; ` +
       `${info.cpus} CPUs, load ${info.loadAverageAtStart.join(' ')}; bounded to ${budgetS} s\n` +
-      `${info.haproxy}; ${info.nginx}; ${info.wrk}; node ${info.node}`,
+      `${info.haproxy}; ${info.nginx}; ${info.wrk}; node ${info.node}; oauth2-proxy ${info.oauth2Proxy}\n` +
+      `same-budget rows pinned to CPU(s): ${info.pinnedCpus}`,
   );
 
   // --- servers: IdP fixture (in this process), upstream, Portcullis, HAProxy, nginx
@@ -391,8 +469,9 @@ async function main() {
   let bearer;
   try {
     idp = await startIdp();
-    // Valid for the whole run, whatever its length.
-    bearer = await idp.sign({}, { expiresInS: Math.max(3600, budgetS + 600) });
+    // Valid for the whole run, whatever its length. The audience is the client
+    // id, which oauth2-proxy requires (Portcullis and HAProxy do not check it).
+    bearer = await idp.sign(TOKEN_CLAIMS, { expiresInS: Math.max(3600, budgetS + 600) });
     console.error(`IdP fixture at ${idp.issuer} (kid ${idp.kid})`);
     const upstream = await startNginxUpstream(ctx, 'upstream');
     console.error(`upstream (nginx, 1 worker) at ${upstream.baseUrl}`);
@@ -419,6 +498,41 @@ async function main() {
       name: 'nginx-proxy',
     });
     console.error(`nginx proxy (1 worker) at ${servers.nginx.baseUrl}`);
+    servers['portcullis-pinned'] = await startPortcullis(ctx, {
+      name: 'portcullis-oidc-pinned',
+      workers: 1,
+      cpuList,
+      config: portcullisConfig({ issuer: idp.issuer, upstreamPort: upstream.port }),
+    });
+    console.error(
+      `Portcullis (1 worker, CPU ${cpuList ?? 'unpinned'}) at ${servers['portcullis-pinned'].baseUrl}`,
+    );
+    if (oauth2Proxy) {
+      servers['nginx-oauth2-proxy'] = await startNginxOauth2Proxy(ctx, {
+        upstreamPort: upstream.port,
+        issuer: idp.issuer,
+        clientId: BENCH_CLIENT.id,
+        clientSecret: BENCH_CLIENT.secret,
+        host: HOST,
+        bearer,
+        readyPath: PATHS.jwt,
+        cpuList,
+      });
+      servers['nginx-oauth2-proxy-unpinned'] = await startNginxOauth2Proxy(ctx, {
+        name: 'nginx-oauth2-proxy-unpinned',
+        upstreamPort: upstream.port,
+        issuer: idp.issuer,
+        clientId: BENCH_CLIENT.id,
+        clientSecret: BENCH_CLIENT.secret,
+        host: HOST,
+        bearer,
+        readyPath: PATHS.jwt,
+      });
+      console.error(
+        `nginx (1 worker) + oauth2-proxy (GOMAXPROCS ${cpuList ? cpuCount(cpuList) : os.availableParallelism()}, CPU ${cpuList ?? 'unpinned'}) at ${servers['nginx-oauth2-proxy'].baseUrl}; ` +
+          `the same unpinned at ${servers['nginx-oauth2-proxy-unpinned'].baseUrl}`,
+      );
+    }
   } catch (err) {
     await parkIfClosing();
     return abort(`a server did not start: ${err.message}`);
@@ -431,7 +545,7 @@ async function main() {
   const checkLines = [];
   const failures = [];
   const notes = [];
-  for (const v of VARIANTS) {
+  for (const v of available) {
     const get = () => httpGet(servers[v.server].baseUrl + v.path, headersOf(v), 5000);
     let res = await get();
     let ok = 'status' in res && res.status === 200 && res.body === 'ok\n';
@@ -451,8 +565,17 @@ async function main() {
   const refusers = [
     { name: 'haproxy-jwt', url: servers['haproxy-jwt'].baseUrl + PATHS.jwt, accept: [401, 403] },
     { name: 'portcullis-jwt', url: servers.portcullis.baseUrl + PATHS.jwt, accept: [401] },
+    ...(servers['nginx-oauth2-proxy']
+      ? [
+          {
+            name: 'nginx-oauth2-proxy',
+            url: servers['nginx-oauth2-proxy'].baseUrl + PATHS.jwt,
+            accept: [401, 403],
+          },
+        ]
+      : []),
   ];
-  for (const [what, authorization] of await badCredentials(idp, bearer)) {
+  for (const [what, authorization] of await badCredentials(idp, bearer, TOKEN_CLAIMS)) {
     for (const r of refusers) {
       const headers = { Host: HOST, ...(authorization && { Authorization: authorization }) };
       const res = await httpGet(r.url, headers, 5000);
@@ -490,7 +613,7 @@ async function main() {
         `IdP fixture calls so far: ${JSON.stringify(idp.stats())}; logs in ${tmpDir}`,
     );
   }
-  console.error('  all passed: HAProxy and Portcullis both verify.');
+  console.error(`  all passed: ${refusers.map((r) => r.name).join(', ')} verify.`);
   const idpBefore = idp.stats();
 
   // --- measurement, round-robin
@@ -590,6 +713,18 @@ async function main() {
         `per round ${rr.map((x) => x.toFixed(2)).join(', ')})`,
     };
   });
+  for (const c of P99_CHECKS) {
+    if (!med[c.of] || !med[c.to]) {
+      checkResults.push({ name: c.name, status: 'SKIP', detail: `needs ${c.of} and ${c.to}` });
+      continue;
+    }
+    const [a, b] = [med[c.of].p99Ms, med[c.to].p99Ms];
+    checkResults.push({
+      name: c.name,
+      status: a < b ? 'PASS' : 'FAIL',
+      detail: `${fmtMs(a)} vs ${fmtMs(b)} (median of rounds)`,
+    });
+  }
   const tokenDuring = idpAfter.token - idpBefore.token;
   const ccRan = Boolean(med['portcullis-cc']);
   checkResults.push({

@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { freePorts, startProcess, waitReady } from './processes.mjs';
+import { pinned } from './requirements.mjs';
 
 export const BENCH_HOST = 'bench.local';
 /** The route every Portcullis scenario measures, and a request path under it. */
@@ -87,10 +88,15 @@ async function checkConfig(root, config, name) {
 
 /**
  * Start `node dist/cli/main.js proxy` with the given config and worker count;
- * ready when `GET /readyz` on the status port answers 200.
- * @returns {Promise<import('./nginx.mjs').RunningServer>}
+ * ready when `GET /readyz` on the status port answers 200. With `cpuList`,
+ * the primary and its workers run under `taskset -c` (workers inherit it);
+ * `execPath` runs another Node binary, `env` adds environment variables.
+ * @returns {Promise<import('./nginx.mjs').RunningServer & { statusPort: number, pid: number | undefined }>}
  */
-export async function startPortcullis(ctx, { name, config, workers, readyTimeoutMs = 60_000 }) {
+export async function startPortcullis(
+  ctx,
+  { name, config, workers, readyTimeoutMs = 60_000, cpuList, execPath = process.execPath, env = {} },
+) {
   const dir = path.join(ctx.tmpDir, name);
   const stateDir = path.join(dir, 'state');
   mkdirSync(stateDir, { recursive: true });
@@ -121,10 +127,11 @@ export async function startPortcullis(ctx, { name, config, workers, readyTimeout
     '--state-dir',
     stateDir,
   ];
-  const child = startProcess(name, process.execPath, args, {
+  const cmd = pinned(cpuList, execPath, args);
+  const child = startProcess(name, cmd.command, cmd.args, {
     cwd: ctx.root,
     logFile: path.join(dir, 'output.log'),
-    env: { ...process.env, NODE_ENV: 'production' },
+    env: { ...process.env, NODE_ENV: 'production', ...env },
   });
   try {
     await waitReady(child, `http://127.0.0.1:${statusPort}/readyz`, { timeoutMs: readyTimeoutMs });
@@ -132,7 +139,14 @@ export async function startPortcullis(ctx, { name, config, workers, readyTimeout
     await child.stop();
     throw err;
   }
-  return { name, baseUrl: `http://127.0.0.1:${httpPort}`, port: httpPort, stop: () => child.stop() };
+  return {
+    name,
+    baseUrl: `http://127.0.0.1:${httpPort}`,
+    port: httpPort,
+    statusPort,
+    pid: child.proc.pid,
+    stop: () => child.stop(),
+  };
 }
 
 /**

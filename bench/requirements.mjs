@@ -57,3 +57,9 @@ export function checkRequirements(reqs, root) {
   }
   return problems;
 }
+
+/** The command and arguments that run `command` under `taskset -c <cpuList>`, when a list is given. */
+export function pinned(cpuList, command, args) {
+  if (!cpuList) return { command, args };
+  return { command: findBinary('taskset') ?? 'taskset', args: ['-c', cpuList, command, ...args] };
+}

@@ -145,6 +145,15 @@ export const scenarios = [
     ...benchRequest,
   },
   {
+    name: 'nginx-half-peak',
+    label: 'nginx proxy, 1 worker, same constant rate (reference tail)',
+    server: 'nginx-proxy',
+    kind: 'constant-rate',
+    rateOf: 'portcullis-1w',
+    fraction: 0.5,
+    ...benchRequest,
+  },
+  {
     name: 'generator-floor',
     label: 'upstream direct, same constant rate (load generator floor)',
     server: 'upstream',
