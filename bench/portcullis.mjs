@@ -87,10 +87,11 @@ async function checkConfig(root, config, name) {
 
 /**
  * Start `node dist/cli/main.js proxy` with the given config and worker count;
- * ready when `GET /readyz` on the status port answers 200.
+ * ready when `GET /readyz` on the status port answers 200. `runtime` runs
+ * another command and entry point instead (bench/bun.mjs: Bun).
  * @returns {Promise<import('./nginx.mjs').RunningServer>}
  */
-export async function startPortcullis(ctx, { name, config, workers, readyTimeoutMs = 60_000 }) {
+export async function startPortcullis(ctx, { name, config, workers, readyTimeoutMs = 60_000, runtime }) {
   const dir = path.join(ctx.tmpDir, name);
   const stateDir = path.join(dir, 'state');
   mkdirSync(stateDir, { recursive: true });
@@ -99,7 +100,7 @@ export async function startPortcullis(ctx, { name, config, workers, readyTimeout
   writeFileSync(configFile, JSON.stringify(config));
   const [httpPort, httpsPort, adminPort, statusPort] = await freePorts(4);
   const args = [
-    path.join(ctx.root, 'dist/cli/main.js'),
+    ...(runtime?.args ?? [path.join(ctx.root, 'dist/cli/main.js')]),
     'proxy',
     '--address',
     '127.0.0.1',
@@ -121,7 +122,7 @@ export async function startPortcullis(ctx, { name, config, workers, readyTimeout
     '--state-dir',
     stateDir,
   ];
-  const child = startProcess(name, process.execPath, args, {
+  const child = startProcess(name, runtime?.command ?? process.execPath, args, {
     cwd: ctx.root,
     logFile: path.join(dir, 'output.log'),
     env: { ...process.env, NODE_ENV: 'production' },
