@@ -15,8 +15,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bunDist, findBun } from './bun-runtime.mjs';
 import { startNginxProxy, startNginxUpstream } from './nginx.mjs';
+import { startIdp } from './oidc-idp.mjs';
 import { benchOptions, boundRunTime, fail, positive } from './options.mjs';
-import { BENCH_HOST, MEASURED_PATH, benchConfig, startNodeFloor, startPortcullis } from './portcullis.mjs';
+import {
+  BENCH_HOST,
+  MEASURED_PATH,
+  NAMESPACE,
+  benchConfig,
+  startNodeFloor,
+  startPortcullis,
+} from './portcullis.mjs';
 import {
   freePorts,
   httpGet,
@@ -37,7 +45,8 @@ const HELP = `Usage: BUN=/path/to/bun node bench/bun.mjs [options]
 
 Options: --only <a,b>  --rounds <n> [3]  --duration <s> [5]  --warmup <s> [2]
          --connections <n> [32]  --keep-tmp  -h
-Scenarios: nginx, node-floor, bun-floor, portcullis-node, portcullis-bun, bun-serve`;
+Scenarios: nginx, node-floor, bun-floor, portcullis-node, portcullis-bun, bun-serve,
+           portcullis-node-jwt, portcullis-bun-jwt (an RS256 bearer route, bench/oidc.mjs's)`;
 
 /** A Bun script on `port`, ready when `readyPath` answers 200. */
 async function startBunScript(ctx, bun, name, args, port, readyPath, headers = {}) {
@@ -58,9 +67,26 @@ async function startBunScript(ctx, bun, name, args, port, readyPath, headers = {
   return { name, baseUrl, port, stop: () => child.stop() };
 }
 
+/** The measured route behind an openid-connect bearer plugin (RS256, as in bench/oidc.mjs). */
+function jwtConfig(upstream, issuer) {
+  const config = benchConfig({ routeCount: 1, upstreamPort: upstream.port });
+  const id = `${NAMESPACE}/oidc-bearer`;
+  config.virtualHosts[0].routes[0].plugins = [id];
+  config.plugins = [
+    {
+      id,
+      name: 'openid-connect',
+      config: { issuer, auth_methods: ['bearer'] },
+      source: { kind: 'KongPlugin', namespace: NAMESPACE, name: 'oidc-bearer' },
+    },
+  ];
+  return config;
+}
+
 /** Server starters by scenario name (the upstream is started first, for all). */
-function starters(bun, distEntry) {
+function starters(bun, distEntry, idp) {
   const config = (upstream) => benchConfig({ routeCount: 1, upstreamPort: upstream.port });
+  const onBun = { command: bun, args: ['--preload', path.join(ROOT, 'bench/bun-preload.mjs'), distEntry] };
   return {
     nginx: (ctx, up) => startNginxProxy(ctx, { upstreamPort: up.port, host: BENCH_HOST }),
     'node-floor': (ctx, up) => startNodeFloor(ctx, { upstreamPort: up.port }),
@@ -76,7 +102,7 @@ function starters(bun, distEntry) {
         name: 'portcullis-bun',
         workers: 1,
         config: config(up),
-        runtime: { command: bun, args: ['--preload', path.join(ROOT, 'bench/bun-preload.mjs'), distEntry] },
+        runtime: onBun,
       }),
     'bun-serve': async (ctx, up) => {
       const [port] = await freePorts(1);
@@ -90,6 +116,15 @@ function starters(bun, distEntry) {
       ];
       return startBunScript(ctx, bun, 'bun-serve', args, port, MEASURED_PATH, { Host: BENCH_HOST });
     },
+    'portcullis-node-jwt': (ctx, up) =>
+      startPortcullis(ctx, { name: 'portcullis-node-jwt', workers: 1, config: jwtConfig(up, idp.issuer) }),
+    'portcullis-bun-jwt': (ctx, up) =>
+      startPortcullis(ctx, {
+        name: 'portcullis-bun-jwt',
+        workers: 1,
+        config: jwtConfig(up, idp.issuer),
+        runtime: onBun,
+      }),
   };
 }
 
@@ -105,11 +140,17 @@ async function main() {
   if (problems.length > 0) fail(`Cannot run the benchmark:\n  ${problems.join('\n  ')}`);
 
   const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'portcullis-bench-bun-'));
-  const shutdown = installCleanup(() => {
+  // The IdP fixture runs in this process; only its JWKS is fetched, once per proxy.
+  const idp = await startIdp();
+  const shutdown = installCleanup(async () => {
+    await idp.close();
     if (opts.keepTmp) console.error(`temp dir kept: ${tmpDir}`);
     else rmSync(tmpDir, { recursive: true, force: true });
   });
-  const start = starters(bun.command, bunDist(ROOT, path.join(tmpDir, 'bun-build')));
+  const bearer = await idp.sign({}, { expiresInS: 3 * 3600 });
+  const headersFor = (name, token = bearer) =>
+    name.endsWith('-jwt') ? { Host: BENCH_HOST, Authorization: `Bearer ${token}` } : { Host: BENCH_HOST };
+  const start = starters(bun.command, bunDist(ROOT, path.join(tmpDir, 'bun-build')), idp);
   const names = opts.only ?? Object.keys(start);
   const unknown = names.filter((n) => !start[n]);
   if (unknown.length > 0) fail(`unknown scenario(s): ${unknown.join(', ')}\n\n${HELP}`);
@@ -131,9 +172,17 @@ async function main() {
     results[name] = { rps: [], p50: [], p99: [], errors: [] };
     try {
       running[name] = await start[name](ctx, upstream);
-      const probe = await httpGet(running[name].baseUrl + MEASURED_PATH, { Host: BENCH_HOST }, 5000);
+      const url = running[name].baseUrl + MEASURED_PATH;
+      const probe = await httpGet(url, headersFor(name), 5000);
       if (probe.status !== 200 || probe.body !== 'ok\n')
         throw new Error(`probe: ${JSON.stringify(probe).slice(0, 200)}`);
+      if (name.endsWith('-jwt')) {
+        // A route that lets a foreign-key token through measures nothing.
+        const forged = await idp.sign({}, { key: 'foreign' });
+        const refused = await httpGet(url, headersFor(name, forged), 5000);
+        if (refused.status !== 401)
+          throw new Error(`a forged token got ${refused.status ?? refused.error}, not 401`);
+      }
     } catch (err) {
       await parkIfClosing();
       results[name].errors.push(err.message.split('\n')[0]);
@@ -147,7 +196,7 @@ async function main() {
     for (const name of ready.map((_, i) => ready[(i + round) % ready.length])) {
       const target = {
         url: running[name].baseUrl + MEASURED_PATH,
-        headers: { Host: BENCH_HOST },
+        headers: headersFor(name),
         connections,
       };
       if (opts.warmupS > 0) await runWrk({ ...target, durationS: opts.warmupS });
@@ -166,17 +215,20 @@ async function main() {
   }
   await stopAll();
 
-  const base = median(results[BASELINE]?.rps ?? []);
+  // The bearer routes compare with Portcullis on Node on the same route.
+  const baseOf = (name) =>
+    median(results[name.endsWith('-jwt') ? 'portcullis-node-jwt' : BASELINE]?.rps ?? []);
   const rows = names.map((name) => {
     const r = results[name];
     const rps = median(r.rps);
+    const base = baseOf(name);
     const ratio = Number.isFinite(base) && Number.isFinite(rps) ? `${(rps / base).toFixed(2)}x` : 'n/a';
     const cell = (v, d) => (Number.isFinite(v) ? v.toFixed(d) : 'n/a');
     return `| ${name} | ${cell(rps, 0)} | ${ratio} | ${cell(median(r.p50), 2)} | ${cell(median(r.p99), 2)} | ${r.errors.join('; ')} |`;
   });
   console.log(
     `\nnode ${process.version}, bun ${bun.version}, load at end ${load()}\n\n` +
-      `| scenario | req/s (median) | vs ${BASELINE} | p50 ms | p99 ms | problems |\n|---|---|---|---|---|---|\n` +
+      `| scenario | req/s (median) | vs Portcullis on Node (same route) | p50 ms | p99 ms | problems |\n|---|---|---|---|---|---|\n` +
       rows.join('\n'),
   );
   await shutdown(0);
