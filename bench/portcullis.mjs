@@ -90,12 +90,13 @@ async function checkConfig(root, config, name) {
  * Start `node dist/cli/main.js proxy` with the given config and worker count;
  * ready when `GET /readyz` on the status port answers 200. With `cpuList`,
  * the primary and its workers run under `taskset -c` (workers inherit it);
- * `execPath` runs another Node binary, `env` adds environment variables.
+ * `execPath` runs another Node binary, `env` adds environment variables;
+ * `runtime` runs another command and entry point instead (bench/bun.mjs: Bun).
  * @returns {Promise<import('./nginx.mjs').RunningServer & { statusPort: number, pid: number | undefined }>}
  */
 export async function startPortcullis(
   ctx,
-  { name, config, workers, readyTimeoutMs = 60_000, cpuList, execPath = process.execPath, env = {} },
+  { name, config, workers, readyTimeoutMs = 60_000, cpuList, execPath = process.execPath, env = {}, runtime },
 ) {
   const dir = path.join(ctx.tmpDir, name);
   const stateDir = path.join(dir, 'state');
@@ -105,7 +106,7 @@ export async function startPortcullis(
   writeFileSync(configFile, JSON.stringify(config));
   const [httpPort, httpsPort, adminPort, statusPort] = await freePorts(4);
   const args = [
-    path.join(ctx.root, 'dist/cli/main.js'),
+    ...(runtime?.args ?? [path.join(ctx.root, 'dist/cli/main.js')]),
     'proxy',
     '--address',
     '127.0.0.1',
@@ -127,7 +128,7 @@ export async function startPortcullis(
     '--state-dir',
     stateDir,
   ];
-  const cmd = pinned(cpuList, execPath, args);
+  const cmd = pinned(cpuList, runtime?.command ?? execPath, args);
   const child = startProcess(name, cmd.command, cmd.args, {
     cwd: ctx.root,
     logFile: path.join(dir, 'output.log'),
