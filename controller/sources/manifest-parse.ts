@@ -19,7 +19,6 @@
  */
 import { loadAll, type State } from 'js-yaml';
 import type { ProblemCode } from '../translate/problem-codes.js';
-import { parseManifestWithYaml } from './manifest-parse-yaml.js';
 import { YAML_CORE_SCHEMA } from './yaml-core-schema.js';
 
 export { DEFAULT_MANIFEST_LIMITS, type ManifestLimits } from './manifest-limits.js';
@@ -46,7 +45,11 @@ const DOCUMENT_START = /(?<![^\r\n])---(?=[ \t\r\n]|$)/g;
 const LEFT_TO_THE_REFERENCE = /(?<![^\r\n])(?:%|\.\.\.|---(?![ \t\r\n]|$))|\uFEFF|\r(?!\n)/;
 
 export async function parseManifest(text: string, options: ParseOptions): Promise<ParsedManifest> {
-  return (await parseFast(text, options)) ?? parseManifestWithYaml(text, options);
+  const fast = await parseFast(text, options);
+  if (fast) return fast;
+  // Loaded on first use: most runs never need it.
+  const { parseManifestWithYaml } = await import('./manifest-parse-yaml.js');
+  return parseManifestWithYaml(text, options);
 }
 
 /** The values, or undefined when the reference parser must decide. */
@@ -63,10 +66,13 @@ async function parseFast(text: string, options: ParseOptions): Promise<ParsedMan
   }
   cuts.shift();
   let anchors = false;
-  const listener = (_event: string, state: State): void => {
-    // An anchor's name is never empty; before the first node js-yaml has not set the field.
-    if ((state as State & { anchor?: string | null }).anchor) anchors = true;
-  };
+  // Watched only where there may be one: an anchor is written `&name`.
+  const listener = text.includes('&')
+    ? (_event: string, state: State): void => {
+        // An anchor's name is never empty; before the first node js-yaml has not set the field.
+        if ((state as State & { anchor?: string | null }).anchor) anchors = true;
+      }
+    : undefined;
   const values: unknown[] = [];
   let since = performance.now();
   let start = 0;
