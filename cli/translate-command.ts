@@ -65,16 +65,18 @@ export function registerTranslateCommand(program: Command): void {
     .addOption(maxDocuments)
     .addHelpText('after', EXIT_CODES)
     .action(async (paths: string[], flags: TranslateFlags) => {
+      // Loaded while the files are read.
+      const modules = Promise.all([
+        import('../controller/snapshot.js'),
+        import('../controller/translate/index.js'),
+        import('../contract/redact.js'),
+      ]);
       const { objects, problems: fileProblems } = await readManifestInputs('translate', paths, {
         maxFileBytes: flags.manifestMaxFileSize,
         maxDocuments: flags.manifestMaxDocuments,
       });
       for (const problem of fileProblems) process.stderr.write(`portcullis translate: ${problem.message}\n`);
-      const [{ snapshotFromObjects }, { translate }, { redactConfig }] = await Promise.all([
-        import('../controller/snapshot.js'),
-        import('../controller/translate/index.js'),
-        import('../contract/redact.js'),
-      ]);
+      const [{ snapshotFromObjects }, { translate }, { redactConfig }] = await modules;
       const { snapshot, rejected } = snapshotFromObjects(objects, {
         defaultNamespace: flags.defaultNamespace,
       });
