@@ -14,11 +14,19 @@
  *   proxy is polled until the new path answers 200 from the upstream (a
  *   deleted host: 404). p99 overall and per kind.
  *
+ * - cli: `portcullis translate` on that cluster written as one file (14,301
+ *   documents, 7.2 MB), `-o json` and `-o yaml`, and on the same documents
+ *   split in 4 files (under the default limits), each in a fresh process
+ *   under /usr/bin/time: wall time over start-up (`--version`), peak RSS.
+ *   With `--baseline-root DIR` a second build is measured in the same runs,
+ *   alternating (a build without `-o` is run on the 4 files only).
+ *
  * Progress goes to stderr, the Markdown report to stdout, everything to
  * bench/results/controller-latest.json. See docs/benchmarks.md.
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { Buffer } from 'node:buffer';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { closeSync, openSync, symlinkSync, unlinkSync, writeSync } from 'node:fs'; // latency's edits
 import http from 'node:http';
 import os from 'node:os';
@@ -35,10 +43,12 @@ import { median, writeJson } from './report.mjs';
 import { syntheticIngress, syntheticObjects } from './synthetic-cluster.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const SCENARIOS = ['translate', 'latency'];
+const SCENARIOS = ['translate', 'latency', 'cli'];
 const TRANSLATE_MAX_MS = 1000;
 const TRANSLATE_MAX_MB = 300;
 const LATENCY_P99_MAX_MS = 1000;
+const CLI_OVER_STARTUP_MAX_MS = 1000;
+const CLI_MAX_MB = 300;
 const MB = 1024 * 1024;
 const round = (x, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
 
@@ -54,6 +64,7 @@ Options:
   --runs <n>         translate: fresh child processes          [5]
   --changes <n>      latency: file changes measured (p99 is the   [100]
                      second slowest of 100, the slowest of 20)
+  --baseline-root <dir>  cli: also measure this build (a worktree with dist/), alternating
   --out <file>       JSON results   [bench/results/controller-latest.json]
   --keep-tmp         keep the temp dir (manifests, logs)
   --strict           exit 3 when a target FAILs
@@ -639,6 +650,124 @@ async function benchLatency(tmp, changes) {
   }
 }
 
+// ---------------------------------------------------------------- cli
+
+/** Flags that let `translate` read the one big file (the controller's limits are 4m and 5000). */
+const BIG_FILE_FLAGS = ['--manifest-max-file-size', '16m', '--manifest-max-documents', '20000'];
+
+/** One fresh `node <root>/dist/cli/main.js ARGS > out` under /usr/bin/time: wall ms, peak RSS MB. */
+function timedCli(root, args, out, timeFile) {
+  const started = performance.now();
+  const result = spawnSync(
+    '/usr/bin/time',
+    [
+      '-f',
+      '%M',
+      '-o',
+      timeFile,
+      'sh',
+      '-c',
+      'exec "$0" "$@" > "$OUT"',
+      process.execPath,
+      path.join(root, 'dist/cli/main.js'),
+      ...args,
+    ],
+    { env: { ...process.env, OUT: out }, encoding: 'utf8', timeout: 120_000 },
+  );
+  const wallMs = performance.now() - started;
+  if (result.status !== 0 && result.status !== 1)
+    throw new Error(
+      `portcullis ${args.join(' ')} in ${root} failed (${result.status}): ${result.stderr.slice(-1000)}`,
+    );
+  const kb = Number(readFileSync(timeFile, 'utf8').trim().split('\n').pop());
+  return { wallMs, rssMB: kb / 1024, status: result.status, stderr: result.stderr };
+}
+
+async function benchCli(tmp, runs, baselineRoot) {
+  const docs = syntheticObjects().map((o) => stringify(o));
+  const file = path.join(tmp, 'cluster.yaml');
+  writeFileSync(file, docs.join('---\n'));
+  const parts = path.join(tmp, 'cluster-4-files');
+  mkdirSync(parts, { recursive: true });
+  const per = Math.ceil(docs.length / 4);
+  for (let i = 0; i < 4; i++)
+    writeFileSync(path.join(parts, `part-${i}.yaml`), docs.slice(i * per, (i + 1) * per).join('---\n'));
+  const bytes = Buffer.byteLength(docs.join('---\n'));
+  const trees = [{ name: 'this build', root: ROOT, hasOutputFlag: true }];
+  if (baselineRoot) {
+    const help = spawnSync(
+      process.execPath,
+      [path.join(baselineRoot, 'dist/cli/main.js'), 'translate', '--help'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    trees.push({
+      name: 'baseline',
+      root: path.resolve(baselineRoot),
+      hasOutputFlag: help.stdout.includes('--output'),
+    });
+  }
+  const cases = (tree) => [
+    ['version', ['--version']],
+    ...(tree.hasOutputFlag
+      ? [
+          ['one file, -o json', ['translate', file, ...BIG_FILE_FLAGS, '-o', 'json']],
+          ['one file, -o yaml', ['translate', file, ...BIG_FILE_FLAGS, '-o', 'yaml']],
+          ['4 files, -o yaml', ['translate', parts, '-o', 'yaml']],
+        ]
+      : [['4 files, -o yaml', ['translate', parts]]]),
+  ];
+  const samples = Object.fromEntries(trees.map((t) => [t.name, {}]));
+  for (let r = 0; r < runs; r++) {
+    // Alternating trees (and their order) so that a load change hits both alike.
+    for (const tree of r % 2 === 0 ? trees : [...trees].reverse()) {
+      for (const [name, args] of cases(tree)) {
+        const s = timedCli(tree.root, args, path.join(tmp, 'cli-out'), path.join(tmp, 'cli-time'));
+        (samples[tree.name][name] ??= []).push(s);
+      }
+      const line = Object.entries(samples[tree.name])
+        .map(
+          ([name, list]) => `${name} ${round(list.at(-1).wallMs, 0)} ms / ${round(list.at(-1).rssMB, 0)} MB`,
+        )
+        .join('; ');
+      console.error(`  cli run ${r + 1}/${runs}, ${tree.name}: ${line}`);
+    }
+  }
+  const summary = Object.fromEntries(
+    trees.map((tree) => {
+      const byCase = samples[tree.name];
+      const startup = median(byCase.version.map((s) => s.wallMs));
+      // Each run's time less the start-up measured just before it, in the same run: the load moves both.
+      const over = (list) => list.map((s, i) => s.wallMs - byCase.version[i].wallMs);
+      return [
+        tree.name,
+        {
+          root: tree.root,
+          startupMs: round(startup, 0),
+          cases: Object.fromEntries(
+            Object.entries(byCase)
+              .filter(([name]) => name !== 'version')
+              .map(([name, list]) => [
+                name,
+                {
+                  overStartupMs: {
+                    median: round(median(over(list)), 0),
+                    min: round(Math.min(...over(list)), 0),
+                    max: round(Math.max(...over(list)), 0),
+                  },
+                  peakRssMB: round(Math.max(...list.map((s) => s.rssMB)), 0),
+                  exitStatus: list[0].status,
+                },
+              ]),
+          ),
+        },
+      ];
+    }),
+  );
+  return { runs, documents: docs.length, bytes, flags: BIG_FILE_FLAGS, trees: summary };
+}
+
 // ---------------------------------------------------------------- main
 
 function table(results) {
@@ -717,6 +846,44 @@ function table(results) {
       '',
     );
   }
+  if (results.cli) {
+    const c = results.cli;
+    const names = Object.keys(c.trees);
+    const mine = c.trees[names[0]];
+    for (const name of ['one file, -o json', 'one file, -o yaml']) {
+      const m = mine.cases[name];
+      checks.push(
+        {
+          name: `translate ${name}, over start-up (median)`,
+          value: `${m.overStartupMs.median} ms`,
+          target: `< ${CLI_OVER_STARTUP_MAX_MS} ms`,
+          ok: m.overStartupMs.median < CLI_OVER_STARTUP_MAX_MS,
+        },
+        {
+          name: `translate ${name}, peak RSS`,
+          value: `${m.peakRssMB} MB`,
+          target: `< ${CLI_MAX_MB} MB`,
+          ok: m.peakRssMB < CLI_MAX_MB,
+        },
+      );
+    }
+    const cell = (tree, name) => {
+      const m = c.trees[tree].cases[name];
+      return m
+        ? `${m.overStartupMs.median} / ${m.overStartupMs.min} / ${m.overStartupMs.max} ms, ${m.peakRssMB} MB`
+        : 'not available';
+    };
+    rows.push(
+      `| portcullis translate (${c.documents} documents, ${round(c.bytes / MB)} MB), ${c.runs} runs | ${names.join(' | ')} |`,
+      `|---|${names.map(() => '---').join('|')}|`,
+      `| start-up (--version), median | ${names.map((n) => `${c.trees[n].startupMs} ms`).join(' | ')} |`,
+      ...['one file, -o json', 'one file, -o yaml', '4 files, -o yaml'].map(
+        (name) =>
+          `| ${name}: over start-up median / min / max, peak RSS | ${names.map((n) => cell(n, name)).join(' | ')} |`,
+      ),
+      '',
+    );
+  }
   rows.push(
     '| Target | Measured | Required | Result |',
     '|---|---|---|---|',
@@ -733,6 +900,7 @@ async function main() {
       runs: { type: 'string' },
       changes: { type: 'string' },
       calls: { type: 'string' },
+      'baseline-root': { type: 'string' },
       out: { type: 'string' },
       'keep-tmp': { type: 'boolean' },
       strict: { type: 'boolean' },
@@ -751,7 +919,7 @@ async function main() {
       )
     : SCENARIOS;
   if (wanted.length === 0) {
-    console.error('controller benchmark: skipped (--only names none of translate, latency)');
+    console.error(`controller benchmark: skipped (--only names none of ${SCENARIOS.join(', ')})`);
     return;
   }
   const runs = Math.max(1, Math.min(20, Number(values.runs ?? 5) || 5));
@@ -782,6 +950,7 @@ async function main() {
   console.error(`Controller benchmark (${wanted.join(', ')}); load average ${one} ${five} ${fifteen}`);
   if (wanted.includes('translate')) results.translate = await benchTranslate(runs);
   if (wanted.includes('latency')) results.latency = await benchLatency(tmp, changes);
+  if (wanted.includes('cli')) results.cli = await benchCli(tmp, runs, values['baseline-root']);
   results.loadAverageAfter = Object.fromEntries(
     ['one', 'five', 'fifteen'].map((k, i) => [k, round(os.loadavg()[i], 2)]),
   );

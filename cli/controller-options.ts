@@ -33,9 +33,34 @@ export function manifestFolderOptions(flags: ControllerFlags) {
   };
 }
 
+const opt = (flags: string, description: string, env: string) => new Option(flags, description).env(env);
+
+/**
+ * The per-file limits, shared with `translate` so that the same flags give
+ * the same result there as in the controller.
+ */
+export function manifestFileLimitOptions(): [fileSize: Option, documents: Option] {
+  return [
+    opt(
+      '--manifest-max-file-size <size>',
+      'larger manifest files are refused',
+      'PORTCULLIS_MANIFEST_MAX_FILE_SIZE',
+    )
+      .argParser(positiveByteSize)
+      .default(DEFAULT_MANIFEST_LIMITS.maxFileBytes, '4m'),
+    opt(
+      '--manifest-max-documents <n>',
+      'YAML documents per manifest file',
+      'PORTCULLIS_MANIFEST_MAX_DOCUMENTS',
+    )
+      .argParser(positiveInt)
+      .default(DEFAULT_MANIFEST_LIMITS.maxDocuments),
+  ];
+}
+
 /** The controller's flags; `run` needs `--manifests`, `controller` reads Kubernetes without it. */
 export function addControllerOptions(command: Command, { manifestsRequired = false } = {}): Command {
-  const opt = (flags: string, description: string, env: string) => new Option(flags, description).env(env);
+  const [maxFileSize, maxDocuments] = manifestFileLimitOptions();
   const manifests = manifestsRequired
     ? opt(
         '--manifests <dir>',
@@ -72,24 +97,8 @@ export function addControllerOptions(command: Command, { manifestsRequired = fal
         .argParser(port)
         .default(8101),
     )
-    .addOption(
-      opt(
-        '--manifest-max-file-size <size>',
-        'larger manifest files are refused',
-        'PORTCULLIS_MANIFEST_MAX_FILE_SIZE',
-      )
-        .argParser(positiveByteSize)
-        .default(DEFAULT_MANIFEST_LIMITS.maxFileBytes, '4m'),
-    )
-    .addOption(
-      opt(
-        '--manifest-max-documents <n>',
-        'YAML documents per manifest file',
-        'PORTCULLIS_MANIFEST_MAX_DOCUMENTS',
-      )
-        .argParser(positiveInt)
-        .default(DEFAULT_MANIFEST_LIMITS.maxDocuments),
-    )
+    .addOption(maxFileSize)
+    .addOption(maxDocuments)
     .addOption(
       opt('--manifest-max-files <n>', 'manifest files read from the folder', 'PORTCULLIS_MANIFEST_MAX_FILES')
         .argParser(positiveInt)

@@ -5,11 +5,13 @@
  * status 2, nothing printed. What lies inside is read as the manifest folder
  * reads it (same scan, parser and default limits), so a file there that fails
  * is a problem, as the controller would report it, and the rest is used.
+ * `translate` may raise the per-file limits with the controller's flags.
  */
 import { constants } from 'node:fs';
 import { access, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SourceProblem } from '../controller/source.js';
+import type { ManifestLimits } from '../controller/sources/manifest-limits.js';
 import { exitWithUsageError } from './usage-error.js';
 
 /** Why a path cannot be used, in words (Node's messages repeat the path and the syscall). */
@@ -69,23 +71,25 @@ async function expandPaths(
 export async function readManifestInputs(
   command: string,
   paths: string[],
+  fileLimits: Partial<Pick<ManifestLimits, 'maxFileBytes' | 'maxDocuments'>> = {},
 ): Promise<{ objects: unknown[]; problems: SourceProblem[] }> {
   const [{ parseManifest, DEFAULT_MANIFEST_LIMITS }, { fileProblem }] = await Promise.all([
     import('../controller/sources/manifest-parse.js'),
     import('../controller/sources/manifest-folder.js'),
   ]);
+  const limits = { ...DEFAULT_MANIFEST_LIMITS, ...fileLimits };
   const { files, problems } = await expandPaths(command, paths);
   const objects: unknown[] = [];
   for (const file of files) {
     let text: string;
     try {
       const { size } = await stat(file);
-      if (size > DEFAULT_MANIFEST_LIMITS.maxFileBytes) {
+      if (size > limits.maxFileBytes) {
         problems.push(
           fileProblem(
             'MANIFEST_TOO_LARGE',
             file,
-            `larger than ${DEFAULT_MANIFEST_LIMITS.maxFileBytes} bytes (${size}); not read`,
+            `larger than ${limits.maxFileBytes} bytes (${size}); not read`,
           ),
         );
         continue;
@@ -95,7 +99,7 @@ export async function readManifestInputs(
       problems.push(fileProblem('MANIFEST_UNREADABLE', file, `cannot read: ${reason(error)}`));
       continue;
     }
-    const parsed = await parseManifest(text, { maxDocuments: DEFAULT_MANIFEST_LIMITS.maxDocuments });
+    const parsed = await parseManifest(text, { maxDocuments: limits.maxDocuments });
     if (parsed.ok) objects.push(...parsed.values);
     else problems.push(fileProblem(parsed.code, file, parsed.reason, parsed.line, parsed.column));
   }

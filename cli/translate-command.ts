@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
-import { stringify } from 'yaml';
 import type { Snapshot } from '../controller/translate/k8s-types.js';
 import { DEFAULT_INGRESS_CLASS } from '../controller/translate/options.js';
+import { manifestFileLimitOptions } from './controller-options.js';
 import { namespace, objectName } from './flag-parsers.js';
 import { readManifestInputs } from './manifest-inputs.js';
 import { EXIT_PROBLEMS } from './usage-error.js';
@@ -10,6 +10,9 @@ interface TranslateFlags {
   ingressClass: string;
   statuses: boolean;
   defaultNamespace: string;
+  output: 'json' | 'yaml';
+  manifestMaxFileSize: number;
+  manifestMaxDocuments: number;
 }
 
 const EXIT_CODES = `
@@ -44,6 +47,7 @@ export function nothingServedNotice(
  * manifests, with secrets redacted, and every problem.
  */
 export function registerTranslateCommand(program: Command): void {
+  const [maxFileSize, maxDocuments] = manifestFileLimitOptions();
   program
     .command('translate')
     .description('print the compiled config (secrets redacted) and the problems for manifest files')
@@ -51,15 +55,28 @@ export function registerTranslateCommand(program: Command): void {
     .option('--ingress-class <name>', 'the ingress class to serve', objectName, DEFAULT_INGRESS_CLASS)
     .addOption(new Option('--statuses', 'also print the statuses the controller would write'))
     .option('--default-namespace <ns>', 'namespace for objects that have none', namespace, 'default')
+    .addOption(
+      new Option('-o, --output <format>', 'json (for scripts) or yaml (for people; slower)')
+        .choices(['json', 'yaml'])
+        .default('json'),
+    )
+    // The controller's limits and flags, so that a file refused there is refused here too.
+    .addOption(maxFileSize)
+    .addOption(maxDocuments)
     .addHelpText('after', EXIT_CODES)
     .action(async (paths: string[], flags: TranslateFlags) => {
-      const { objects, problems: fileProblems } = await readManifestInputs('translate', paths);
-      for (const problem of fileProblems) process.stderr.write(`portcullis translate: ${problem.message}\n`);
-      const [{ snapshotFromObjects }, { translate }, { redactConfig }] = await Promise.all([
+      // Loaded while the files are read.
+      const modules = Promise.all([
         import('../controller/snapshot.js'),
         import('../controller/translate/index.js'),
         import('../contract/redact.js'),
       ]);
+      const { objects, problems: fileProblems } = await readManifestInputs('translate', paths, {
+        maxFileBytes: flags.manifestMaxFileSize,
+        maxDocuments: flags.manifestMaxDocuments,
+      });
+      for (const problem of fileProblems) process.stderr.write(`portcullis translate: ${problem.message}\n`);
+      const [{ snapshotFromObjects }, { translate }, { redactConfig }] = await modules;
       const { snapshot, rejected } = snapshotFromObjects(objects, {
         defaultNamespace: flags.defaultNamespace,
       });
@@ -75,7 +92,11 @@ export function registerTranslateCommand(program: Command): void {
         problems: [...fileProblems, ...problems],
         ...(flags.statuses ? { statuses } : {}),
       };
-      process.stdout.write(stringify(output, { lineWidth: 0, aliasDuplicateObjects: false }));
+      const text =
+        flags.output === 'json'
+          ? `${JSON.stringify(output, null, 2)}\n`
+          : (await import('../common/yaml-writer.js')).toYaml(output);
+      process.stdout.write(text);
       if (output.problems.length > 0) process.exitCode = EXIT_PROBLEMS;
     });
 }

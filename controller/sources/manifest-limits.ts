@@ -13,7 +13,7 @@ export interface ManifestLimits {
 
 /**
  * 4 MiB per file: more than twice the largest object Kubernetes stores (etcd's
- * 1.5 MiB), and about a second to parse on a slow core. 5,000 documents: 50
+ * 1.5 MiB), and about a fifth of a second to parse on a slow core. 5,000 documents: 50
  * times what a generated file usually holds, but bounding the memory of a file
  * of empty documents. 10,000 files and 16 levels: far beyond a hand-kept or
  * generated folder, small enough to scan in a few seconds.

@@ -91,6 +91,35 @@ describe('portcullis translate', () => {
     }
   });
 
+  it('prints JSON by default, and the same data as YAML with -o yaml', () => {
+    const input = join(GOLDEN, 'basic', 'in.yaml');
+    const json = translateCli(input);
+    const yaml = translateCli('-o', 'yaml', input);
+    expect(json.code).toBe(0);
+    expect(yaml.code).toBe(0);
+    const data = JSON.parse(json.stdout) as unknown;
+    expect(translateCli('--output', 'json', input).stdout).toBe(json.stdout);
+    expect(json.stdout).toMatch(/^{\n {2}"config": {\n/);
+    expect(yaml.stdout).toMatch(/^config:\n {2}schemaVersion: 1\n/);
+    expect(parse(yaml.stdout)).toEqual(data);
+  });
+
+  it("refuses a file over the controller's size and document limits, and reads it when they are raised", async () => {
+    const file = join(dir, 'many.yaml');
+    const service = (i: number) =>
+      `apiVersion: v1\nkind: Service\nmetadata: {name: s${i}}\nspec: {ports: [{port: 80}]}\n`;
+    await writeFile(file, Array.from({ length: 5001 }, (_, i) => service(i)).join('---\n'));
+    const refused = translateCli(file);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('more than 5000 documents');
+    expect(translateCli('--manifest-max-documents', '6000', file).code).toBe(0);
+    const small = translateCli('--manifest-max-file-size', '1k', '--manifest-max-documents', '6000', file);
+    expect(small.code).toBe(1);
+    expect((JSON.parse(small.stdout) as { problems: { code: string }[] }).problems[0]!.code).toBe(
+      'MANIFEST_TOO_LARGE',
+    );
+  });
+
   it('prints statuses on request', () => {
     const { code, stdout } = translateCli('--statuses', join(GOLDEN, 'basic', 'in.yaml'));
     expect(code).toBe(0);
@@ -213,6 +242,16 @@ describe('portcullis translate', () => {
     ['a path that is neither file nor folder', ['/dev/null'], '/dev/null is neither a file nor a folder'],
     ['an unknown flag', ['--bogus', join(GOLDEN, 'basic', 'in.yaml')], "unknown option '--bogus'"],
     ['no path at all', [], "missing required argument 'paths'"],
+    [
+      'an output format it does not know',
+      ['-o', 'xml', join(GOLDEN, 'basic', 'in.yaml')],
+      "argument 'xml' is invalid",
+    ],
+    [
+      'a file size that is no size',
+      ['--manifest-max-file-size', 'big', join(GOLDEN, 'basic', 'in.yaml')],
+      'must be bytes',
+    ],
     [
       'an ingress class that is no Kubernetes name',
       ['--ingress-class', 'No_Such', join(GOLDEN, 'basic', 'in.yaml')],
