@@ -198,6 +198,7 @@ function buildApplications(ctx: TranslateContext, modes: Map<string, ServiceMode
 
   const accepted = new Map<string, { app: Application; requested: Set<string> }>();
   const clientIds = new Map<string, Application>();
+  const registrationNames = new Set(ctx.index.applicationRegistrations.map((r) => key(r)));
   for (const app of [...ctx.index.applications.values()].sort(byAge)) {
     const appKey = key(app);
     const spec = record(app.spec);
@@ -240,7 +241,6 @@ function buildApplications(ctx: TranslateContext, modes: Map<string, ServiceMode
       inConfig = true;
     }
 
-    const registrationNames = new Set(ctx.index.applicationRegistrations.map((r) => key(r)));
     const summaries: ApplicationRegistrationSummary[] = [...requested].sort(compareStrings).map((service) => {
       const found = effective.get(`${appKey} ${service}`);
       if (found) {
