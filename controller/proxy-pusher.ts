@@ -29,6 +29,8 @@ export interface PusherOptions {
   backoffMaxMs: number;
   /** Awaited before the first push: a proxy started alongside us, not up yet. */
   proxyUp?: Promise<unknown>;
+  /** Called after every push the proxy accepted. */
+  onAccepted?: () => void;
 }
 
 /** A config to serve: its hash, its text, and what a patch is computed from. */
@@ -117,6 +119,7 @@ export class ProxyPusher {
         clock.now(),
       );
       this.#log.info({ hash: wanted.hash, changed: answer.changed, patched }, 'proxy serves the new config');
+      this.#options.onAccepted?.();
     } catch (error) {
       this.#failures++;
       const rejected = error instanceof ProxyAnswerError && error.rejected;

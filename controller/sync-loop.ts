@@ -62,6 +62,7 @@ export class SyncLoop {
   #hash: string | undefined;
   #problemKeys = new Set<string>();
   #waitingLogged = false;
+  #warmedUp = false;
 
   constructor(options: SyncLoopOptions) {
     this.#store = options.store;
@@ -81,6 +82,7 @@ export class SyncLoop {
           backoffInitialMs: options.backoffInitialMs ?? 250,
           backoffMaxMs: options.backoffMaxMs ?? 30_000,
           proxyUp: options.proxiesUp,
+          onAccepted: () => this.#onAccepted(),
         }),
     );
   }
@@ -159,16 +161,21 @@ export class SyncLoop {
       this.#log.debug({ hash }, 'config unchanged; nothing to push');
       return;
     }
-    const first = this.#hash === undefined;
     this.#hash = hash;
     this.#log.info({ hash, problems: result.problems.length }, 'config built');
     for (const pusher of this.#pushers) pusher.want({ hash, body, config: result.config, rest });
-    if (first) this.#clock.setTimeout(() => this.#warmUp(), 0);
+  }
+
+  /** Once every proxy took the first config: the warm-up would only have delayed that push. */
+  #onAccepted(): void {
+    if (this.#warmedUp || !this.ready) return;
+    this.#warmedUp = true;
+    this.#clock.setTimeout(() => this.#warmUp(), 0);
   }
 
   /**
-   * Runs the reuse paths once, idle, right after the first (full) build: the
-   * first change after start is otherwise the slowest by far, as the JIT
+   * Runs the reuse paths once, idle, right after the first config is served:
+   * the first change after start is otherwise the slowest by far, as the JIT
    * has not compiled those paths yet. Nothing is pushed or reported.
    */
   #warmUp(): void {
