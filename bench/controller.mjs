@@ -18,7 +18,7 @@
  *   documents, 7.2 MB), `-o json` and `-o yaml`, and on the same documents
  *   split in 4 files (under the default limits), each in a fresh process
  *   under /usr/bin/time: wall time over start-up (`--version`), peak RSS.
- *   With `--baseline-root DIR` a second build is measured in the same runs,
+ *   With `--baseline DIR` a second build is measured in the same runs,
  *   alternating (a build without `-o` is run on the 4 files only).
  *
  * Progress goes to stderr, the Markdown report to stdout, everything to
@@ -43,7 +43,7 @@ import { median, writeJson } from './report.mjs';
 import { syntheticIngress, syntheticObjects } from './synthetic-cluster.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const SCENARIOS = ['translate', 'latency', 'cli'];
+const SCENARIOS = ['translate', 'latency', 'cli', 'startup'];
 const TRANSLATE_MAX_MS = 1000;
 const TRANSLATE_MAX_MB = 300;
 const LATENCY_P99_MAX_MS = 1000;
@@ -64,8 +64,12 @@ Options:
   --runs <n>         translate: fresh child processes          [5]
   --changes <n>      latency: file changes measured (p99 is the   [100]
                      second slowest of 100, the slowest of 20)
-  --baseline-root <dir>  cli: also measure this build (a worktree with dist/), alternating
   --out <file>       JSON results   [bench/results/controller-latest.json]
+  --startup-runs <n> startup: runs of each shape x workers  [1]
+  --startup-shapes <a,b>   startup: file (one file), folder (244 files) [file,folder]
+  --startup-workers <a,b>  startup: --workers values                   [1,2]
+  --baseline <dir>   cli, startup: also run this tree's dist/ (built), alternating
+                     with this one, side by side in the report
   --keep-tmp         keep the temp dir (manifests, logs)
   --strict           exit 3 when a target FAILs
   -h, --help         this help`;
@@ -768,6 +772,245 @@ async function benchCli(tmp, runs, baselineRoot) {
   return { runs, documents: docs.length, bytes, flags: BIG_FILE_FLAGS, trees: summary };
 }
 
+// ---------------------------------------------------------------- startup
+
+const STARTUP_MAX_MS = 3000;
+const STARTUP_CONTROLLER_MAX_MB = 300;
+const STARTUP_PROXY_MAX_MB = 250;
+/** After the first 200, how long peaks are still collected (the warm-up build, the state file). */
+const STARTUP_SETTLE_MS = 3000;
+
+/** VmHWM (peak RSS) and the parent of every process under `root`, from /proc. */
+async function processTree(root) {
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const parents = new Map();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      // The field after the command (which may hold spaces) in parentheses.
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      parents.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone
+    }
+  }
+  const childrenOf = (pid) => [...parents].filter(([, ppid]) => ppid === pid).map(([p]) => p);
+  const hwmMB = (pid) => {
+    try {
+      const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+      return kb === undefined ? undefined : round(Number(kb) / 1024);
+    } catch {
+      return undefined;
+    }
+  };
+  const primary = childrenOf(root)[0];
+  const workers = primary === undefined ? [] : childrenOf(primary);
+  return {
+    controllerMB: hwmMB(root),
+    primaryMB: primary === undefined ? undefined : hwmMB(primary),
+    workersMB: workers.map(hwmMB),
+  };
+}
+
+/** The cluster as one multi-document file, or as the latency scenario's 244 files. */
+function writeStartupManifests(dir, shape, upstreamPort) {
+  mkdirSync(dir, { recursive: true });
+  if (shape === 'folder') return writeManifests(dir, upstreamPort).files;
+  const objects = syntheticObjects({ upstream: { host: '127.0.0.1', port: upstreamPort } });
+  writeFileSync(path.join(dir, 'cluster.yaml'), yamlDocs(objects));
+  return 1;
+}
+
+/**
+ * One `portcullis run` of `tree`: polls a route every 20 ms from spawn until
+ * it answers 200 from the upstream, and the primary's /healthz alongside (its
+ * slowest answer is how long start-up held the primary's event loop).
+ */
+async function startupRun(tree, dir, workers, tmp, label) {
+  const [httpPort, httpsPort, adminPort, statusPort, controllerStatusPort] = await freePorts(5);
+  const logFile = path.join(tmp, `startup-${label}.log`);
+  const stateDir = mkdtempSync(path.join(tmp, 'state-'));
+  const spawnedAt = Date.now();
+  const started = performance.now();
+  const child = startProcess(
+    'portcullis run',
+    process.execPath,
+    [
+      path.join(tree, 'dist/cli/main.js'),
+      'run',
+      '--manifests',
+      dir,
+      '--workers',
+      String(workers),
+      ...['--manifest-max-file-size', '64m', '--manifest-max-documents', '50000'],
+      ...['--address', '127.0.0.1', '--status-address', '127.0.0.1', '--admin-address', '127.0.0.1'],
+      ...['--http-port', String(httpPort), '--https-port', String(httpsPort)],
+      ...['--admin-port', String(adminPort), '--status-port', String(statusPort)],
+      ...[
+        '--controller-status-address',
+        '127.0.0.1',
+        '--controller-status-port',
+        String(controllerStatusPort),
+      ],
+      ...['--state-dir', stateDir, '--log-level', 'info'],
+    ],
+    {
+      cwd: tree,
+      logFile,
+      env: { ...process.env, NODE_ENV: 'production', NODE_OPTIONS: process.env.BENCH_RUN_NODE_OPTIONS ?? '' },
+    },
+  );
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  let servedMs;
+  let healthMaxMs = 0;
+  let healthUp = false;
+  // The primary's /healthz, one request at a time, until the route is served.
+  const health = (async () => {
+    while (servedMs === undefined && !child.hasExited) {
+      const sent = performance.now();
+      const res = await get(undefined, statusPort, '127.0.0.1', '/healthz');
+      if (res.status === 200) {
+        if (healthUp) healthMaxMs = Math.max(healthMaxMs, performance.now() - sent);
+        healthUp = true;
+      }
+      await sleep(20);
+    }
+  })();
+  try {
+    while (performance.now() - started < 60_000 && !child.hasExited) {
+      const sent = performance.now();
+      const res = await get(agent, httpPort, 'app-0.example.com', '/api/x');
+      if (res.status === 200 && res.upstream) {
+        servedMs = performance.now() - started;
+        break;
+      }
+      const wait = 20 - (performance.now() - sent);
+      if (wait > 0) await sleep(wait);
+    }
+    await health;
+    if (servedMs === undefined) throw new Error(`${label}: the route was not served within 60 s`);
+    await sleep(STARTUP_SETTLE_MS);
+    const memory = await processTree(child.proc.pid);
+    // Phases from the log, ms after spawn: the first line of each.
+    const lines = await logLines(logFile);
+    const at = (msg) => {
+      const line = lines.find((l) => l.msg === msg);
+      return line === undefined ? undefined : line.time - spawnedAt;
+    };
+    const phases = {
+      proxyStarted: at('portcullis proxy started'),
+      manifestsLoaded: at('manifests loaded'),
+      configBuilt: at('config built'),
+      proxyApplied: at('config applied'),
+      pushAnswered: at('proxy serves the new config'),
+    };
+    return {
+      label,
+      workers,
+      servedMs: round(servedMs),
+      primaryHealthzMaxMs: round(healthMaxMs),
+      ...memory,
+      phases,
+    };
+  } catch (error) {
+    throw new Error(`${error.message}\n--- run log tail ---\n${tail(logFile, 30)}`, { cause: error });
+  } finally {
+    agent.destroy();
+    await child.stop();
+  }
+}
+
+/** The startup scenario's table, and its checks (this tree's runs only: the baseline is for comparison). */
+function startupRows(startup, rows, checks) {
+  const max = (xs) => (xs.some((x) => x === undefined) ? undefined : Math.max(...xs));
+  rows.push(
+    '| start-up (portcullis run --manifests, 10,000 Ingresses): median of runs, memory the max | served after | peak RSS controller / primary / each worker | primary /healthz slowest | ms after spawn: proxy started / manifests loaded / config built / proxy applied / push answered |',
+    '|---|---|---|---|---|',
+  );
+  for (const shape of ['file', 'folder']) {
+    for (const workers of [1, 2]) {
+      for (const { name } of startup.trees) {
+        const s = startup.samples.filter(
+          (x) => x.tree === name && x.shape === shape && x.workers === workers,
+        );
+        if (s.length === 0) continue;
+        const phase = (k) => round(median(s.map((x) => x.phases[k] ?? NaN)), 0);
+        const served = round(median(s.map((x) => x.servedMs)), 0);
+        const controller = max(s.map((x) => x.controllerMB));
+        const primary = max(s.map((x) => x.primaryMB));
+        const worker = max(s.flatMap((x) => x.workersMB));
+        rows.push(
+          `| ${name}: ${shape === 'file' ? 'one file' : `${s[0].files} files`}, --workers ${workers} | ${served} ms | ${controller} / ${primary} / ${worker} MB | ${max(s.map((x) => x.primaryHealthzMaxMs))} ms | ${['proxyStarted', 'manifestsLoaded', 'configBuilt', 'proxyApplied', 'pushAnswered'].map(phase).join(' / ')} |`,
+        );
+        if (name !== 'this tree') continue;
+        const what = `${shape === 'file' ? 'one file' : 'folder'}, --workers ${workers}`;
+        checks.push(
+          {
+            name: `start-up to first request (${what}, max)`,
+            value: `${round(Math.max(...s.map((x) => x.servedMs)), 0)} ms`,
+            target: `< ${STARTUP_MAX_MS} ms`,
+            ok: Math.max(...s.map((x) => x.servedMs)) < STARTUP_MAX_MS,
+          },
+          {
+            name: `controller peak RSS (${what})`,
+            value: `${controller} MB`,
+            target: `< ${STARTUP_CONTROLLER_MAX_MB} MB`,
+            ok: controller < STARTUP_CONTROLLER_MAX_MB,
+          },
+          {
+            name: `proxy primary / each worker peak RSS (${what})`,
+            value: `${primary} / ${worker} MB`,
+            target: `< ${STARTUP_PROXY_MAX_MB} MB`,
+            ok: primary < STARTUP_PROXY_MAX_MB && worker < STARTUP_PROXY_MAX_MB,
+          },
+        );
+      }
+    }
+  }
+  rows.push('');
+}
+
+/**
+ * startup: `portcullis run --manifests DIR` on the cluster as one file and as
+ * 244 files, with 1 and 2 workers: time from spawn to the first request
+ * served, and the peak RSS of the controller, the proxy primary and each
+ * worker (issue 15). With `baseline`, that tree's build runs alternately.
+ */
+async function benchStartup(tmp, { runs, baseline, shapes, workerCounts }) {
+  const upstream = http.createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain', 'x-bench-upstream': '1' });
+    res.end('ok');
+  });
+  await new Promise((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  const trees = [{ name: 'this tree', dir: ROOT }];
+  if (baseline) trees.push({ name: 'baseline', dir: path.resolve(baseline) });
+  const results = [];
+  try {
+    for (const shape of shapes) {
+      const dir = path.join(tmp, `startup-${shape}`);
+      const files = writeStartupManifests(dir, shape, upstream.address().port);
+      for (const workers of workerCounts) {
+        for (let r = 0; r < runs; r++) {
+          // Alternating, so that load on the machine falls on both alike.
+          for (const tree of r % 2 === 0 ? trees : [...trees].reverse()) {
+            const label = `${shape}-w${workers}-${tree.name === 'baseline' ? 'base' : 'this'}-${r}`;
+            const s = await startupRun(tree.dir, dir, workers, tmp, label);
+            console.error(
+              `  startup ${shape} (${files} files), --workers ${workers}, ${tree.name}: served after ${s.servedMs} ms; ` +
+                `peak RSS controller ${s.controllerMB} / primary ${s.primaryMB} / workers ${s.workersMB.join(', ')} MB; ` +
+                `primary /healthz slowest ${s.primaryHealthzMaxMs} ms`,
+            );
+            results.push({ tree: tree.name, shape, files, ...s });
+          }
+        }
+      }
+    }
+  } finally {
+    upstream.close();
+  }
+  return { trees, runs, samples: results };
+}
+
 // ---------------------------------------------------------------- main
 
 function table(results) {
@@ -884,6 +1127,7 @@ function table(results) {
       '',
     );
   }
+  if (results.startup) startupRows(results.startup, rows, checks);
   rows.push(
     '| Target | Measured | Required | Result |',
     '|---|---|---|---|',
@@ -900,8 +1144,11 @@ async function main() {
       runs: { type: 'string' },
       changes: { type: 'string' },
       calls: { type: 'string' },
-      'baseline-root': { type: 'string' },
       out: { type: 'string' },
+      'startup-runs': { type: 'string' },
+      'startup-shapes': { type: 'string' },
+      'startup-workers': { type: 'string' },
+      baseline: { type: 'string' },
       'keep-tmp': { type: 'boolean' },
       strict: { type: 'boolean' },
       'child-translate': { type: 'boolean' },
@@ -930,7 +1177,7 @@ async function main() {
     if (!values['keep-tmp']) rmSync(tmp, { recursive: true, force: true });
   });
   // Bounded: translate ~ runs x 10 s, latency ~ start + changes x 16 s at worst.
-  const budgetS = Number(process.env.BENCH_MAX_SECONDS ?? 600);
+  const budgetS = Number(process.env.BENCH_MAX_SECONDS ?? 1200);
   setTimeout(
     () => void shutdown(4, `controller benchmark: over ${budgetS} s; stopping`),
     budgetS * 1000,
@@ -950,7 +1197,19 @@ async function main() {
   console.error(`Controller benchmark (${wanted.join(', ')}); load average ${one} ${five} ${fifteen}`);
   if (wanted.includes('translate')) results.translate = await benchTranslate(runs);
   if (wanted.includes('latency')) results.latency = await benchLatency(tmp, changes);
-  if (wanted.includes('cli')) results.cli = await benchCli(tmp, runs, values['baseline-root']);
+  if (wanted.includes('cli')) results.cli = await benchCli(tmp, runs, values.baseline);
+  if (wanted.includes('startup')) {
+    const startupRuns = Math.max(1, Math.min(10, Number(values['startup-runs'] ?? 1) || 1));
+    const list = (value, fallback) => (value ?? fallback).split(',').map((x) => x.trim());
+    results.startup = await benchStartup(tmp, {
+      runs: startupRuns,
+      baseline: values.baseline,
+      shapes: list(values['startup-shapes'], 'file,folder').filter((x) => x === 'file' || x === 'folder'),
+      workerCounts: list(values['startup-workers'], '1,2')
+        .map(Number)
+        .filter((n) => n >= 1),
+    });
+  }
   results.loadAverageAfter = Object.fromEntries(
     ['one', 'five', 'fifteen'].map((k, i) => [k, round(os.loadavg()[i], 2)]),
   );

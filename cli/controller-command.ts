@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { PortcullisError } from '../common/errors.js';
 import type { RunningController } from '../controller/run.js';
 import type { ObjectSource } from '../controller/source.js';
-import { DEFAULT_WATCH_TIMEOUT_SECONDS } from '../controller/kubernetes/bookmark-watch.js';
+import { DEFAULT_WATCH_TIMEOUT_SECONDS } from '../controller/kubernetes/watch-timeout.js';
 import {
   addControllerOptions,
   manifestFolderOptions,

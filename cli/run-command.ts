@@ -123,12 +123,8 @@ async function run(options: ProxyOptions, flags: ControllerFlags, log: Logger): 
   if (!options.adminTokenFile) env.PORTCULLIS_ADMIN_TOKEN = token;
 
   // Its own process group, so a Ctrl-C in the terminal reaches only us and the
-  // proxy is told exactly once, below.
-  const [{ ProxyClient }, { startController }, { ManifestFolderSource }] = await Promise.all([
-    import('../controller/proxy-client.js'),
-    import('../controller/run.js'),
-    import('../controller/sources/manifest-folder.js'),
-  ]);
+  // proxy is told exactly once, below. Started first: it loads and starts while
+  // we load ours and read the manifests.
   const child = spawn(process.execPath, [CLI, ...proxyArgs(options)], {
     env,
     // The IPC channel is what the proxy watches (--exit-with-parent); nothing is sent on it.
@@ -163,7 +159,14 @@ async function run(options: ProxyOptions, flags: ControllerFlags, log: Logger): 
 
   const url = adminUrl(options);
   try {
-    await waitForAdmin(new ProxyClient({ url, token }), child);
+    const [{ ProxyClient }, { startController }, { ManifestFolderSource }] = await Promise.all([
+      import('../controller/proxy-client.js'),
+      import('../controller/run.js'),
+      import('../controller/sources/manifest-folder.js'),
+    ]);
+    // The manifests are read and translated while the proxy starts; only the first push waits for it.
+    const proxyUp = waitForAdmin(new ProxyClient({ url, token }), child);
+    proxyUp.catch(() => undefined); // awaited below, after the controller started
     controller = await startController({
       source: new ManifestFolderSource({ dir, log, ...manifestFolderOptions(flags) }),
       proxyUrls: [url],
@@ -174,7 +177,9 @@ async function run(options: ProxyOptions, flags: ControllerFlags, log: Logger): 
       log,
       // One local proxy: notice a restart quickly.
       pollIntervalMs: 2000,
+      proxiesUp: proxyUp,
     });
+    await proxyUp;
   } catch (error) {
     log.fatal({ err: error }, (error as Error).message);
     stopping = true;

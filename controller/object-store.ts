@@ -30,7 +30,8 @@ export function isWatchedKind(kind: unknown): kind is WatchedKind {
 export type ChangeListener = () => void;
 
 export class ObjectStore implements ObjectSink {
-  readonly #objects = new Map<WatchedKind, Map<string, { object: KubeObject; json: string }>>();
+  /** `json`: the object's canonical text, made only once the object is compared (a second upsert of its key). */
+  readonly #objects = new Map<WatchedKind, Map<string, { object: KubeObject; json?: string }>>();
   readonly #synced = new Set<WatchedKind>();
   readonly #listeners = new Set<ChangeListener>();
   /** Each kind's list as last handed out, until that kind changes: translate reuses its work per list. */
@@ -43,9 +44,14 @@ export class ObjectStore implements ObjectSink {
     const key = this.#key(kind, object.metadata.namespace, object.metadata.name);
     let byKey = this.#objects.get(kind);
     if (!byKey) this.#objects.set(kind, (byKey = new Map()));
-    const json = canonicalJson(object);
-    if (byKey.get(key)?.json === json) return;
-    byKey.set(key, { object, json });
+    const previous = byKey.get(key);
+    if (previous) {
+      // Sources hand over objects they no longer change, so the text can wait until it is compared.
+      previous.json ??= canonicalJson(previous.object);
+      const json = canonicalJson(object);
+      if (previous.json === json) return;
+      byKey.set(key, { object, json });
+    } else byKey.set(key, { object });
     this.#lists.delete(kind);
     this.#notify();
   }

@@ -27,6 +27,10 @@ export interface PusherOptions {
   pollIntervalMs: number;
   backoffInitialMs: number;
   backoffMaxMs: number;
+  /** Awaited before the first push: a proxy started alongside us, not up yet. */
+  proxyUp?: Promise<unknown>;
+  /** Called after every push the proxy accepted. */
+  onAccepted?: () => void;
 }
 
 /** A config to serve: its hash, its text, and what a patch is computed from. */
@@ -57,10 +61,12 @@ export class ProxyPusher {
   #pollTimer: unknown;
   #stopped = false;
   #accepted = false;
+  #proxyUp: Promise<unknown> | undefined;
 
   constructor(admin: ProxyAdmin, options: PusherOptions) {
     this.admin = admin;
     this.#options = options;
+    this.#proxyUp = options.proxyUp;
     this.#log = options.log.child({ proxy: admin.name });
   }
 
@@ -92,6 +98,7 @@ export class ProxyPusher {
   }
 
   async #sync(): Promise<void> {
+    if (this.#proxyUp) return this.#syncOnceUp(this.#proxyUp);
     const wanted = this.#wanted;
     if (this.#stopped || this.#busy || !wanted || this.#served?.hash === wanted.hash) return;
     this.#busy = true;
@@ -112,6 +119,7 @@ export class ProxyPusher {
         clock.now(),
       );
       this.#log.info({ hash: wanted.hash, changed: answer.changed, patched }, 'proxy serves the new config');
+      this.#options.onAccepted?.();
     } catch (error) {
       this.#failures++;
       const rejected = error instanceof ProxyAnswerError && error.rejected;
@@ -140,6 +148,14 @@ export class ProxyPusher {
     }
     // A newer config may have arrived while this push was in flight.
     if (this.#retryTimer === undefined) void this.#sync();
+  }
+
+  /** The first push, once the proxy is up (its failure to come up shows as a failed push). */
+  async #syncOnceUp(up: Promise<unknown>): Promise<void> {
+    await up.catch(() => undefined);
+    if (this.#proxyUp !== up) return; // an earlier call got here first
+    this.#proxyUp = undefined;
+    await this.#sync();
   }
 
   /** The patch from what the proxy serves to `wanted`, when there is one worth sending. */

@@ -27,6 +27,8 @@ export interface ControllerOptions {
   statusPort: number | false;
   log: Logger;
   pollIntervalMs?: number;
+  /** Resolves once the proxies can be pushed to; the source is read and built meanwhile. */
+  proxiesUp?: Promise<unknown>;
   /** Runs after the source stopped, for what the caller added around the controller (status writer, lease). */
   onStop?: () => Promise<void> | void;
 }
@@ -54,6 +56,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     metrics,
     translateOptions: options.translateOptions,
     pollIntervalMs: options.pollIntervalMs,
+    proxiesUp: options.proxiesUp,
   });
 
   const { source } = options;

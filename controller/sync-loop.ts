@@ -7,7 +7,8 @@
  * decides whether every proxy's pusher gets them.
  *
  * Nothing is built before every kind has synced: a config built from a
- * half-listed cluster would drop routes that exist.
+ * half-listed cluster would drop routes that exist. The first build comes
+ * at once when the last kind syncs.
  */
 import type { Logger } from 'pino';
 import { canonicalJson } from '../contract/hash.js';
@@ -38,6 +39,8 @@ export interface SyncLoopOptions {
   pollIntervalMs?: number;
   backoffInitialMs?: number;
   backoffMaxMs?: number;
+  /** Resolves once the proxies can be pushed to (`run` starts its proxy alongside); builds do not wait. */
+  proxiesUp?: Promise<unknown>;
 }
 
 export type ResultListener = (result: TranslateResult, hash: string) => void;
@@ -59,6 +62,7 @@ export class SyncLoop {
   #hash: string | undefined;
   #problemKeys = new Set<string>();
   #waitingLogged = false;
+  #warmedUp = false;
 
   constructor(options: SyncLoopOptions) {
     this.#store = options.store;
@@ -77,6 +81,8 @@ export class SyncLoop {
           pollIntervalMs: options.pollIntervalMs ?? 5000,
           backoffInitialMs: options.backoffInitialMs ?? 250,
           backoffMaxMs: options.backoffMaxMs ?? 30_000,
+          proxyUp: options.proxiesUp,
+          onAccepted: () => this.#onAccepted(),
         }),
     );
   }
@@ -119,7 +125,10 @@ export class SyncLoop {
     const now = this.#clock.now();
     this.#dirtySince ??= now;
     this.#clock.clearTimeout(this.#timer);
-    const at = Math.min(now + this.#holdOffMs, this.#dirtySince + this.#maxHoldOffMs);
+    // The first build, once every kind is listed, is not held off: there is no burst of events
+    // to batch, and nothing is served until it is pushed.
+    const first = this.#hash === undefined && this.#store.isSynced();
+    const at = first ? now : Math.min(now + this.#holdOffMs, this.#dirtySince + this.#maxHoldOffMs);
     this.#timer = this.#clock.setTimeout(() => this.#build(), Math.max(0, at - now));
   }
 
@@ -152,16 +161,21 @@ export class SyncLoop {
       this.#log.debug({ hash }, 'config unchanged; nothing to push');
       return;
     }
-    const first = this.#hash === undefined;
     this.#hash = hash;
     this.#log.info({ hash, problems: result.problems.length }, 'config built');
     for (const pusher of this.#pushers) pusher.want({ hash, body, config: result.config, rest });
-    if (first) this.#clock.setTimeout(() => this.#warmUp(), 0);
+  }
+
+  /** Once every proxy took the first config: the warm-up would only have delayed that push. */
+  #onAccepted(): void {
+    if (this.#warmedUp || !this.ready) return;
+    this.#warmedUp = true;
+    this.#clock.setTimeout(() => this.#warmUp(), 0);
   }
 
   /**
-   * Runs the reuse paths once, idle, right after the first (full) build: the
-   * first change after start is otherwise the slowest by far, as the JIT
+   * Runs the reuse paths once, idle, right after the first config is served:
+   * the first change after start is otherwise the slowest by far, as the JIT
    * has not compiled those paths yet. Nothing is pushed or reported.
    */
   #warmUp(): void {

@@ -14,7 +14,7 @@ import { ClusterMetrics } from './cluster-metrics.js';
 import { createStatusApp } from './status-app.js';
 import { generateDefaultCertificate } from './tls/default-certificate.js';
 import { SESSION_SECRET_ENV, sessionFallbackSecret } from './plugins/session-secret.js';
-import { FALLBACK_PEM_ENV } from './worker.js';
+import { FALLBACK_PEM_ENV } from './fallback-pem.js';
 import { WorkerListenError, WorkerPool } from './worker-pool.js';
 
 export interface RunningProxy {

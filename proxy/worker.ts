@@ -2,6 +2,7 @@ import cluster from 'node:cluster';
 import type { AddressInfo } from 'node:net';
 import { register } from 'prom-client';
 import { createLogger } from '../common/logger.js';
+import { FALLBACK_PEM_ENV } from './fallback-pem.js';
 import { applyConfigPatch, type ConfigChanges } from '../contract/config-patch.js';
 import type { CompiledConfig } from '../contract/index.js';
 import type { MetricsAnswer, MetricsRequest } from './cluster-metrics.js';
@@ -50,8 +51,6 @@ export type WorkerMessage =
       address: string;
       port: number;
     };
-
-export const FALLBACK_PEM_ENV = 'PORTCULLIS_FALLBACK_PEM';
 
 /** `done` runs once the message left (or could not: the primary is gone, and the worker exits on disconnect). */
 function send(message: WorkerMessage | MetricsAnswer, done: () => void = () => undefined): void {

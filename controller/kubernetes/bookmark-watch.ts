@@ -11,9 +11,7 @@
  * do not renew together.
  */
 import { Watch, type KubeConfig } from '@kubernetes/client-node';
-
-/** Default shortest watch request, seconds (client-go's reflector uses 5 minutes too). */
-export const DEFAULT_WATCH_TIMEOUT_SECONDS = 300;
+import { DEFAULT_WATCH_TIMEOUT_SECONDS } from './watch-timeout.js';
 
 export class BookmarkWatch extends Watch {
   readonly #timeoutSeconds: number;

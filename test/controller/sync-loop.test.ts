@@ -161,6 +161,34 @@ describe('SyncLoop', () => {
     expect(loop.inSync).toBe(true);
   });
 
+  it('builds the first config as soon as the last kind syncs, without the hold-off', async () => {
+    const { store, results, proxies } = start();
+    seed(store);
+    syncAll(store);
+    await later(0);
+    expect(results).toHaveLength(1);
+    expect(proxies[0]!.accepted).toHaveLength(1);
+  });
+
+  it('builds before the proxies are up, and pushes once they are', async () => {
+    let up!: () => void;
+    const proxiesUp = new Promise<void>((resolve) => (up = resolve));
+    const { store, results, proxies, loop } = start(2, { proxiesUp });
+    seed(store);
+    syncAll(store);
+    await later(1000);
+    expect(results).toHaveLength(1);
+    expect(proxies.map((p) => p.attempts)).toEqual([0, 0]);
+    expect(loop.ready).toBe(false);
+    // A change meanwhile: only the newest config is pushed.
+    store.upsert(ingress('shop', 'web', { rules: [{ paths: [{ path: '/new', service: 'web' }] }] }));
+    await later(100);
+    up();
+    await later(0);
+    expect(proxies.map((p) => p.accepted)).toEqual([[loop.hash], [loop.hash]]);
+    expect(loop.ready).toBe(true);
+  });
+
   it('batches changes: 100 ms after the last one', async () => {
     const { store, results } = start();
     syncAll(store);
@@ -233,7 +261,7 @@ describe('SyncLoop', () => {
     const proxy = proxies[0]!;
     proxy.down = true;
     syncAll(store);
-    await later(100);
+    await later(0); // the first build is not held off
     expect(proxy.attempts).toBe(1);
     const attemptsAt: number[] = [];
     for (let t = 0; t < 6000; t += 50) {
