@@ -38,6 +38,7 @@ import { clearTimeout, setTimeout } from 'node:timers';
 import { Worker } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
+import { runArgs } from './portcullis-run.mjs';
 import { freePorts, installCleanup, startProcess, tail, waitReady } from './processes.mjs';
 import { median, writeJson } from './report.mjs';
 import { syntheticIngress, syntheticObjects } from './synthetic-cluster.mjs';
@@ -508,27 +509,13 @@ async function benchLatency(tmp, changes) {
   const [httpPort, httpsPort, adminPort, statusPort, controllerStatusPort] = await freePorts(5);
   const logFile = path.join(tmp, 'run.log');
   // Progress of the run is read back from the log; debug would log every poll request.
+  const ports = { http: httpPort, https: httpsPort, admin: adminPort, status: statusPort };
   const child = startProcess(
     'portcullis run',
     process.execPath,
-    [
-      path.join(ROOT, 'dist/cli/main.js'),
-      'run',
-      '--manifests',
-      dir,
-      '--workers',
-      '1',
-      ...['--address', '127.0.0.1', '--status-address', '127.0.0.1', '--admin-address', '127.0.0.1'],
-      ...['--http-port', String(httpPort), '--https-port', String(httpsPort)],
-      ...['--admin-port', String(adminPort), '--status-port', String(statusPort)],
-      ...[
-        '--controller-status-address',
-        '127.0.0.1',
-        '--controller-status-port',
-        String(controllerStatusPort),
-      ],
+    runArgs(ROOT, dir, 1, { ...ports, controller: controllerStatusPort }, [
       ...['--state-dir', path.join(tmp, 'state'), '--log-level', 'info'],
-    ],
+    ]),
     {
       cwd: ROOT,
       logFile,
@@ -832,28 +819,14 @@ async function startupRun(tree, dir, workers, tmp, label) {
   const stateDir = mkdtempSync(path.join(tmp, 'state-'));
   const spawnedAt = Date.now();
   const started = performance.now();
+  const ports = { http: httpPort, https: httpsPort, admin: adminPort, status: statusPort };
   const child = startProcess(
     'portcullis run',
     process.execPath,
-    [
-      path.join(tree, 'dist/cli/main.js'),
-      'run',
-      '--manifests',
-      dir,
-      '--workers',
-      String(workers),
+    runArgs(tree, dir, workers, { ...ports, controller: controllerStatusPort }, [
       ...['--manifest-max-file-size', '64m', '--manifest-max-documents', '50000'],
-      ...['--address', '127.0.0.1', '--status-address', '127.0.0.1', '--admin-address', '127.0.0.1'],
-      ...['--http-port', String(httpPort), '--https-port', String(httpsPort)],
-      ...['--admin-port', String(adminPort), '--status-port', String(statusPort)],
-      ...[
-        '--controller-status-address',
-        '127.0.0.1',
-        '--controller-status-port',
-        String(controllerStatusPort),
-      ],
       ...['--state-dir', stateDir, '--log-level', 'info'],
-    ],
+    ]),
     {
       cwd: tree,
       logFile,

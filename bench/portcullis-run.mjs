@@ -10,28 +10,37 @@ import { freePorts, startProcess, waitReady } from './processes.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
+/**
+ * The arguments of `node <root>/dist/cli/main.js run` on loopback with these
+ * ports (`{ http, https, admin, status, controller }`), then `extra`.
+ */
+export function runArgs(root, dir, workers, ports, extra = []) {
+  return [
+    path.join(root, 'dist/cli/main.js'),
+    'run',
+    '--manifests',
+    dir,
+    '--workers',
+    String(workers),
+    ...['--address', '127.0.0.1', '--status-address', '127.0.0.1', '--admin-address', '127.0.0.1'],
+    ...['--http-port', String(ports.http), '--https-port', String(ports.https)],
+    ...['--admin-port', String(ports.admin), '--status-port', String(ports.status)],
+    ...['--controller-status-address', '127.0.0.1', '--controller-status-port', String(ports.controller)],
+    ...extra,
+  ];
+}
+
 /** Starts it and waits until the controller is ready (synced and pushed). */
 export async function startRun({ dir, workers, logFile }) {
   const [http, https, admin, status, controller] = await freePorts(5);
-  const child = startProcess(
-    'portcullis run',
-    process.execPath,
-    [
-      path.join(ROOT, 'dist/cli/main.js'),
-      'run',
-      '--manifests',
-      dir,
-      '--workers',
-      String(workers),
-      ...['--address', '127.0.0.1', '--status-address', '127.0.0.1', '--admin-address', '127.0.0.1'],
-      ...['--http-port', String(http), '--https-port', String(https)],
-      ...['--admin-port', String(admin), '--status-port', String(status)],
-      ...['--controller-status-address', '127.0.0.1', '--controller-status-port', String(controller)],
-    ],
-    { cwd: ROOT, logFile, env: { ...process.env, NODE_ENV: 'production' } },
-  );
+  const ports = { http, https, admin, status, controller };
+  const child = startProcess('portcullis run', process.execPath, runArgs(ROOT, dir, workers, ports), {
+    cwd: ROOT,
+    logFile,
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
   await waitReady(child, `http://127.0.0.1:${controller}/readyz`, { timeoutMs: 60_000 });
-  return { child, ports: { http, https, admin, status, controller } };
+  return { child, ports };
 }
 
 /** Written as kubectl-like tools and editors do: a temporary file renamed over the old one. */
