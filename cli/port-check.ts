@@ -5,7 +5,6 @@
  */
 import { createServer } from 'node:net';
 import { isIPv6 } from 'node:net';
-import { request } from 'undici';
 import { describeListenFailure, listenErrorCode } from '../common/listen-failure.js';
 
 export interface PortToCheck {
@@ -31,6 +30,8 @@ function url(address: string, port: number, path: string): string {
 
 /** What a Portcullis proxy answers there, if one does: its admin API or its status port. */
 async function portcullisAt(admin: PortToCheck, status: PortToCheck): Promise<string | undefined> {
+  // Loaded here: every command imports this module, few get this far.
+  const { request } = await import('undici');
   const ask = async (where: PortToCheck, path: string) => {
     try {
       const res = await request(url(where.address, where.port, path), {

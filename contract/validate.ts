@@ -1,4 +1,4 @@
-import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import { X509Certificate } from 'node:crypto';
 import { CompiledConfig, type Route, type Source } from './compiled-config.js';
@@ -13,7 +13,9 @@ export interface Problem {
 
 export type ValidationResult = { ok: true; config: CompiledConfig } | { ok: false; problems: Problem[] };
 
-const checker = TypeCompiler.Compile(CompiledConfig);
+// Compiled on first use: translate imports this module for regexOfPath and isCaCertificate only.
+let compiled: TypeCheck<typeof CompiledConfig> | undefined;
+const checker = (): TypeCheck<typeof CompiledConfig> => (compiled ??= TypeCompiler.Compile(CompiledConfig));
 const MAX_SCHEMA_PROBLEMS = 50;
 
 /** The regex of an ImplementationSpecific path that uses Kong's `~` marker, or undefined. */
@@ -33,10 +35,10 @@ export function regexOfPath(route: Pick<Route, 'path' | 'pathType'>): string | u
 export function validateConfig(input: unknown): ValidationResult {
   // A complete config (the controller always sends one) is checked as it is:
   // cloning and filling defaults costs seconds on a config of 10,000 routes.
-  const candidate = checker.Check(input) ? input : Value.Default(CompiledConfig, Value.Clone(input));
-  if (!checker.Check(candidate)) {
+  const candidate = checker().Check(input) ? input : Value.Default(CompiledConfig, Value.Clone(input));
+  if (!checker().Check(candidate)) {
     const problems: Problem[] = [];
-    for (const error of checker.Errors(candidate)) {
+    for (const error of checker().Errors(candidate)) {
       problems.push({
         path: error.path || '/',
         message: error.message,
