@@ -28,8 +28,13 @@ function pad(n: number): string {
   return pads[n]!;
 }
 
+/** Written as it is; the longest reserved word has 5 characters. */
+function plain(s: string): boolean {
+  return PLAIN.test(s) && !(s.length <= 5 && RESERVED.test(s));
+}
+
 function string(s: string, indent: number): string {
-  if (PLAIN.test(s) && !RESERVED.test(s)) return s;
+  if (plain(s)) return s;
   // Not at the top (indent 0), where a literal block's lines would not be indented.
   if (indent > 0 && s.includes('\n') && !/^\s/.test(s) && !LITERAL_UNSAFE.test(s)) {
     const trailing = s.endsWith('\n');
@@ -97,7 +102,7 @@ function write(out: Out, value: unknown, indent: number, inline: boolean): void 
     const v = jsonValue(record[key]);
     if (v === undefined) continue;
     any = true;
-    const name = PLAIN.test(key) && !RESERVED.test(key) ? key : JSON.stringify(key);
+    const name = out.key(key);
     // YAML limits an implicit key to 1024 characters; a longer one is written `? key`.
     if (name.length <= MAX_IMPLICIT_KEY) out.add(first ? `${name}:` : `${lead}${name}:`);
     else out.add(`${first ? '' : lead}? ${name}${lead}:`);
@@ -115,6 +120,17 @@ function write(out: Out, value: unknown, indent: number, inline: boolean): void 
 class Out {
   readonly #parts: Buffer[] = [];
   #chunk = '';
+  // A config repeats a few hundred keys many thousand times.
+  readonly #keys = new Map<string, string>();
+
+  key(key: string): string {
+    let name = this.#keys.get(key);
+    if (name === undefined) {
+      name = plain(key) ? key : JSON.stringify(key);
+      this.#keys.set(key, name);
+    }
+    return name;
+  }
 
   add(text: string): void {
     this.#chunk += text;
@@ -126,15 +142,20 @@ class Out {
     this.#chunk = '';
   }
 
-  text(): string {
+  bytes(): Buffer {
     this.#flush();
-    return Buffer.concat(this.#parts).toString('utf8');
+    return Buffer.concat(this.#parts);
   }
 }
 
-export function toYaml(value: unknown): string {
+/** The YAML as UTF-8: what a writer needs, without decoding and encoding it again. */
+export function toYamlBytes(value: unknown): Buffer {
   const out = new Out();
   write(out, jsonValue(value), 0, true);
   out.add('\n');
-  return out.text();
+  return out.bytes();
+}
+
+export function toYaml(value: unknown): string {
+  return toYamlBytes(value).toString('utf8');
 }
