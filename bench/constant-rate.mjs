@@ -41,6 +41,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { createPool, encodeGet } from './http-client.mjs';
 import { startProcess } from './processes.mjs';
+import { pinned } from './requirements.mjs';
 
 /**
  * @typedef {object} RateResult
@@ -66,14 +67,14 @@ export function percentile(sorted, p) {
 /**
  * Harness side: run the generator in a child process; bounded in time.
  * @param {{url: string, headers: Record<string, string>, rate: number, durationS: number,
- *   warmupS: number, connections: number, engine?: 'raw' | 'agent'}} opts
+ *   warmupS: number, connections: number, engine?: 'raw' | 'agent', cpuList?: string}} opts
+ *   cpuList: run the generator under taskset on these CPUs
  * @returns {Promise<RateResult>}
  */
-export async function runConstantRate(opts) {
+export async function runConstantRate({ cpuList, ...opts }) {
   const self = fileURLToPath(import.meta.url);
-  const child = startProcess('constant-rate', process.execPath, [self, JSON.stringify(opts)], {
-    capture: true,
-  });
+  const cmd = pinned(cpuList, process.execPath, [self, JSON.stringify(opts)]);
+  const child = startProcess('constant-rate', cmd.command, cmd.args, { capture: true });
   const limitS = opts.durationS + opts.warmupS + 20;
   const limit = sleep(limitS * 1000).then(() => 'timeout');
   const outcome = await Promise.race([child.exited, limit]);

@@ -72,7 +72,7 @@ export async function startNginx(ctx, name, conf, port, { headers = {}, readyPat
  * The upstream: answers every request with `200 ok\n`.
  * @returns {Promise<RunningServer>}
  */
-export async function startNginxUpstream(ctx, name = 'upstream') {
+export async function startNginxUpstream(ctx, name = 'upstream', { cpuList } = {}) {
   const port = await freePort();
   const conf = (dir) =>
     nginxHttpConfig(
@@ -83,7 +83,7 @@ export async function startNginxUpstream(ctx, name = 'upstream') {
     location / { return 200 "ok\\n"; }
   }`,
     );
-  return startNginx(ctx, name, conf, port);
+  return startNginx(ctx, name, conf, port, { cpuList });
 }
 
 /**

@@ -41,7 +41,7 @@ import {
   waitReady,
 } from './processes.mjs';
 import { median } from './report.mjs';
-import { checkRequirements, findBinary, HAPROXY, NGINX, PORTCULLIS, WRK } from './requirements.mjs';
+import { checkRequirements, findBinary, HAPROXY, NGINX, pinCpus, PORTCULLIS, WRK } from './requirements.mjs';
 import { benchOptions, boundRunTime, fail } from './options.mjs';
 import { runWrk } from './wrk.mjs';
 
@@ -78,15 +78,6 @@ $(go env GOPATH)/bin (${OAUTH2_PROXY_INSTALL}); without it they are skipped.
 The pinned rows run under taskset on the CPU list BENCH_PIN_CPUS (default:
 the last CPU; "none" runs them unpinned). Total run time is bounded;
 override with BENCH_MAX_SECONDS.`;
-
-/** CPU list the same-budget rows are pinned to, or undefined (unpinned). */
-function pinCpus() {
-  const env = process.env.BENCH_PIN_CPUS;
-  if (env === 'none' || !findBinary('taskset')) return undefined;
-  if (env) return env;
-  const n = os.availableParallelism();
-  return n >= 2 ? String(n - 1) : undefined;
-}
 
 function options() {
   const { parsed, ...common } = benchOptions(HELP);

@@ -6,6 +6,7 @@
  * repository (`file`, with the command that makes it).
  */
 import { accessSync, constants, existsSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 /** @typedef {{ bin: string, pkg: string } | { file: string, hint: string }} Requirement */
@@ -56,6 +57,30 @@ export function checkRequirements(reqs, root) {
     problems.push(`Install with: apt-get install -y ${all.join(' ')}`);
   }
   return problems;
+}
+
+/**
+ * The CPU list pinned proxies run on (BENCH_PIN_CPUS; default the last CPU; "none": unpinned), or
+ * undefined when they run unpinned (one CPU, no taskset, or "none").
+ */
+export function pinCpus() {
+  const env = process.env.BENCH_PIN_CPUS;
+  if (env === 'none' || !findBinary('taskset')) return undefined;
+  if (env) return env;
+  const n = os.availableParallelism();
+  return n >= 2 ? String(n - 1) : undefined;
+}
+
+/** The CPUs not in `cpuList` (a taskset list such as "1" or "2-3,5"), as a list; undefined if none. */
+export function otherCpus(cpuList) {
+  const taken = new Set();
+  for (const part of cpuList.split(',')) {
+    const [a, b = a] = part.split('-').map(Number);
+    for (let c = a; c <= b; c++) taken.add(c);
+  }
+  const rest = [];
+  for (let c = 0; c < os.availableParallelism(); c++) if (!taken.has(c)) rest.push(c);
+  return rest.length > 0 ? rest.join(',') : undefined;
 }
 
 /** The command and arguments that run `command` under `taskset -c <cpuList>`, when a list is given. */

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { runConstantRate } from './constant-rate.mjs';
 import { httpGet, installCleanup, parkIfClosing, stopAll } from './processes.mjs';
 import { evaluateChecks, median, summarize, toMarkdown, writeJson } from './report.mjs';
-import { checkRequirements, findBinary, WRK } from './requirements.mjs';
+import { checkRequirements, findBinary, otherCpus, pinCpus, WRK } from './requirements.mjs';
 import { BASELINE, checks, scenarios, servers } from './scenarios.mjs';
 import { benchOptions, boundRunTime, fail, positive } from './options.mjs';
 import { runWrk } from './wrk.mjs';
@@ -47,6 +47,10 @@ Options:
 Needs nginx (Debian package nginx-light) and wrk:  apt-get install -y nginx-light wrk
 Portcullis scenarios need a build (npm run build; npm run bench does it).
 Constant-rate client: BENCH_GENERATOR=raw (default) or agent (node:http).
+The pinned scenarios (portcullis-1w-pinned and the half-peak ones) run the
+proxy under taskset on the CPU list BENCH_PIN_CPUS (default: the last CPU)
+and the load generator and the upstream on the other CPUs; "none", one CPU
+or no taskset runs them unpinned.
 Total run time is bounded; override the bound with BENCH_MAX_SECONDS.`;
 
 function options() {
@@ -148,6 +152,9 @@ async function main() {
     shutdown(124, message);
   });
 
+  const proxyCpus = pinCpus();
+  const loadCpus = proxyCpus && otherCpus(proxyCpus);
+  const pin = loadCpus ? { proxy: proxyCpus, load: loadCpus } : {};
   const info = {
     date: new Date().toISOString(),
     host: os.hostname(),
@@ -165,13 +172,15 @@ async function main() {
       wrkThreads: 1,
       generator: opts.engine,
       fixedRate: opts.rate,
+      pinned: pin.proxy ? { proxy: pin.proxy, load: pin.load } : 'no (unpinned)',
     },
   };
   console.error(
     `Benchmark: ${selected.map((s) => s.name).join(', ')}\n` +
       `${opts.rounds} round(s) x (${opts.warmupS} s warm-up + ${opts.durationS} s), ` +
       `${CONNECTIONS} connections; ${info.cpus} CPUs, load ${Object.values(info.loadAverageAtStart).join(' ')}; ` +
-      `bounded to ${budgetS} s`,
+      `bounded to ${budgetS} s; pinned scenarios: ` +
+      (pin.proxy ? `proxy on CPU ${pin.proxy}, load and upstream on CPU ${pin.load}` : 'unpinned'),
   );
 
   // Start servers, dependencies first; a server that fails takes down only its scenarios.
@@ -187,7 +196,7 @@ async function main() {
     const t = Date.now();
     console.error(`starting ${name}: ${def.label}`);
     try {
-      running[name] = await def.start({ tmpDir, root: ROOT }, running);
+      running[name] = await def.start({ tmpDir, root: ROOT, pin }, running);
       console.error(`  ready in ${Date.now() - t} ms at ${running[name].baseUrl}`);
     } catch (err) {
       await parkIfClosing();
@@ -244,6 +253,7 @@ async function main() {
         url: server.baseUrl + s.path,
         headers: headersFor(s, server),
         connections: CONNECTIONS,
+        cpuList: s.pinnedLoad ? pin.load : undefined,
       };
       try {
         if (opts.warmupS > 0) await runWrk({ ...target, durationS: opts.warmupS });
@@ -288,6 +298,7 @@ async function main() {
           warmupS: opts.warmupS,
           connections: CONNECTIONS,
           engine: opts.engine,
+          cpuList: s.pinnedLoad ? pin.load : undefined,
         });
         const bad = r.non2xx + r.errors;
         const note =

@@ -2,7 +2,7 @@
  * Closed-loop throughput runs with wrk (`wrk -t1 -cC -dDs --latency`), and
  * the parser for its text report.
  */
-import { findBinary } from './requirements.mjs';
+import { findBinary, pinned } from './requirements.mjs';
 import { startProcess } from './processes.mjs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -61,11 +61,12 @@ export function parseWrk(out) {
  * @param {{ url: string, headers?: Record<string, string>, durationS: number, connections: number, threads?: number }} o
  * @returns {Promise<WrkResult>}
  */
-export async function runWrk({ url, headers = {}, durationS, connections, threads = 1 }) {
+export async function runWrk({ url, headers = {}, durationS, connections, threads = 1, cpuList }) {
   const args = [`-t${threads}`, `-c${connections}`, `-d${durationS}s`, '--latency', '--timeout', '5s'];
   for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}: ${v}`);
   args.push(url);
-  const child = startProcess('wrk', findBinary('wrk') ?? 'wrk', args, { capture: true });
+  const cmd = pinned(cpuList, findBinary('wrk') ?? 'wrk', args);
+  const child = startProcess('wrk', cmd.command, cmd.args, { capture: true });
   const limit = sleep((durationS + 15) * 1000).then(() => 'timeout');
   const outcome = await Promise.race([child.exited, limit]);
   if (outcome === 'timeout') {
