@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import type { Logger } from 'pino';
 import { PortcullisError } from '../common/errors.js';
+import { stopYoungGenerationGrowth } from '../common/young-generation.js';
 import type { RunningController } from '../controller/run.js';
 import type { ObjectSource } from '../controller/source.js';
 import { DEFAULT_WATCH_TIMEOUT_SECONDS } from '../controller/kubernetes/watch-timeout.js';
@@ -142,6 +143,7 @@ export function registerControllerCommand(program: Command): void {
         .default('info'),
     )
     .action(async (flags: ControllerCommandFlags) => {
+      stopYoungGenerationGrowth();
       const [{ createLogger }, { startController }, { ManifestFolderSource }] = await Promise.all([
         import('../common/logger.js'),
         import('../controller/run.js'),

@@ -4,6 +4,7 @@ import { isIPv6 } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
+import { stopYoungGenerationGrowth } from '../common/young-generation.js';
 import type { ProxyClient } from '../controller/proxy-client.js';
 import type { RunningController } from '../controller/run.js';
 import { addProxyOptions, normaliseProxyOptions, type ProxyOptions } from '../proxy/options.js';
@@ -198,6 +199,8 @@ export function registerRunCommand(program: Command): void {
     ),
     { manifestsRequired: true },
   ).action(async (raw: Record<string, unknown>) => {
+    // This process is the controller; the proxy is a child process of its own.
+    stopYoungGenerationGrowth();
     const options = normaliseProxyOptions(raw);
     const { createLogger } = await import('../common/logger.js');
     const log = createLogger({ level: options.logLevel, name: 'portcullis-controller' });

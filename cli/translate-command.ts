@@ -1,5 +1,5 @@
-import { setFlagsFromString } from 'node:v8';
 import { Option, type Command } from 'commander';
+import { stopYoungGenerationGrowth } from '../common/young-generation.js';
 import type { Snapshot } from '../controller/translate/k8s-types.js';
 import { DEFAULT_INGRESS_CLASS } from '../controller/translate/options.js';
 import { manifestFileLimitOptions } from './controller-options.js';
@@ -66,12 +66,7 @@ export function registerTranslateCommand(program: Command): void {
     .addOption(maxDocuments)
     .addHelpText('after', EXIT_CODES)
     .action(async (paths: string[], flags: TranslateFlags) => {
-      // Every parsed document stays alive to the end, so a young generation
-      // that keeps growing only adds to the peak: Node 24's grows to 3 x 64 MB
-      // (Node 20's and 22's to 3 x 16 MB), 318 MB against 209 MB on 10,000
-      // Ingresses at the same speed. The maximum is fixed once the heap exists;
-      // the growth factor is read at each resize (docs/benchmarks.md).
-      setFlagsFromString('--semi-space-growth-factor=1');
+      stopYoungGenerationGrowth();
       // Loaded while the files are read.
       const modules = Promise.all([
         import('../controller/snapshot.js'),
